@@ -1,0 +1,190 @@
+"""Model and training configuration: one typed dataclass, small JSON files, overrides.
+
+A config file in `configs/` holds only the values that differ from its base (the
+dataclass defaults, or another config named by "base"). Command-line overrides use
+Magenta's `--hparams=key=value,...` form, parsed with type checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
+_PACKAGED_CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Everything that defines a model and how it trains."""
+
+    # === Data ===
+    representation: str = "groove"  # "groove" (hits/velocities/offsets) or "drums" (512-way).
+    num_bars: int = 4
+    steps_per_bar: int = 16
+
+    # === Model ===
+    decoder: str = "hierarchical"  # "hierarchical" (conductor + per-bar decoder) or "flat".
+    z_size: int = 256
+    encoder_rnn_sizes: tuple[int, ...] = (512, 512)  # Bidirectional, per direction.
+    conductor_rnn_sizes: tuple[int, ...] = (256, 256)
+    conductor_output_size: int = 256
+    decoder_rnn_sizes: tuple[int, ...] = (256, 256)
+    dropout_rate: float = 0.7  # Magenta's groovae: dropout_keep_prob 0.3.
+    groove_loss: str = "magenta"  # "magenta": velocity/offset error on all cells; "masked": on true hits.
+
+    # === Objective ===
+    free_bits: float = 48.0
+    max_beta: float = 0.2
+    beta_warmup_steps: int = 0  # Linear KL warm-up from 0 to max_beta; 0 means none (Magenta's groovae).
+
+    # === Scheduled sampling ===
+    sampling_schedule: str = "constant"  # "constant" or "inverse_sigmoid".
+    sampling_rate: float = 0.0  # Constant: probability of feeding samples; inverse_sigmoid: k.
+
+    # === Optimization ===
+    batch_size: int = 512
+    learning_rate: float = 1e-3
+    decay_rate: float = 0.9999
+    min_learning_rate: float = 1e-5
+    clip_norm: float = 1.0
+    seed: int = 0
+
+    @property
+    def num_steps(self) -> int:
+        return self.num_bars * self.steps_per_bar
+
+    def __post_init__(self):
+        _check_choice("representation", self.representation, ("groove", "drums"))
+        _check_choice("decoder", self.decoder, ("hierarchical", "flat"))
+        _check_choice("groove_loss", self.groove_loss, ("magenta", "masked"))
+        _check_choice("sampling_schedule", self.sampling_schedule, ("constant", "inverse_sigmoid"))
+        if not 0.0 <= self.dropout_rate < 1.0:
+            raise ValueError(f"dropout_rate must be in [0, 1), got {self.dropout_rate}.")
+        for name in ("z_size", "num_bars", "steps_per_bar", "batch_size", "conductor_output_size"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}.")
+        for name in ("encoder_rnn_sizes", "conductor_rnn_sizes", "decoder_rnn_sizes"):
+            sizes = getattr(self, name)
+            if not sizes or any(s <= 0 for s in sizes):
+                raise ValueError(f"{name} must be a non-empty list of positive sizes, got {sizes}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+
+
+_FIELD_TYPES = typing.get_type_hints(Config)
+
+
+def _coerce(key: str, value: Any) -> Any:
+    """Checks and converts one value to the type of the Config field `key`."""
+    if key not in _FIELD_TYPES:
+        valid = ", ".join(sorted(_FIELD_TYPES))
+        raise ValueError(f"Unknown config key {key!r}. Valid keys: {valid}.")
+    field_type = _FIELD_TYPES[key]
+    try:
+        if field_type is bool:
+            if isinstance(value, str):
+                if value.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError
+                return value.lower() in ("true", "1")
+            return bool(value)
+        if field_type in (int, float):
+            if isinstance(value, bool):
+                raise ValueError
+            number = field_type(value)
+            if field_type is int and isinstance(value, float) and value != number:
+                raise ValueError
+            return number
+        if field_type is str:
+            if not isinstance(value, str):
+                raise ValueError
+            return value
+        # tuple[int, ...]
+        if isinstance(value, str):
+            value = [v for v in value.strip("[]()").replace(":", ";").split(";") if v.strip()]
+        return tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"Config key {key!r} expects {field_type}, got {value!r}.") from None
+
+
+def config_path(name: str) -> str:
+    """Finds a config by name (repo or packaged `configs/`) or by file path."""
+    if name.endswith(".json") and os.path.exists(name):
+        return name
+    for directory in (CONFIG_DIR, _PACKAGED_CONFIG_DIR):
+        path = os.path.join(directory, f"{name}.json")
+        if os.path.exists(path):
+            return path
+    raise ValueError(f"Unknown config {name!r}. Available: {', '.join(available_configs())}.")
+
+
+def available_configs() -> list[str]:
+    names = set()
+    for directory in (CONFIG_DIR, _PACKAGED_CONFIG_DIR):
+        if os.path.isdir(directory):
+            names.update(f[:-5] for f in os.listdir(directory) if f.endswith(".json"))
+    return sorted(names)
+
+
+def from_dict(values: Mapping[str, Any], base: Config | None = None) -> Config:
+    """Applies a mapping of overrides (type-checked) to `base` or the defaults."""
+    base = base or Config()
+    return dataclasses.replace(base, **{k: _coerce(k, v) for k, v in values.items()})
+
+
+def load_config(name: str) -> Config:
+    """Loads a named config (or JSON path), resolving its "base" chain."""
+    with open(config_path(name)) as f:
+        try:
+            values = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{config_path(name)}: not valid JSON ({e}).") from None
+    base_name = values.pop("base", None)
+    base = load_config(base_name) if base_name else Config()
+    values.pop("description", None)
+    return from_dict(values, base)
+
+
+def parse_hparams(hparams: str) -> dict[str, str]:
+    """Parses "a=1,b=[512,512],c=x" into strings; commas inside brackets stay."""
+    result, depth, token = {}, 0, ""
+    for char in hparams + ",":
+        depth += char in "[(" and 1 or 0
+        depth -= char in "])" and 1 or 0
+        if char == "," and depth == 0:
+            if token.strip():
+                if "=" not in token:
+                    raise ValueError(f"Bad hparams item {token.strip()!r}: expected key=value.")
+                key, value = token.split("=", 1)
+                result[key.strip()] = value.strip().replace(",", ";")
+            token = ""
+        else:
+            token += char
+    return result
+
+
+def apply_hparams(config: Config, hparams: str) -> Config:
+    """Returns `config` with "key=value,..." overrides applied (type-checked)."""
+    return from_dict(parse_hparams(hparams), config) if hparams else config
+
+
+def save_config(config: Config, path: str) -> None:
+    with open(path, "w") as f:
+        json.dump(config.to_dict(), f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def read_saved_config(path: str) -> Config:
+    """Reads a config written by `save_config` (a run's resolved config)."""
+    with open(path) as f:
+        return from_dict(json.load(f))

@@ -1,0 +1,247 @@
+"""MIDI <-> NoteSequence <-> drum tensors, for both representations.
+
+The canonical tensor is the *groove* tensor, [num_steps, 27] float32: for each of the
+9 drum classes a hit in {0, 1}, a velocity in [0, 1] (MIDI velocity / 127) and a
+timing offset in [-1, 1] (twice the onset's distance from the nearest 16th-note grid
+point, in steps), laid out as [hits(9), velocities(9), offsets(9)] like Magenta's
+GrooveConverter. The categorical *drums* representation (one 9-bit pattern per step)
+is derived from the hits, so one cached conversion serves both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable
+
+import numpy as np
+from note_seq import midi_io, sequences_lib
+from note_seq.protobuf import music_pb2
+
+from groove_vae.drums import DEFAULT_DRUM_MAP, NUM_CLASSES, DrumMap
+
+STEPS_PER_QUARTER = 4
+STEPS_PER_BAR = 16
+DEFAULT_QPM = 120.0
+DRUMS_VELOCITY = 80  # Velocity written for the categorical representation.
+NUM_DRUM_PATTERNS = 2**NUM_CLASSES  # 512 one-hot values per step.
+GROOVE_DEPTH = 3 * NUM_CLASSES  # hits, velocities, offsets.
+MIDI_DRUM_PROGRAM_INSTRUMENT = 9  # Channel 10, zero-based.
+
+
+class ConversionError(ValueError):
+    """A clip that cannot become a drum tensor.
+
+    `reason` is a short code, counted by batch conversions; the message names the
+    source and the problem.
+    """
+
+    def __init__(self, source: str, reason: str, detail: str):
+        super().__init__(f"{source}: {detail}")
+        self.source = source
+        self.reason = reason
+
+
+@dataclasses.dataclass
+class ConversionStats:
+    """What a conversion kept, skipped and dropped, and why."""
+
+    converted: int = 0
+    skipped: dict[str, int] = dataclasses.field(default_factory=dict)
+    notes_past_end: int = 0
+    notes_unmapped: int = 0
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def merge(self, other: "ConversionStats") -> None:
+        self.converted += other.converted
+        for reason, count in other.skipped.items():
+            self.skipped[reason] = self.skipped.get(reason, 0) + count
+        self.notes_past_end += other.notes_past_end
+        self.notes_unmapped += other.notes_unmapped
+
+    def summary(self) -> str:
+        skipped = ", ".join(f"{k}: {v}" for k, v in sorted(self.skipped.items())) or "none"
+        return (
+            f"converted {self.converted} clips; skipped {sum(self.skipped.values())} "
+            f"({skipped}); dropped {self.notes_past_end} notes past the clip end and "
+            f"{self.notes_unmapped} notes outside the drum map"
+        )
+
+
+def read_midi(midi: bytes | str | os.PathLike, source: str | None = None) -> music_pb2.NoteSequence:
+    """Parses MIDI bytes or a MIDI file into a NoteSequence.
+
+    Raises ConversionError (reason "unreadable" or "unparsable") naming the file.
+    """
+    if isinstance(midi, (bytes, bytearray)):
+        data, source = bytes(midi), source or "<midi bytes>"
+    else:
+        source = source or os.fspath(midi)
+        try:
+            with open(midi, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise ConversionError(source, "unreadable", f"cannot read file ({e.strerror})") from e
+    if not data:
+        raise ConversionError(source, "unparsable", "not a MIDI file (empty)")
+    try:
+        return midi_io.midi_to_note_sequence(data)
+    except Exception as e:  # note-seq wraps most failures; mido raises others.
+        raise ConversionError(source, "unparsable", f"not a valid MIDI file ({e})") from e
+
+
+def _check_meter(ns: music_pb2.NoteSequence, source: str) -> None:
+    for ts in ns.time_signatures:
+        if (ts.numerator, ts.denominator) != (4, 4):
+            raise ConversionError(
+                source, "not_4_4", f"meter {ts.numerator}/{ts.denominator} is not 4/4"
+            )
+
+
+def note_sequence_to_groove(
+    ns: music_pb2.NoteSequence,
+    num_steps: int = 4 * STEPS_PER_BAR,
+    drum_map: DrumMap = DEFAULT_DRUM_MAP,
+    source: str = "<sequence>",
+    stats: ConversionStats | None = None,
+) -> np.ndarray:
+    """Converts the first `num_steps` 16th notes of a 4/4 drum sequence.
+
+    Returns a [num_steps, 27] float32 groove tensor. When several notes of one class
+    land on one step, the loudest is kept. Notes that quantize past the last step are
+    dropped and counted in `stats`.
+    """
+    _check_meter(ns, source)
+    if len({round(t.qpm, 3) for t in ns.tempos}) > 1:
+        raise ConversionError(source, "tempo_change", "the tempo changes within the clip")
+    if not ns.notes:
+        raise ConversionError(source, "empty", "the clip holds no notes")
+    drum_notes = [n for n in ns.notes if n.is_drum]
+    if not drum_notes:
+        raise ConversionError(source, "no_drums", "no drum notes (nothing on the drum channel)")
+
+    drums_only = music_pb2.NoteSequence()
+    drums_only.CopyFrom(ns)
+    del drums_only.notes[:]
+    drums_only.notes.extend(drum_notes)
+    del drums_only.time_signatures[:]  # Checked above; quantizing needs no meter.
+    try:
+        quantized = sequences_lib.quantize_note_sequence(drums_only, STEPS_PER_QUARTER)
+    except Exception as e:
+        raise ConversionError(source, "unquantizable", f"cannot quantize ({e})") from e
+
+    qpm = ns.tempos[0].qpm if ns.tempos else DEFAULT_QPM
+    step_seconds = 60.0 / qpm / STEPS_PER_QUARTER
+    groove = np.zeros((num_steps, GROOVE_DEPTH), np.float32)
+    past_end = unmapped = 0
+    for note, q_note in zip(drum_notes, quantized.notes):
+        drum_class = drum_map.pitch_to_class(note.pitch)
+        if drum_class is None:
+            unmapped += 1
+            continue
+        step = q_note.quantized_start_step
+        if step >= num_steps:
+            past_end += 1
+            continue
+        velocity = note.velocity / 127.0
+        if groove[step, drum_class] and velocity <= groove[step, NUM_CLASSES + drum_class]:
+            continue
+        offset = 2.0 * (note.start_time - step * step_seconds) / step_seconds
+        groove[step, drum_class] = 1.0
+        groove[step, NUM_CLASSES + drum_class] = velocity
+        groove[step, 2 * NUM_CLASSES + drum_class] = np.clip(offset, -1.0, 1.0)
+    if stats is not None:
+        stats.notes_past_end += past_end
+        stats.notes_unmapped += unmapped
+    if not groove[:, :NUM_CLASSES].any():
+        raise ConversionError(source, "no_drum_notes", "no drum notes in the 4-bar window")
+    return groove
+
+
+def midi_to_groove(
+    midi: bytes | str | os.PathLike,
+    num_steps: int = 4 * STEPS_PER_BAR,
+    drum_map: DrumMap = DEFAULT_DRUM_MAP,
+    source: str | None = None,
+    stats: ConversionStats | None = None,
+) -> np.ndarray:
+    """MIDI bytes or file -> [num_steps, 27] groove tensor (ConversionError if not)."""
+    source = source or (os.fspath(midi) if not isinstance(midi, (bytes, bytearray)) else "<midi bytes>")
+    ns = read_midi(midi, source)
+    return note_sequence_to_groove(ns, num_steps, drum_map, source, stats)
+
+
+def groove_to_drum_labels(groove: np.ndarray) -> np.ndarray:
+    """[..., steps, 27] groove -> [..., steps] int32 9-bit pattern (bit i = class i)."""
+    hits = groove[..., :NUM_CLASSES] > 0.5
+    return (hits * (1 << np.arange(NUM_CLASSES))).sum(-1).astype(np.int32)
+
+
+def drum_labels_to_groove(labels: np.ndarray) -> np.ndarray:
+    """[..., steps] 9-bit patterns -> groove tensor at a fixed velocity, on the grid."""
+    labels = np.asarray(labels, np.int64)
+    hits = ((labels[..., None] >> np.arange(NUM_CLASSES)) & 1).astype(np.float32)
+    velocities = hits * (DRUMS_VELOCITY / 127.0)
+    return np.concatenate([hits, velocities, np.zeros_like(hits)], axis=-1)
+
+
+def groove_to_note_sequence(
+    groove: np.ndarray,
+    qpm: float = DEFAULT_QPM,
+    drum_map: DrumMap = DEFAULT_DRUM_MAP,
+) -> music_pb2.NoteSequence:
+    """[num_steps, 27] groove tensor -> a 4/4 drum NoteSequence at `qpm`.
+
+    Each hit becomes one 16th-note-long note of its class's exemplar pitch on the
+    drum channel. A negative offset on step 0 is clamped to time 0.
+    """
+    groove = np.asarray(groove)
+    if groove.ndim != 2 or groove.shape[-1] != GROOVE_DEPTH:
+        raise ValueError(f"Expected a [steps, {GROOVE_DEPTH}] groove tensor, got {groove.shape}.")
+    step_seconds = 60.0 / qpm / STEPS_PER_QUARTER
+    ns = music_pb2.NoteSequence(ticks_per_quarter=220)
+    ns.tempos.add(qpm=qpm, time=0.0)
+    ns.time_signatures.add(numerator=4, denominator=4, time=0.0)
+    hits = groove[:, :NUM_CLASSES] > 0.5
+    for step, drum_class in zip(*np.nonzero(hits)):
+        velocity = int(np.clip(round(float(groove[step, NUM_CLASSES + drum_class]) * 127), 1, 127))
+        offset = float(np.clip(groove[step, 2 * NUM_CLASSES + drum_class], -1.0, 1.0))
+        start = max(0.0, (step + offset / 2.0) * step_seconds)
+        ns.notes.add(
+            pitch=drum_map.class_to_pitch(int(drum_class)),
+            velocity=velocity,
+            start_time=start,
+            end_time=start + step_seconds,
+            is_drum=True,
+            instrument=MIDI_DRUM_PROGRAM_INSTRUMENT,
+        )
+    ns.notes.sort(key=lambda n: (n.start_time, n.pitch))
+    ns.total_time = max([groove.shape[0] * step_seconds] + [n.end_time for n in ns.notes])
+    return ns
+
+
+def write_midi(ns: music_pb2.NoteSequence, path: str | os.PathLike) -> str:
+    """Writes a NoteSequence as a standard MIDI file; returns the path."""
+    path = os.fspath(path)
+    midi_io.note_sequence_to_midi_file(ns, path)
+    return path
+
+
+def convert_midi_batch(
+    items: Iterable[tuple[bytes, str]],
+    num_steps: int = 4 * STEPS_PER_BAR,
+    drum_map: DrumMap = DEFAULT_DRUM_MAP,
+) -> tuple[list[np.ndarray | None], ConversionStats]:
+    """Converts (midi_bytes, source) pairs; a clip that fails is None and counted."""
+    stats = ConversionStats()
+    tensors: list[np.ndarray | None] = []
+    for midi, source in items:
+        try:
+            tensors.append(midi_to_groove(midi, num_steps, drum_map, source, stats))
+            stats.converted += 1
+        except ConversionError as e:
+            stats.skip(e.reason)
+            tensors.append(None)
+    return tensors, stats

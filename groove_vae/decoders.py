@@ -1,0 +1,256 @@
+"""Decoders p(x|z): the hierarchical (conductor + per-bar) decoder and the flat baseline.
+
+Both share `SegmentDecoder`: a stacked LSTM that decodes a sequence cut into
+segments, each with its own embedding. The embedding sets the segment's initial
+state (dense + tanh) and is fed at every step beside the previous step's output.
+The hierarchical decoder uses one segment per bar, with embeddings from the
+conductor, so the latent code reaches each bar only through the conductor; the flat
+decoder is one segment of all steps with z as its embedding.
+
+Two paths compute the same function: `teacher_forced` runs whole-sequence LSTM calls
+over all segments at once (training), `autoregressive` runs one step at a time in a
+`tf.while_loop` and feeds back samples (sampling and scheduled sampling).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="groove_vae")
+class StackedLstm(keras.layers.Layer):
+    """LSTM layers with dropout on each layer's input, callable per sequence or per step.
+
+    States are a flat list [h_0, c_0, h_1, c_1, ...].
+    """
+
+    def __init__(self, rnn_sizes=(256, 256), dropout_rate=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.rnn_sizes = tuple(rnn_sizes)
+        self.dropout_rate = dropout_rate
+        self.lstms = [
+            keras.layers.LSTM(size, return_sequences=True, return_state=True, name=f"lstm_{i}")
+            for i, size in enumerate(self.rnn_sizes)
+        ]
+        self.dropout = keras.layers.Dropout(dropout_rate)
+
+    @property
+    def state_size(self) -> int:
+        return 2 * sum(self.rnn_sizes)
+
+    def split_state(self, flat_state):
+        """[batch, state_size] -> [h_0, c_0, h_1, c_1, ...]."""
+        return tf.split(flat_state, [s for s in self.rnn_sizes for _ in (0, 1)], axis=-1)
+
+    def call(self, inputs, initial_state, training=False):
+        """[batch, steps, depth] -> outputs [batch, steps, last size]."""
+        x = inputs
+        for i, lstm in enumerate(self.lstms):
+            x = self.dropout(x, training=training)
+            x, _, _ = lstm(x, initial_state=initial_state[2 * i : 2 * i + 2], training=training)
+        return x
+
+    def step(self, inputs, states, training=False):
+        """One step: [batch, depth] and states -> output [batch, last size], new states."""
+        x, new_states = inputs, []
+        for i, lstm in enumerate(self.lstms):
+            x = self.dropout(x, training=training)
+            x, (h, c) = lstm.cell(x, states[2 * i : 2 * i + 2], training=training)
+            new_states += [h, c]
+        return x, new_states
+
+    def get_config(self):
+        return {**super().get_config(), "rnn_sizes": list(self.rnn_sizes), "dropout_rate": self.dropout_rate}
+
+
+@keras.saving.register_keras_serializable(package="groove_vae")
+class SegmentDecoder(keras.layers.Layer):
+    """Decodes [batch, segments * segment_length] steps from per-segment embeddings."""
+
+    def __init__(self, rnn_sizes, output_depth, segment_length, dropout_rate=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.rnn_sizes = tuple(rnn_sizes)
+        self.output_depth = output_depth
+        self.segment_length = segment_length
+        self.dropout_rate = dropout_rate
+        # === Layers ===
+        self.lstm = StackedLstm(rnn_sizes, dropout_rate, name="lstm")
+        self.initial_state = keras.layers.Dense(self.lstm.state_size, activation="tanh", name="initial_state")
+        self.output_projection = keras.layers.Dense(output_depth, name="output_projection")
+
+    def teacher_forced(self, embeddings, previous, training=False):
+        """Fast path. embeddings [batch, segments, emb]; previous [batch, steps, depth]
+        (the targets shifted right by one step) -> outputs [batch, steps, output_depth].
+
+        All segments run as one batch of whole-sequence LSTM calls.
+        """
+        batch = tf.shape(embeddings)[0]
+        num_segments, emb_size = embeddings.shape[1], embeddings.shape[2]
+        depth = previous.shape[-1]
+        flat_embeddings = tf.reshape(embeddings, [-1, emb_size])  # [batch * segments, emb]
+        states = self.lstm.split_state(self.initial_state(flat_embeddings))
+        previous = tf.reshape(previous, [-1, self.segment_length, depth])
+        conditioning = tf.repeat(flat_embeddings[:, None, :], self.segment_length, axis=1)
+        outputs = self.lstm(tf.concat([conditioning, previous], -1), states, training=training)
+        outputs = tf.reshape(outputs, [batch, num_segments * self.segment_length, outputs.shape[-1]])
+        return self.output_projection(outputs)
+
+    def autoregressive(
+        self,
+        embeddings,
+        representation,
+        seed,
+        temperature=1.0,
+        targets=None,
+        sampling_probability=0.0,
+        training=False,
+    ):
+        """Step-by-step path. Each step's input is the previous step's sample, or with
+        `targets` given, the true previous step unless a coin with
+        `sampling_probability` says to feed the sample (scheduled sampling).
+
+        embeddings [batch, segments, emb]; seed: int [2] -> (outputs, samples), each
+        [batch, steps, depth].
+        """
+        batch = tf.shape(embeddings)[0]
+        num_segments = embeddings.shape[1]
+        num_steps = num_segments * self.segment_length
+        depth = representation.input_depth
+        temperature = tf.cast(temperature, tf.float32)
+        seed = tf.cast(seed, tf.int32)
+        segment_states = self.initial_state(embeddings)  # [batch, segments, state_size]
+
+        def body(t, previous, states, outputs_ta, samples_ta):
+            segment = t // self.segment_length
+            reset = tf.equal(t % self.segment_length, 0)
+            fresh = self.lstm.split_state(tf.gather(segment_states, segment, axis=1))
+            states = [tf.where(reset, f, s) for f, s in zip(fresh, states)]
+            x = tf.concat([embeddings[:, segment], previous], axis=-1)
+            out, states = self.lstm.step(x, states, training=training)
+            output = self.output_projection(out)
+            sample = representation.sample(output, temperature, seed + tf.stack([0, 2 * t]))
+            if targets is not None:
+                coin = tf.random.stateless_uniform([batch, 1], seed=seed + tf.stack([0, 2 * t + 1]))
+                sample_fed = tf.where(coin < sampling_probability, sample, targets[:, t])
+            else:
+                sample_fed = sample
+            return t + 1, sample_fed, states, outputs_ta.write(t, output), samples_ta.write(t, sample)
+
+        initial_states = [tf.zeros([batch, s]) for s in self.rnn_sizes for _ in (0, 1)]
+        _, _, _, outputs_ta, samples_ta = tf.while_loop(
+            lambda t, *_: t < num_steps,
+            body,
+            (
+                tf.constant(0),
+                tf.zeros([batch, depth]),
+                initial_states,
+                tf.TensorArray(tf.float32, size=num_steps),
+                tf.TensorArray(tf.float32, size=num_steps),
+            ),
+        )
+        outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])
+        samples = tf.transpose(samples_ta.stack(), [1, 0, 2])
+        return outputs, samples
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "rnn_sizes": list(self.rnn_sizes),
+            "output_depth": self.output_depth,
+            "segment_length": self.segment_length,
+            "dropout_rate": self.dropout_rate,
+        }
+
+
+def shift_right(x):
+    """[batch, steps, depth] -> the same, one step later, with zeros at step 0."""
+    return tf.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
+
+
+@keras.saving.register_keras_serializable(package="groove_vae")
+class Conductor(keras.layers.Layer):
+    """z -> one embedding per bar: an LSTM with no input whose initial state comes from z."""
+
+    def __init__(self, rnn_sizes=(256, 256), num_bars=4, output_size=256, **kwargs):
+        super().__init__(**kwargs)
+        self.rnn_sizes = tuple(rnn_sizes)
+        self.num_bars = num_bars
+        self.output_size = output_size
+        self.lstm = StackedLstm(rnn_sizes, name="lstm")
+        self.initial_state = keras.layers.Dense(self.lstm.state_size, activation="tanh", name="initial_state")
+        self.output_projection = keras.layers.Dense(output_size, name="output_projection")
+
+    def call(self, z, training=False):
+        """[batch, z_size] -> [batch, num_bars, output_size]."""
+        states = self.lstm.split_state(self.initial_state(z))
+        zeros = tf.zeros([tf.shape(z)[0], self.num_bars, 1])
+        return self.output_projection(self.lstm(zeros, states, training=training))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "rnn_sizes": list(self.rnn_sizes),
+            "num_bars": self.num_bars,
+            "output_size": self.output_size,
+        }
+
+
+@keras.saving.register_keras_serializable(package="groove_vae")
+class HierarchicalDecoder(keras.layers.Layer):
+    """MusicVAE's decoder: a conductor emits one embedding per bar; each bar is decoded
+    by the same LSTM from a fresh state."""
+
+    def __init__(self, conductor_rnn_sizes, conductor_output_size, decoder_rnn_sizes,
+                 output_depth, num_bars, steps_per_bar, dropout_rate=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self._args = dict(
+            conductor_rnn_sizes=list(conductor_rnn_sizes),
+            conductor_output_size=conductor_output_size,
+            decoder_rnn_sizes=list(decoder_rnn_sizes),
+            output_depth=output_depth,
+            num_bars=num_bars,
+            steps_per_bar=steps_per_bar,
+            dropout_rate=dropout_rate,
+        )
+        self.conductor = Conductor(conductor_rnn_sizes, num_bars, conductor_output_size, name="conductor")
+        self.bar_decoder = SegmentDecoder(
+            decoder_rnn_sizes, output_depth, steps_per_bar, dropout_rate, name="bar_decoder"
+        )
+
+    def embeddings(self, z, training=False):
+        return self.conductor(z, training=training)
+
+    @property
+    def core(self) -> SegmentDecoder:
+        return self.bar_decoder
+
+    def get_config(self):
+        return {**super().get_config(), **self._args}
+
+
+@keras.saving.register_keras_serializable(package="groove_vae")
+class FlatDecoder(keras.layers.Layer):
+    """The paper's baseline: one LSTM over all steps, its state and input from z."""
+
+    def __init__(self, decoder_rnn_sizes, output_depth, num_steps, dropout_rate=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self._args = dict(
+            decoder_rnn_sizes=list(decoder_rnn_sizes),
+            output_depth=output_depth,
+            num_steps=num_steps,
+            dropout_rate=dropout_rate,
+        )
+        self.sequence_decoder = SegmentDecoder(
+            decoder_rnn_sizes, output_depth, num_steps, dropout_rate, name="sequence_decoder"
+        )
+
+    def embeddings(self, z, training=False):
+        return z[:, None, :]
+
+    @property
+    def core(self) -> SegmentDecoder:
+        return self.sequence_decoder
+
+    def get_config(self):
+        return {**super().get_config(), **self._args}

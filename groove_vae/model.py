@@ -1,0 +1,164 @@
+"""MusicVAE: encoder + decoder, the ELBO with free bits, and the Keras train/test steps."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+
+from groove_vae import configs
+from groove_vae.decoders import FlatDecoder, HierarchicalDecoder, shift_right
+from groove_vae.encoder import BidirectionalLstmEncoder
+from groove_vae.representations import get_representation
+
+
+def kl_divergence(mu, sigma):
+    """KL(N(mu, sigma^2) || N(0, I)) per example, in nats: [batch, z] -> [batch]."""
+    return tf.reduce_sum(
+        0.5 * (tf.square(mu) + tf.square(sigma) - 1.0) - tf.math.log(sigma + 1e-8), axis=-1
+    )
+
+
+@keras.saving.register_keras_serializable(package="groove_vae")
+class MusicVAE(keras.Model):
+    """A MusicVAE over [batch, 64, depth] drum tensors.
+
+    Reports loss, reconstruction loss (nats per clip), KL (nats per clip), beta, the
+    scheduled-sampling probability and step accuracy (the fraction of steps whose
+    set of 9 drum classes is predicted exactly, as in the paper's Table 1).
+
+    Example:
+    >>> config = configs.load_config("groovae_4bar")
+    >>> vae = MusicVAE(config.to_dict())
+    >>> groove = vae.sample(2, seed=0)  # [2, 64, 27]
+    """
+
+    def __init__(self, config: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.config = configs.from_dict(config)
+        c = self.config
+        self.representation = get_representation(c.representation, c.groove_loss)
+        depth = self.representation.output_depth
+        # === Layers ===
+        self.encoder = BidirectionalLstmEncoder(c.encoder_rnn_sizes, c.z_size, c.dropout_rate, name="encoder")
+        if c.decoder == "hierarchical":
+            self.decoder = HierarchicalDecoder(
+                c.conductor_rnn_sizes, c.conductor_output_size, c.decoder_rnn_sizes, depth,
+                c.num_bars, c.steps_per_bar, c.dropout_rate, name="decoder",
+            )
+        else:
+            self.decoder = FlatDecoder(c.decoder_rnn_sizes, depth, c.num_steps, c.dropout_rate, name="decoder")
+        # === State set by callbacks ===
+        self.beta = tf.Variable(c.max_beta, trainable=False, dtype=tf.float32, name="beta")
+        self.sampling_probability = tf.Variable(0.0, trainable=False, dtype=tf.float32, name="sampling_probability")
+        self.seed_generator = keras.random.SeedGenerator(c.seed, name="seed_generator")
+        self.free_nats = c.free_bits * math.log(2.0)
+        self._use_scheduled_sampling = c.sampling_schedule != "constant" or c.sampling_rate > 0
+        # === Metrics ===
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("loss", "reconstruction_loss", "kl", "kl_bits", "beta", "sampling_probability", "accuracy")
+        }
+
+    def build(self, input_shape=None):
+        """Creates every weight by running the reconstruction path once."""
+        self.call(tf.zeros([1, self.config.num_steps, self.representation.input_depth]))
+        super().build(input_shape)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    # === Public verbs ===
+    def encode(self, inputs, training=False):
+        """[batch, steps, input_depth] model inputs -> mu, sigma ([batch, z_size])."""
+        return self.encoder(inputs, training=training)
+
+    def call(self, inputs, training=False):
+        """Teacher-forced reconstruction from the posterior mean: raw outputs [batch, steps, depth]."""
+        mu, _ = self.encode(inputs, training=training)
+        return self.decoder.core.teacher_forced(
+            self.decoder.embeddings(mu, training=training), shift_right(inputs), training=training
+        )
+
+    def decode(self, z, temperature=1.0, seed=0):
+        """z [batch, z_size] -> sampled groove tensors [batch, steps, 27] (drums: at a fixed velocity)."""
+        seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0, tf.int32)])
+        _, samples = self.decoder.core.autoregressive(
+            self.decoder.embeddings(z), self.representation, seed, temperature
+        )
+        return self.representation.to_groove(samples)
+
+    def sample(self, num_samples, temperature=1.0, seed=0):
+        """z ~ N(0, I) -> groove tensors [num_samples, steps, 27]."""
+        z = tf.random.stateless_normal([num_samples, self.config.z_size], seed=[seed, 1])
+        return self.decode(z, temperature, seed)
+
+    # === Training ===
+    def compute_losses(self, inputs, training=False):
+        """Returns (mean loss, dict of per-batch metrics) for [batch, steps, depth] inputs."""
+        mu, sigma = self.encode(inputs, training=training)
+        eps = keras.random.normal(tf.shape(mu), seed=self.seed_generator)
+        z = mu + sigma * eps
+        embeddings = self.decoder.embeddings(z, training=training)
+        if self._use_scheduled_sampling and training:
+            seed = keras.random.randint([2], 0, 2**30, seed=self.seed_generator, dtype="int32")
+            outputs = tf.cond(
+                self.sampling_probability > 0.0,
+                lambda: self.decoder.core.autoregressive(
+                    embeddings, self.representation, seed, 1.0, inputs, self.sampling_probability, training
+                )[0],
+                lambda: self.decoder.core.teacher_forced(embeddings, shift_right(inputs), training),
+            )
+        else:
+            outputs = self.decoder.core.teacher_forced(embeddings, shift_right(inputs), training)
+        reconstruction = tf.reduce_sum(self.representation.loss(inputs, outputs), axis=-1)
+        kl = kl_divergence(mu, sigma)
+        kl_cost = tf.maximum(kl - self.free_nats, 0.0)
+        loss = tf.reduce_mean(reconstruction + self.beta * kl_cost)
+        correct = tf.reduce_all(
+            tf.equal(self.representation.predicted_hits(outputs), self.representation.target_hits(inputs)), axis=-1
+        )
+        values = {
+            "loss": loss,
+            "reconstruction_loss": tf.reduce_mean(reconstruction),
+            "kl": tf.reduce_mean(kl),
+            "kl_bits": tf.reduce_mean(kl) / math.log(2.0),
+            "beta": self.beta,
+            "sampling_probability": self.sampling_probability,
+            "accuracy": tf.reduce_mean(tf.cast(correct, tf.float32)),
+        }
+        return loss, values
+
+    def _update(self, values):
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        inputs, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            loss, values = self.compute_losses(inputs, training=True)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        return self._update(values)
+
+    def test_step(self, data):
+        inputs, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        _, values = self.compute_losses(inputs, training=False)
+        return self._update(values)
+
+    def get_config(self):
+        return {**super().get_config(), "config": self.config.to_dict()}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def build_model(config: configs.Config) -> MusicVAE:
+    """Creates a MusicVAE and builds its weights with one call on a dummy batch."""
+    model = MusicVAE(config.to_dict())
+    model.build()
+    return model

@@ -1,0 +1,193 @@
+"""Training: data, model, optimizer, callbacks, checkpoints and resume, in one call.
+
+A run directory holds everything of a run:
+    config.json            the resolved config (a rerun must match it)
+    checkpoints/           tf.train checkpoints of model + optimizer (resume from here)
+    best.weights.h5        the weights with the lowest validation loss so far
+    best.json              that loss and its step
+    logs/                  TensorBoard summaries
+    history.csv            per-epoch metrics
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import keras
+import tensorflow as tf
+
+from groove_vae import callbacks as gv_callbacks
+from groove_vae import configs, data
+from groove_vae.model import MusicVAE, build_model
+
+CONFIG_FILE = "config.json"
+BEST_WEIGHTS = "best.weights.h5"
+
+
+@keras.saving.register_keras_serializable(package="groove_vae")
+class ExponentialDecayToMin(keras.optimizers.schedules.LearningRateSchedule):
+    """Magenta's schedule: (lr - min_lr) * decay_rate^step + min_lr."""
+
+    def __init__(self, learning_rate, decay_rate, min_learning_rate):
+        self.learning_rate = learning_rate
+        self.decay_rate = decay_rate
+        self.min_learning_rate = min_learning_rate
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        return (self.learning_rate - self.min_learning_rate) * tf.pow(self.decay_rate, step) + self.min_learning_rate
+
+    def get_config(self):
+        return {
+            "learning_rate": self.learning_rate,
+            "decay_rate": self.decay_rate,
+            "min_learning_rate": self.min_learning_rate,
+        }
+
+
+def make_optimizer(config: configs.Config) -> keras.optimizers.Optimizer:
+    schedule = ExponentialDecayToMin(config.learning_rate, config.decay_rate, config.min_learning_rate)
+    return keras.optimizers.Adam(learning_rate=schedule, global_clipnorm=config.clip_norm)
+
+
+class CheckpointEveryEpoch(keras.callbacks.Callback):
+    """Saves model + optimizer through a CheckpointManager (written, then committed)."""
+
+    def __init__(self, manager: tf.train.CheckpointManager):
+        super().__init__()
+        self.manager = manager
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.manager.save(checkpoint_number=int(self.model.optimizer.iterations.numpy()))
+
+
+class KeepBest(keras.callbacks.Callback):
+    """Keeps the weights with the lowest validation loss, across resumed runs."""
+
+    def __init__(self, run_dir: str, monitor: str = "val_loss"):
+        super().__init__()
+        self.run_dir = run_dir
+        self.monitor = monitor
+        self.record_path = os.path.join(run_dir, "best.json")
+        self.best = float("inf")
+        if os.path.exists(self.record_path):
+            with open(self.record_path) as f:
+                self.best = json.load(f)["value"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or value >= self.best:
+            return
+        self.best = float(value)
+        tmp = os.path.join(self.run_dir, "best.tmp.weights.h5")
+        self.model.save_weights(tmp)
+        os.replace(tmp, os.path.join(self.run_dir, BEST_WEIGHTS))
+        with open(self.record_path + ".tmp", "w") as f:
+            json.dump({"monitor": self.monitor, "value": self.best,
+                       "step": int(self.model.optimizer.iterations.numpy())}, f)
+        os.replace(self.record_path + ".tmp", self.record_path)
+
+
+def resolve_run_config(config: configs.Config, run_dir: str) -> configs.Config:
+    """Writes the config of a new run, or checks a rerun against the saved one."""
+    path = os.path.join(run_dir, CONFIG_FILE)
+    if os.path.exists(path):
+        saved = configs.read_saved_config(path)
+        if saved != config:
+            diff = {k: (v, config.to_dict()[k]) for k, v in saved.to_dict().items() if config.to_dict()[k] != v}
+            raise ValueError(
+                f"{run_dir} was trained with another config; differences (saved, requested): {diff}. "
+                "Use a new --run_dir, or the same flags to resume."
+            )
+        return saved
+    os.makedirs(run_dir, exist_ok=True)
+    configs.save_config(config, path)
+    return config
+
+
+def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
+    """Loads a run's model: its best weights, else its latest checkpoint."""
+    path = os.path.join(run_dir, CONFIG_FILE)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{run_dir}: no {CONFIG_FILE}; not a groove-vae run directory.")
+    model = build_model(configs.read_saved_config(path))
+    best = os.path.join(run_dir, BEST_WEIGHTS)
+    if prefer_best and os.path.exists(best):
+        model.load_weights(best)
+        return model
+    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    if latest is None:
+        raise FileNotFoundError(f"{run_dir}: no checkpoint or {BEST_WEIGHTS} to load.")
+    tf.train.Checkpoint(model=model).read(latest).expect_partial()
+    return model
+
+
+def train(
+    config: configs.Config,
+    run_dir: str,
+    num_steps: int,
+    tfds_name: str = data.DEFAULT_TFDS_NAME,
+    steps_per_epoch: int = 100,
+    eval_batches: int = 8,
+    data_dir: str | None = None,
+    verbose: int | str = "auto",
+) -> keras.callbacks.History | None:
+    """Trains (or resumes) a run until the optimizer has taken `num_steps` steps."""
+    config = resolve_run_config(config, run_dir)
+    keras.utils.set_random_seed(config.seed)
+
+    train_clips = data.load_split(tfds_name, "train", config.num_steps, data_dir)
+    val_clips = data.load_split(tfds_name, "validation", config.num_steps, data_dir)
+    print(f"train: {train_clips.stats.summary()}")
+    print(f"validation: {val_clips.stats.summary()}")
+    if len(train_clips) == 0:
+        raise ValueError(f"{tfds_name}: no usable training clips.")
+
+    model = build_model(config)
+    optimizer = make_optimizer(config)
+    model.compile(optimizer=optimizer)
+    optimizer.build(model.trainable_variables)
+
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    manager = tf.train.CheckpointManager(checkpoint, os.path.join(run_dir, "checkpoints"), max_to_keep=3)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        print(f"Resumed from {manager.latest_checkpoint} (step {int(optimizer.iterations.numpy())}).")
+
+    step = int(optimizer.iterations.numpy())
+    initial_epoch = step // steps_per_epoch
+    epochs = -(-num_steps // steps_per_epoch)
+    if initial_epoch >= epochs:
+        print(f"{run_dir} already trained {step} steps (asked for {num_steps}).")
+        return None
+
+    representation = model.representation
+    train_ds = data.make_dataset(train_clips.groove, representation, config.batch_size, seed=config.seed)
+    val_ds = data.make_dataset(val_clips.groove, representation, min(config.batch_size, len(val_clips)),
+                               shuffle=True, seed=config.seed + 1)
+    callbacks = [
+        gv_callbacks.KLWarmup(config.max_beta, config.beta_warmup_steps),
+        gv_callbacks.ScheduledSampling(config.sampling_schedule, config.sampling_rate),
+        CheckpointEveryEpoch(manager),
+        KeepBest(run_dir),
+        keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq=max(1, steps_per_epoch // 4)),
+        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
+    ]
+    start = time.time()
+    history = model.fit(
+        train_ds,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=val_ds,
+        validation_steps=eval_batches,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    elapsed = time.time() - start
+    steps_done = int(optimizer.iterations.numpy()) - step
+    print(f"Trained {steps_done} steps in {elapsed:.0f} s "
+          f"({steps_done * config.batch_size / max(elapsed, 1e-9):.1f} examples/s). Run: {run_dir}")
+    return history

@@ -1,0 +1,48 @@
+r"""Trains a groove-vae model on a TFDS MIDI dataset; rerun the same command to resume.
+
+Usage:
+  python scripts/train.py --tfds_name=groove/4bar-midionly
+  python scripts/train.py --tfds_name=groove/4bar-midionly --config=groovae_4bar \
+      --run_dir=runs/x --num_steps=20000 --batch_size=64 --hparams=dropout_rate=0.5
+"""
+
+import os
+import time
+
+from absl import app, flags
+
+flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "TFDS dataset of MIDI clips.")
+flags.DEFINE_string("config", "groovae_4bar", "Config name in configs/ or a JSON path.")
+flags.DEFINE_string("run_dir", None, "Run directory (default: runs/<config>-<time>).")
+flags.DEFINE_integer("num_steps", 50000, "Total optimizer steps to train to (resume counts).")
+flags.DEFINE_integer("batch_size", None, "Overrides the config's batch size.")
+flags.DEFINE_string("hparams", "", "Config overrides: key=value,... (e.g. z_size=128,dropout_rate=0.5).")
+flags.DEFINE_integer("steps_per_epoch", 200, "Steps between validation, checkpoint and summaries.")
+flags.DEFINE_integer("eval_batches", 8, "Validation batches per evaluation.")
+flags.DEFINE_string("data_dir", None, "TFDS data directory (default: $TFDS_DATA_DIR).")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    from groove_vae import configs, training
+
+    config = configs.apply_hparams(configs.load_config(FLAGS.config), FLAGS.hparams)
+    if FLAGS.batch_size:
+        config = configs.from_dict({"batch_size": FLAGS.batch_size}, config)
+    run_dir = FLAGS.run_dir or os.path.join("runs", f"{FLAGS.config}-{time.strftime('%Y%m%d-%H%M%S')}")
+    print(f"Run directory: {run_dir}")
+    training.train(
+        config,
+        run_dir,
+        num_steps=FLAGS.num_steps,
+        tfds_name=FLAGS.tfds_name,
+        steps_per_epoch=FLAGS.steps_per_epoch,
+        eval_batches=FLAGS.eval_batches,
+        data_dir=FLAGS.data_dir,
+    )
+    print(f"Run directory: {run_dir}")
+
+
+if __name__ == "__main__":
+    app.run(main)

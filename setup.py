@@ -1,0 +1,32 @@
+"""groove-vae: a TensorFlow 2 / Keras MusicVAE for 4-bar drum grooves."""
+
+import os
+import re
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "groove_vae", "__init__.py")) as f:
+    VERSION = re.search(r'__version__ = "([^"]+)"', f.read()).group(1)
+
+setup(
+    name="groove-vae",
+    version=VERSION,
+    description="MusicVAE for drums in TensorFlow 2 / Keras 3: sample, reconstruct and humanize grooves.",
+    long_description=open(os.path.join(HERE, "README.md")).read() if os.path.exists(os.path.join(HERE, "README.md")) else "",
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["groove_vae", "groove_vae.*"]),
+    package_data={"groove_vae": ["bundled/*/*", "configs/*.json"]},
+    python_requires=">=3.10",
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3.0",
+        "tensorflow-datasets>=4.9",
+        "tensorboard>=2.16",
+        "note-seq>=0.0.5",
+        "numpy>=1.23",
+        "absl-py>=1.0",
+        "h5py>=3.0",
+    ],
+    extras_require={"test": ["pytest>=7"]},
+)

@@ -1,0 +1,59 @@
+"""Shared fixtures: tiny configs and MIDI built in code."""
+
+import io
+import os
+
+import numpy as np
+import pytest
+from note_seq import midi_io
+from note_seq.protobuf import music_pb2
+
+from groove_vae import configs
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_TFDS = os.path.join(ROOT, "..", "shared", "data", "tensorflow_datasets")
+
+TINY = (
+    "encoder_rnn_sizes=[32,32],conductor_rnn_sizes=[24,24],conductor_output_size=16,"
+    "decoder_rnn_sizes=[24,24],z_size=8,batch_size=8,dropout_rate=0.0"
+)
+CONFIG_NAMES = ["groovae_4bar", "groovae_4bar_flat", "hierdec_drums_4bar", "drums_4bar_flat"]
+
+
+def tiny_config(name="groovae_4bar", extra=""):
+    return configs.apply_hparams(configs.load_config(name), TINY + ("," + extra if extra else ""))
+
+
+def make_sequence(notes, qpm=120.0, numerator=4, denominator=4, is_drum=True):
+    """notes: (pitch, velocity, start_seconds) -> a NoteSequence with one tempo and meter."""
+    ns = music_pb2.NoteSequence(ticks_per_quarter=480)
+    ns.tempos.add(qpm=qpm)
+    ns.time_signatures.add(numerator=numerator, denominator=denominator)
+    for pitch, velocity, start in notes:
+        ns.notes.add(pitch=pitch, velocity=velocity, start_time=start, end_time=start + 0.05,
+                     is_drum=is_drum, instrument=9 if is_drum else 0)
+    ns.total_time = max([n.end_time for n in ns.notes] + [0.0])
+    return ns
+
+
+def to_midi_bytes(ns):
+    buffer = io.BytesIO()
+    midi_io.note_sequence_to_pretty_midi(ns).write(buffer)
+    return buffer.getvalue()
+
+
+def random_groove(rng, batch, steps=64, density=0.15):
+    """Random groove tensors [batch, steps, 27] with consistent hits/velocities/offsets."""
+    hits = (rng.random((batch, steps, 9)) < density).astype(np.float32)
+    velocities = hits * rng.integers(1, 128, hits.shape) / 127.0
+    offsets = hits * rng.uniform(-1, 1, hits.shape)
+    return np.concatenate([hits, velocities, offsets], -1).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def tfds_data_dir():
+    path = os.environ.get("TFDS_DATA_DIR") or SHARED_TFDS
+    if not os.path.isdir(os.path.join(path, "groove", "4bar-midionly")):
+        pytest.skip(f"The Groove MIDI Dataset is not at {path} (see README: offline data).")
+    os.environ["TFDS_DATA_DIR"] = os.path.abspath(path)
+    return os.path.abspath(path)

@@ -1,0 +1,47 @@
+import pytest
+
+from groove_vae import configs
+
+
+def test_every_shipped_config_loads():
+    names = configs.available_configs()
+    for required in ["groovae_4bar", "groovae_4bar_flat", "hierdec_drums_4bar", "drums_4bar_flat"]:
+        assert required in names
+    for name in names:
+        assert isinstance(configs.load_config(name), configs.Config)
+
+
+def test_groovae_4bar_follows_magenta():
+    c = configs.load_config("groovae_4bar")
+    assert (c.representation, c.decoder, c.z_size, c.batch_size) == ("groove", "hierarchical", 256, 512)
+    assert c.decoder_rnn_sizes == (256, 256) and c.encoder_rnn_sizes == (512, 512)
+    assert (c.free_bits, c.max_beta, c.dropout_rate) == (48, 0.2, 0.7)
+
+
+def test_flat_variant_differs_only_in_decoder():
+    hier, flat = configs.load_config("groovae_4bar"), configs.load_config("groovae_4bar_flat")
+    assert flat.decoder == "flat"
+    assert {k for k, v in hier.to_dict().items() if flat.to_dict()[k] != v} == {"decoder"}
+
+
+def test_hparams_are_parsed_with_types():
+    c = configs.apply_hparams(configs.Config(), "z_size=64,encoder_rnn_sizes=[128,64],dropout_rate=0.25,groove_loss=masked")
+    assert c.z_size == 64 and c.encoder_rnn_sizes == (128, 64) and c.dropout_rate == 0.25
+    assert c.groove_loss == "masked"
+
+
+def test_unknown_key_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="Unknown config key 'z_dim'.*z_size"):
+        configs.apply_hparams(configs.Config(), "z_dim=3")
+
+
+@pytest.mark.parametrize("hparams", ["z_size=big", "z_size=1.5", "representation=piano", "dropout_rate=1.5", "z_size"])
+def test_bad_values_are_rejected(hparams):
+    with pytest.raises(ValueError):
+        configs.apply_hparams(configs.Config(), hparams)
+
+
+def test_saved_config_round_trips(tmp_path):
+    c = configs.apply_hparams(configs.load_config("hierdec_drums_4bar"), "z_size=32")
+    configs.save_config(c, tmp_path / "config.json")
+    assert configs.read_saved_config(tmp_path / "config.json") == c

@@ -1,0 +1,37 @@
+"""Integration tests on the real Groove MIDI Dataset in ../shared/data."""
+
+import numpy as np
+import pytest
+
+from groove_vae import data
+from groove_vae.representations import DrumsRepresentation, GrooveRepresentation
+
+
+@pytest.fixture(scope="module")
+def test_split(tfds_data_dir):
+    return data.load_split("groove/4bar-midionly", "test")
+
+
+def test_test_split_converts_with_empty_clips_counted(test_split):
+    assert test_split.stats.skipped.get("empty") == 123
+    assert len(test_split) == 2033 - sum(test_split.stats.skipped.values())
+    assert test_split.groove.shape[1:] == (64, 27)
+    hits = test_split.groove[..., :9]
+    assert 15 < hits.sum() / len(test_split) / 4 < 22  # Hits per bar, about 18.6.
+    velocities = test_split.groove[..., 9:18][hits > 0] * 127
+    assert 60 < velocities.mean() < 80 and velocities.min() >= 1
+    assert set(np.unique(test_split.styles)) >= {"funk", "rock", "jazz"}
+
+
+def test_cache_equals_a_fresh_conversion(test_split, tfds_data_dir):
+    fresh = data.load_split("groove/4bar-midionly", "test", use_cache=False)
+    np.testing.assert_array_equal(fresh.groove, test_split.groove)
+    assert fresh.stats == test_split.stats
+
+
+def test_datasets_yield_model_inputs(test_split):
+    groove_batch = next(iter(data.make_dataset(test_split.groove, GrooveRepresentation(), 16)))
+    assert groove_batch.shape == (16, 64, 27)
+    drums_batch = next(iter(data.make_dataset(test_split.groove, DrumsRepresentation(), 16)))
+    assert drums_batch.shape == (16, 64, 512)
+    assert np.all(drums_batch.numpy().sum(-1) == 1)

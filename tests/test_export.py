@@ -1,0 +1,58 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from conftest import ROOT, tiny_config
+
+from groove_vae import configs, training
+from groove_vae.model import build_model
+
+LOAD_WITHOUT_GROOVE_VAE = r"""
+import sys, numpy as np, tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+decode = model.signatures["serving_default"]
+z = np.load(sys.argv[2])
+out = decode(z=tf.constant(z), temperature=tf.constant(0.7), seed=tf.constant(5))
+np.savez(sys.argv[3], **{k: v.numpy() for k, v in out.items()})
+assert "groove_vae" not in sys.modules
+"""
+
+
+def make_run_dir(path, config):
+    """A run directory as training leaves it: config and best weights."""
+    model = build_model(config)
+    os.makedirs(path, exist_ok=True)
+    configs.save_config(config, os.path.join(path, training.CONFIG_FILE))
+    model.save_weights(os.path.join(path, training.BEST_WEIGHTS))
+    return model
+
+
+def test_export_script_writes_a_savedmodel_that_tensorflow_alone_runs(tmp_path):
+    config = tiny_config()
+    model = make_run_dir(tmp_path / "run", config)
+    export_dir = tmp_path / "export" / "groove_vae" / "1"
+    subprocess.run(
+        [sys.executable, os.path.join(ROOT, "scripts", "export.py"), f"--run_dir={tmp_path / 'run'}",
+         f"--export_dir={export_dir}"],
+        check=True, capture_output=True, cwd=tmp_path,
+    )
+    assert (export_dir / "saved_model.pb").exists()
+    assert json.loads((export_dir / "assets.extra" / "config.json").read_text())["z_size"] == config.z_size
+
+    z = np.random.default_rng(0).normal(size=(3, config.z_size)).astype(np.float32)
+    np.save(tmp_path / "z.npy", z)
+    script = tmp_path / "load.py"
+    script.write_text(LOAD_WITHOUT_GROOVE_VAE)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run(
+        [sys.executable, str(script), str(export_dir), str(tmp_path / "z.npy"), str(tmp_path / "out.npz")],
+        check=True, capture_output=True, cwd=tmp_path, env=env,
+    )
+    served = np.load(tmp_path / "out.npz")
+    expected = model.decode(z, 0.7, 5).numpy()
+    assert served["hits"].shape == (3, 64, 9)
+    np.testing.assert_allclose(served["hits"], expected[..., :9], atol=1e-5)
+    np.testing.assert_allclose(served["velocities"], expected[..., 9:18], atol=1e-5)
+    np.testing.assert_allclose(served["offsets"], expected[..., 18:], atol=1e-5)

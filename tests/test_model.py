@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import CONFIG_NAMES, random_groove, tiny_config
+
+from groove_vae import callbacks, converter, training
+from groove_vae.decoders import shift_right
+from groove_vae.model import build_model, kl_divergence
+
+
+@pytest.mark.parametrize("name", CONFIG_NAMES)
+def test_output_shapes_for_every_config(name):
+    config = tiny_config(name)
+    model = build_model(config)
+    depth = 27 if config.representation == "groove" else 512
+    inputs = model.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(0), 3)))
+    assert inputs.shape == (3, 64, depth)
+    assert model(inputs).shape == (3, 64, depth)
+    mu, sigma = model.encode(inputs)
+    assert mu.shape == sigma.shape == (3, 8) and bool(tf.reduce_all(sigma > 0))
+    samples = model.sample(2, seed=1)
+    assert samples.shape == (2, 64, 27)
+    hits = samples[..., :9].numpy()
+    assert set(np.unique(hits)) <= {0.0, 1.0}
+    assert np.all(samples[..., 9:18].numpy()[hits == 0] == 0)
+
+
+@pytest.mark.parametrize("name", ["groovae_4bar", "drums_4bar_flat"])
+def test_fast_teacher_forced_path_equals_step_by_step_path(name):
+    model = build_model(tiny_config(name))
+    inputs = model.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(1), 4)))
+    mu, _ = model.encode(inputs)
+    embeddings = model.decoder.embeddings(mu)
+    fast = model.decoder.core.teacher_forced(embeddings, shift_right(inputs))
+    slow, _ = model.decoder.core.autoregressive(
+        embeddings, model.representation, tf.constant([0, 0]), targets=inputs, sampling_probability=0.0
+    )
+    assert float(tf.reduce_max(tf.abs(fast))) > 0.01
+    np.testing.assert_allclose(fast.numpy(), slow.numpy(), atol=1e-5)
+
+
+def test_hierarchical_bars_see_z_only_through_the_conductor():
+    """Changing the inputs of bar 0 must not change bar 2's outputs beyond its own first step."""
+    model = build_model(tiny_config("groovae_4bar"))
+    inputs = random_groove(np.random.default_rng(2), 1)
+    embeddings = model.decoder.embeddings(tf.zeros([1, 8]))
+    a = model.decoder.core.teacher_forced(embeddings, shift_right(tf.constant(inputs)))
+    changed = inputs.copy()
+    changed[:, :16] = random_groove(np.random.default_rng(3), 1)[:, :16]
+    b = model.decoder.core.teacher_forced(embeddings, shift_right(tf.constant(changed)))
+    np.testing.assert_allclose(a[:, 32:].numpy(), b[:, 32:].numpy(), atol=1e-6)
+    assert not np.allclose(a[:, :16].numpy(), b[:, :16].numpy())
+
+
+@pytest.mark.parametrize("name", CONFIG_NAMES)
+def test_a_few_training_steps_lower_the_loss(name):
+    config = tiny_config(name, "learning_rate=0.01,free_bits=0,max_beta=0.01")
+    model = build_model(config)
+    model.compile(optimizer=training.make_optimizer(config))
+    inputs = model.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(4), 8)))
+    before = float(model.compute_losses(inputs)[0])
+    model.fit(tf.data.Dataset.from_tensors(inputs).repeat(), steps_per_epoch=15, epochs=1, verbose=0)
+    after = float(model.compute_losses(inputs)[0])
+    assert after < 0.8 * before
+
+
+def test_scheduled_sampling_trains_through_the_step_loop():
+    config = tiny_config("hierdec_drums_4bar", "learning_rate=0.01")
+    model = build_model(config)
+    model.compile(optimizer=training.make_optimizer(config))
+    model.sampling_probability.assign(0.5)
+    inputs = model.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(5), 8)))
+    logs = model.train_on_batch(inputs, return_dict=True)
+    assert np.isfinite(logs["loss"]) and logs["sampling_probability"] == pytest.approx(0.5)
+
+
+def test_saved_weights_load_into_a_fresh_model(tmp_path):
+    config = tiny_config()
+    model = build_model(config)
+    inputs = tf.constant(random_groove(np.random.default_rng(6), 2))
+    model.save_weights(tmp_path / "w.weights.h5")
+    other = build_model(config)
+    assert not np.allclose(model(inputs).numpy(), other(inputs).numpy())
+    other.load_weights(tmp_path / "w.weights.h5")
+    np.testing.assert_allclose(model(inputs).numpy(), other(inputs).numpy(), atol=1e-6)
+    np.testing.assert_array_equal(model.sample(2, seed=3).numpy(), other.sample(2, seed=3).numpy())
+
+
+def test_samples_become_valid_midi(tmp_path):
+    model = build_model(tiny_config())
+    groove = model.sample(1, temperature=1.0, seed=7).numpy()[0]
+    path = converter.write_midi(converter.groove_to_note_sequence(groove, qpm=90), tmp_path / "s.mid")
+    ns = converter.read_midi(path)
+    assert len(ns.notes) == int(groove[:, :9].sum()) > 0
+    assert all(n.is_drum for n in ns.notes)
+    assert ns.tempos[0].qpm == pytest.approx(90)
+
+
+def test_kl_divergence_matches_closed_form():
+    mu = tf.constant([[0.0, 1.0]])
+    sigma = tf.constant([[1.0, 0.5]])
+    expected = 0.5 * (1.0 + 0.25 - 1.0) - np.log(0.5)
+    assert float(kl_divergence(mu, sigma)[0]) == pytest.approx(expected, rel=1e-5)
+    assert float(kl_divergence(tf.zeros([1, 4]), tf.ones([1, 4]))[0]) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_schedules():
+    warmup = callbacks.KLWarmup(max_beta=0.2, warmup_steps=100)
+    assert [warmup.beta_at(s) for s in (0, 50, 100, 500)] == pytest.approx([0.0, 0.1, 0.2, 0.2])
+    assert callbacks.KLWarmup(0.2, 0).beta_at(0) == 0.2
+    sampling = callbacks.ScheduledSampling("inverse_sigmoid", 1000)
+    assert sampling.probability_at(0) == pytest.approx(1 - 1000 / 1001)
+    assert sampling.probability_at(10000) < sampling.probability_at(20000) < 1.0
+    schedule = training.ExponentialDecayToMin(1e-3, 0.9999, 1e-5)
+    assert float(schedule(0)) == pytest.approx(1e-3)
+    assert float(schedule(10**6)) == pytest.approx(1e-5)
