@@ -8,6 +8,13 @@ Example:
 
 __version__ = "0.1.0"
 
-from groove_vae.api import GrooveVAE, load, write_midi_files  # noqa: E402
-
 __all__ = ["GrooveVAE", "load", "write_midi_files"]
+
+
+def __getattr__(name):
+    # Imported on first use, so the converter's worker processes never load TensorFlow.
+    if name in __all__:
+        from groove_vae import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'groove_vae' has no attribute {name!r}")

@@ -245,3 +245,19 @@ def convert_midi_batch(
             stats.skip(e.reason)
             tensors.append(None)
     return tensors, stats
+
+
+def describe(ns: music_pb2.NoteSequence, drum_map: DrumMap = DEFAULT_DRUM_MAP) -> str:
+    """A one-line summary of a drum sequence: notes per instrument and velocity range."""
+    from groove_vae.drums import DRUM_CLASS_NAMES
+
+    counts = [0] * NUM_CLASSES
+    for note in ns.notes:
+        drum_class = drum_map.pitch_to_class(note.pitch)
+        if drum_class is not None:
+            counts[drum_class] += 1
+    played = ", ".join(f"{DRUM_CLASS_NAMES[c]} {n}" for c, n in enumerate(counts) if n)
+    if not ns.notes:
+        return "0 notes"
+    velocities = [n.velocity for n in ns.notes]
+    return f"{len(ns.notes)} notes ({played}); velocity {min(velocities)}-{max(velocities)}"

@@ -5,7 +5,11 @@ Usage:
   python scripts/export.py --export_dir=export/groove_vae/1   # the bundled model
 """
 
-from absl import app, flags
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
+
+from absl import app, flags, logging
 
 flags.DEFINE_string("run_dir", None, "Training run directory (default: the bundled model).")
 flags.DEFINE_string("export_dir", "export/groove_vae/1", "SavedModel directory to write.")
@@ -14,6 +18,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
+    logging.set_verbosity(logging.WARNING)
     import groove_vae
     from groove_vae.export import export_decoder
 

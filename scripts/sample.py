@@ -6,7 +6,11 @@ Usage:
       --qpm=96 --output_dir=samples
 """
 
-from absl import app, flags
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
+
+from absl import app, flags, logging
 
 flags.DEFINE_integer("num_output", 5, "How many 4-bar clips to write.")
 flags.DEFINE_string("output_dir", "samples", "Where to write the .mid files.")
@@ -19,6 +23,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
+    logging.set_verbosity(logging.WARNING)
     if FLAGS.num_output <= 0:
         raise app.UsageError("--num_output must be positive.")
     if FLAGS.temperature <= 0:
@@ -26,6 +31,7 @@ def main(argv):
     if FLAGS.qpm <= 0:
         raise app.UsageError("--qpm must be positive.")
     import groove_vae
+    from groove_vae import converter
 
     try:
         vae = groove_vae.load(FLAGS.run_dir)
@@ -33,7 +39,7 @@ def main(argv):
         raise app.UsageError(str(e))
     beats = vae.sample(FLAGS.num_output, temperature=FLAGS.temperature, seed=FLAGS.seed, qpm=FLAGS.qpm)
     for path, beat in zip(groove_vae.write_midi_files(beats, FLAGS.output_dir), beats):
-        print(f"{path}: {len(beat.notes)} notes")
+        print(f"{path}: {converter.describe(beat)}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ Usage:
 import os
 import time
 
-from absl import app, flags
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
+
+from absl import app, flags, logging
 
 flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "TFDS dataset of MIDI clips.")
 flags.DEFINE_string("config", "groovae_4bar", "Config name in configs/ or a JSON path.")
@@ -25,6 +27,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
+    logging.set_verbosity(logging.WARNING)
     from groove_vae import configs, training
 
     config = configs.apply_hparams(configs.load_config(FLAGS.config), FLAGS.hparams)
