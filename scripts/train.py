@@ -7,7 +7,6 @@ Usage:
 """
 
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
 
@@ -15,7 +14,7 @@ from absl import app, flags, logging
 
 flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "TFDS dataset of MIDI clips.")
 flags.DEFINE_string("config", "groovae_4bar", "Config name in configs/ or a JSON path.")
-flags.DEFINE_string("run_dir", None, "Run directory (default: runs/<config>-<time>).")
+flags.DEFINE_string("run_dir", None, "Run directory (default: runs/<config>, so a rerun resumes).")
 flags.DEFINE_integer("num_steps", 50000, "Total optimizer steps to train to (resume counts).")
 flags.DEFINE_integer("batch_size", None, "Overrides the config's batch size.")
 flags.DEFINE_string("hparams", "", "Config overrides: key=value,... (e.g. z_size=128,dropout_rate=0.5).")
@@ -33,7 +32,8 @@ def main(argv):
     config = configs.apply_hparams(configs.load_config(FLAGS.config), FLAGS.hparams)
     if FLAGS.batch_size:
         config = configs.from_dict({"batch_size": FLAGS.batch_size}, config)
-    run_dir = FLAGS.run_dir or os.path.join("runs", f"{FLAGS.config}-{time.strftime('%Y%m%d-%H%M%S')}")
+    name = os.path.splitext(os.path.basename(FLAGS.config))[0]
+    run_dir = FLAGS.run_dir or os.path.join("runs", name)
     print(f"Run directory: {run_dir}")
     training.train(
         config,

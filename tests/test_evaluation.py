@@ -1,0 +1,65 @@
+import math
+
+import numpy as np
+import pytest
+from conftest import random_groove, tiny_config
+
+from groove_vae import evaluation
+from groove_vae.model import build_model
+
+
+@pytest.fixture
+def truth():
+    return random_groove(np.random.default_rng(0), 5)
+
+
+def test_a_perfect_reconstruction_scores_one(truth):
+    assert evaluation.step_accuracy(truth, truth) == 1.0
+    assert evaluation.hit_scores(truth, truth) == {"hit_precision": 1.0, "hit_recall": 1.0, "hit_f1": 1.0}
+    errors = evaluation.timing_errors(truth, truth, np.full(5, 120.0))
+    assert errors == {"velocity_mae": 0.0, "offset_mae_ms": 0.0}
+
+
+def test_a_shifted_reconstruction_scores_what_it_should():
+    truth = np.zeros((1, 64, 27), np.float32)
+    truth[0, ::4, 0] = 1  # Kick on every beat: 16 hits.
+    shifted = np.roll(truth, 1, axis=1)  # Every hit one step late.
+    # 32 steps differ (16 lose a kick, 16 gain one): 32 of 64 right.
+    assert evaluation.step_accuracy(shifted, truth) == 0.5
+    assert evaluation.hit_scores(shifted, truth)["hit_f1"] == 0.0
+    silent = np.zeros_like(truth)
+    assert evaluation.step_accuracy(silent, truth) == 0.75
+    assert evaluation.hit_scores(silent, truth)["hit_recall"] == 0.0
+
+
+def test_velocity_and_timing_errors_on_shared_hits():
+    truth = np.zeros((1, 64, 27), np.float32)
+    truth[0, 0, 0], truth[0, 0, 9], truth[0, 0, 18] = 1, 100 / 127, 0.5
+    predicted = truth.copy()
+    predicted[0, 0, 9], predicted[0, 0, 18] = 90 / 127, 0.0
+    predicted[0, 5, 1] = 1  # A false hit: not counted in the errors.
+    errors = evaluation.timing_errors(predicted, truth, np.array([120.0]))
+    assert errors["velocity_mae"] == pytest.approx(10.0)
+    # 0.5 is a quarter of a 16th; a 16th at 120 qpm is 125 ms.
+    assert errors["offset_mae_ms"] == pytest.approx(31.25)
+    assert math.isnan(evaluation.timing_errors(np.zeros_like(truth), truth, np.array([120.0]))["velocity_mae"])
+
+
+def test_hits_per_bar_and_copies(truth):
+    per_bar = evaluation.hits_per_bar(truth)
+    assert sum(per_bar.values()) == pytest.approx(truth[..., :9].sum() / 20)
+    assert evaluation.fraction_copied(truth[:2], truth) == 1.0
+    assert evaluation.fraction_copied(np.zeros_like(truth[:2]), truth) == 0.0
+
+
+def test_evaluate_runs_a_model(truth):
+    model = build_model(tiny_config())
+    results = evaluation.evaluate(model, truth, np.full(5, 100.0), batch_size=3)
+    assert results["num_clips"] == 5
+    assert 0.0 <= results["accuracy_sampled"] <= 1.0 and results["kl_nats"] >= 0
+    assert 0 <= results["active_latent_dims"] <= 8
+    assert "hit_f1_teacher_forced" in results and "offset_mae_ms_sampled" in results
+    samples = evaluation.prior_samples(model, 7, batch_size=3)
+    assert samples.shape == (7, 64, 27)
+    assert "kick" in evaluation.format_table({**results, "hits_per_bar_prior": evaluation.hits_per_bar(samples),
+                                              "hits_per_bar_data": evaluation.hits_per_bar(truth)})
