@@ -28,5 +28,8 @@ setup(
         "absl-py>=1.0",
         "h5py>=3.0",
     ],
-    extras_require={"test": ["pytest>=7"]},
+    extras_require={
+        "serving": ["requests>=2.20", "tensorflow-serving-api>=2.16"],
+        "test": ["pytest>=7", "requests>=2.20", "tensorflow-serving-api>=2.16"],
+    },
 )

@@ -1,64 +1,134 @@
-"""SavedModel export of the decoder, for TF Serving and for TensorFlow-only consumers.
+"""SavedModel export for TF Serving and for TensorFlow-only consumers.
 
-The `serving_default` signature maps a latent z [batch, z_size] (with a sampling
-temperature and seed) to the decoded drum tensors: hits, velocities and offsets,
-each [batch, 64, 9]. The export needs TensorFlow only to load: no groove_vae.
+Layout: `<export_base>/<version>/`, as TF Serving's `--model_base_path` expects.
+Signatures (every output [batch, 64, 9] float32 unless noted):
+
+  serving_default  decode: z [batch, z_size] float32, temperature [] float32 (default
+                   1.0), seed [] int32 (default 0) -> hits, velocities, offsets
+  sample           batch_size [] int32, temperature (1.0), seed (0) -> hits,
+                   velocities, offsets, z [batch, z_size]
+  encode           groove [batch, 64, 27] float32 (hits, velocities, offsets per step)
+                   -> mu, sigma [batch, z_size]
+
+Defaults are recorded in the SignatureDef, so a request may leave them out. Bad
+values (non-finite z or groove, temperature <= 0, batch_size <= 0) fail with an
+InvalidArgument error that says what is wrong. The model's config is in
+`assets.extra/groove_vae_config.json`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import shutil
 import tempfile
 
+import keras
 import tensorflow as tf
 
+from groove_vae.converter import DEFAULT_QPM, GROOVE_DEPTH
 from groove_vae.drums import NUM_CLASSES
-from groove_vae.model import MusicVAE
+from groove_vae.model import MusicVAE, build_model
+
+CONFIG_ASSET = "groove_vae_config.json"
+ASSETS_EXTRA = "assets.extra"  # SavedModel's folder for files of higher-level libraries.
+SIGNATURES = ("serving_default", "sample", "encode")
 
 
-class DecoderExport(tf.Module):
-    """What the SavedModel holds: the model's variables and the decode function."""
+def _split_groove(groove):
+    hits, velocities, offsets = tf.split(groove, [NUM_CLASSES] * 3, axis=-1)
+    return {"hits": hits, "velocities": velocities, "offsets": offsets}
 
-    def __init__(self, model: MusicVAE):
-        super().__init__(name="groove_vae_decoder")
-        self.model = model
-        z_size = model.config.z_size
-        self.serving_default = tf.function(
-            self._decode,
-            input_signature=[
-                tf.TensorSpec([None, z_size], tf.float32, name="z"),
-                tf.TensorSpec([], tf.float32, name="temperature"),
-                tf.TensorSpec([], tf.int32, name="seed"),
-            ],
+
+def _check_temperature(temperature):
+    tf.debugging.assert_positive(temperature, message="temperature must be positive")
+
+
+def build_archive(model: MusicVAE) -> keras.export.ExportArchive:
+    """The three endpoints over a model, in Keras's ExportArchive.
+
+    ExportArchive (rather than a hand-made tf.Module) keeps every variable tracked
+    under a name that TF Serving's session-based loader finds.
+    """
+    z_size, steps = model.config.z_size, model.config.num_steps
+    temperature_spec = tf.TensorSpec([], tf.float32, name="temperature")
+    seed_spec = tf.TensorSpec([], tf.int32, name="seed")
+
+    def decode(z, temperature=tf.constant(1.0), seed=tf.constant(0)):
+        _check_temperature(temperature)
+        tf.debugging.assert_all_finite(z, message="z must be finite (no NaN or Inf)")
+        return _split_groove(model.decode(z, temperature, seed))
+
+    def sample(batch_size, temperature=tf.constant(1.0), seed=tf.constant(0)):
+        _check_temperature(temperature)
+        tf.debugging.assert_positive(batch_size, message="batch_size must be positive")
+        z = tf.random.stateless_normal([batch_size, z_size], seed=tf.stack([seed, 1]))
+        return {**_split_groove(model.decode(z, temperature, seed)), "z": z}
+
+    def encode(groove):
+        tf.debugging.assert_all_finite(groove, message="groove must be finite (no NaN or Inf)")
+        hits = groove[..., :NUM_CLASSES]
+        tf.debugging.assert_equal(
+            tf.reduce_all((hits == 0.0) | (hits == 1.0)), True, message="hits (groove[..., 0:9]) must be 0 or 1"
         )
+        mu, sigma = model.encode(model.representation.to_inputs(groove))
+        return {"mu": mu, "sigma": sigma}
 
-    def _decode(self, z, temperature, seed):
-        tf.debugging.assert_positive(temperature, message="temperature must be positive")
-        tf.debugging.assert_all_finite(z, message="z must be finite")
-        groove = self.model.decode(z, temperature, seed)
-        hits, velocities, offsets = tf.split(groove, [NUM_CLASSES] * 3, axis=-1)
-        return {"hits": hits, "velocities": velocities, "offsets": offsets}
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        "serving_default", decode,
+        input_signature=[tf.TensorSpec([None, z_size], tf.float32, name="z"), temperature_spec, seed_spec],
+    )
+    archive.add_endpoint(
+        "sample", sample, input_signature=[tf.TensorSpec([], tf.int32, name="batch_size"), temperature_spec, seed_spec]
+    )
+    archive.add_endpoint(
+        "encode", encode, input_signature=[tf.TensorSpec([None, steps, GROOVE_DEPTH], tf.float32, name="groove")]
+    )
+    return archive
 
 
-def export_decoder(model: MusicVAE, export_dir: str) -> str:
-    """Writes a SavedModel to `export_dir` (replaced atomically); returns the path."""
-    export_dir = os.path.abspath(export_dir)
-    parent = os.path.dirname(export_dir)
+def next_version(export_base: str) -> int:
+    """1 + the highest numeric version already under `export_base` (1 if none)."""
+    if not os.path.isdir(export_base):
+        return 1
+    versions = [int(d) for d in os.listdir(export_base) if re.fullmatch(r"\d+", d)]
+    return max(versions, default=0) + 1
+
+
+def resolve_export_path(export_dir: str, version: int | None = None) -> str:
+    """`export/groove_vae/3` is used as given; `export/groove_vae` gets a version."""
+    if version is None and re.fullmatch(r"\d+", os.path.basename(os.path.normpath(export_dir))):
+        return os.path.abspath(export_dir)
+    if version is None:
+        version = next_version(export_dir)
+    if version <= 0:
+        raise ValueError(f"The version must be a positive integer, got {version}.")
+    return os.path.abspath(os.path.join(export_dir, str(version)))
+
+
+def export_model(model: MusicVAE, export_dir: str, version: int | None = None) -> str:
+    """Writes the SavedModel (atomically: staged, then renamed); returns its path."""
+    path = resolve_export_path(export_dir, version)
+    parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
-    module = DecoderExport(model)
     staging = tempfile.mkdtemp(dir=parent, prefix=".export-")
     try:
-        assets = os.path.join(staging, "assets.extra")
-        tf.saved_model.save(module, staging, signatures={"serving_default": module.serving_default})
-        os.makedirs(assets, exist_ok=True)
-        with open(os.path.join(assets, "config.json"), "w") as f:
-            json.dump(model.config.to_dict(), f, indent=2, sort_keys=True)
-        if os.path.exists(export_dir):
-            shutil.rmtree(export_dir)
-        os.replace(staging, export_dir)
-    except BaseException:
+        # Dropout is for training only; an inference copy has none to capture.
+        inference = build_model(dataclasses.replace(model.config, dropout_rate=0.0))
+        inference.set_weights(model.get_weights())
+        saved = os.path.join(staging, "model")
+        build_archive(inference).write_out(saved, verbose=False)
+        os.makedirs(os.path.join(saved, ASSETS_EXTRA))
+        with open(os.path.join(saved, ASSETS_EXTRA, CONFIG_ASSET), "w") as f:
+            json.dump({**model.config.to_dict(), "default_qpm": DEFAULT_QPM,
+                       "outputs": "hits, velocities, offsets: [batch, steps, 9]"}, f, indent=2, sort_keys=True)
+        if os.path.exists(path):
+            shutil.rmtree(path)
+        os.replace(saved, path)
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return export_dir
+    return path

@@ -191,3 +191,23 @@ def train(
     print(f"Trained {steps_done} steps in {elapsed:.0f} s "
           f"({steps_done * config.batch_size / max(elapsed, 1e-9):.1f} examples/s). Run: {run_dir}")
     return history
+
+
+def package_run(run_dir: str, output_dir: str, provenance: dict | None = None) -> str:
+    """Copies a run's best model into a small model directory (what `load` reads):
+    config.json, weights without optimizer state, and provenance.json."""
+    model = restore_model(run_dir)
+    inference = build_model(model.config)  # Never compiled: its weights file holds no optimizer state.
+    inference.set_weights(model.get_weights())
+    os.makedirs(output_dir, exist_ok=True)
+    configs.save_config(model.config, os.path.join(output_dir, CONFIG_FILE))
+    inference.save_weights(os.path.join(output_dir, BEST_WEIGHTS))
+    record = {}
+    best_path = os.path.join(run_dir, "best.json")
+    if os.path.exists(best_path):
+        with open(best_path) as f:
+            record["best"] = json.load(f)
+    record.update(provenance or {})
+    with open(os.path.join(output_dir, "provenance.json"), "w") as f:
+        json.dump(record, f, indent=2)
+    return output_dir

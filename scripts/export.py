@@ -1,8 +1,9 @@
-r"""Exports a trained decoder as a TensorFlow SavedModel (for TF Serving).
+r"""Exports a trained model as a versioned TensorFlow SavedModel for TF Serving.
 
 Usage:
-  python scripts/export.py --run_dir=runs/x --export_dir=export/groove_vae/1
-  python scripts/export.py --export_dir=export/groove_vae/1   # the bundled model
+  python scripts/export.py --run_dir=runs/x --export_dir=export/groove_vae        # -> export/groove_vae/<next>
+  python scripts/export.py --run_dir=runs/x --export_dir=export/groove_vae/1      # an explicit version
+  python scripts/export.py --export_dir=export/groove_vae --version=2             # the bundled model
 """
 
 import os
@@ -12,7 +13,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ star
 from absl import app, flags, logging
 
 flags.DEFINE_string("run_dir", None, "Training run directory (default: the bundled model).")
-flags.DEFINE_string("export_dir", "export/groove_vae/1", "SavedModel directory to write.")
+flags.DEFINE_string("export_dir", "export/groove_vae", "Model base directory, or <base>/<version>.")
+flags.DEFINE_integer("version", None, "Version number (default: from --export_dir, else the next free one).")
 FLAGS = flags.FLAGS
 
 
@@ -20,14 +22,14 @@ def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
     import groove_vae
-    from groove_vae.export import export_decoder
+    from groove_vae.export import SIGNATURES, export_model
 
     try:
         vae = groove_vae.load(FLAGS.run_dir)
-    except FileNotFoundError as e:
+        path = export_model(vae.model, FLAGS.export_dir, FLAGS.version)
+    except (FileNotFoundError, ValueError) as e:
         raise app.UsageError(str(e))
-    path = export_decoder(vae.model, FLAGS.export_dir)
-    print(f"SavedModel written to {path} (signature serving_default: z, temperature, seed -> hits, velocities, offsets)")
+    print(f"SavedModel written to {path} (signatures: {', '.join(SIGNATURES)})")
 
 
 if __name__ == "__main__":

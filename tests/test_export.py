@@ -39,7 +39,7 @@ def test_export_script_writes_a_savedmodel_that_tensorflow_alone_runs(tmp_path):
         check=True, capture_output=True, cwd=tmp_path,
     )
     assert (export_dir / "saved_model.pb").exists()
-    assert json.loads((export_dir / "assets.extra" / "config.json").read_text())["z_size"] == config.z_size
+    assert json.loads((export_dir / "assets.extra" / "groove_vae_config.json").read_text())["z_size"] == config.z_size
 
     z = np.random.default_rng(0).normal(size=(3, config.z_size)).astype(np.float32)
     np.save(tmp_path / "z.npy", z)

@@ -1,0 +1,229 @@
+"""The served model, tested around TF Serving (whose binary does not install here)."""
+
+import http.server
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import ROOT, make_sequence, to_midi_bytes
+from tensorflow.python.tools import saved_model_utils
+
+from groove_vae import api, converter, serving
+from groove_vae.export import SIGNATURES, export_model
+
+README = os.path.join(ROOT, "README.md")
+
+
+def example_groove():
+    """A rock beat: kick on 1 and 3, snare on 2 and 4, eighth-note hats."""
+    notes = []
+    for beat in range(16):
+        start = beat * 0.5
+        notes.append((36 if beat % 2 == 0 else 38, 100, start))
+        notes += [(42, 70, start), (42, 50, start + 0.25)]
+    return converter.midi_to_groove(to_midi_bytes(make_sequence(notes)))
+
+
+def readme_payloads():
+    """Every REST body the README shows, generated here: (signature, form, body)."""
+    groove = example_groove()
+    cases = []
+    for signature in SIGNATURES:
+        inputs = serving.example_inputs(signature, num_output=2 if signature == "sample" else 1, groove=groove)
+        cases.append((signature, "inputs", serving.rest_body(signature, inputs, "inputs")))
+        if signature != "sample":
+            cases.append((signature, "instances", serving.rest_body(signature, serving.batched_only(inputs), "instances")))
+    return cases
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory):
+    vae = api.load()  # The bundled model: the README's payloads are for it.
+    return export_model(vae.model, str(tmp_path_factory.mktemp("export") / "groove_vae"))
+
+
+@pytest.fixture(scope="module")
+def served(export_dir):
+    return tf.saved_model.load(export_dir), saved_model_utils.get_meta_graph_def(export_dir, "serve")
+
+
+def serve_rest(served, body):
+    """What TF Serving does with a REST body: parse, fill SignatureDef defaults, run, format."""
+    loaded, meta_graph = served
+    name = body.get("signature_name", "serving_default")
+    signature_def = meta_graph.signature_def[name]
+    function = loaded.signatures[name]
+    if "instances" in body:
+        rows = body["instances"]
+        values = {k: np.asarray([row[k] for row in rows]) for k in rows[0]}
+    else:
+        values = {k: np.asarray(v) for k, v in body["inputs"].items()}
+    for key, default in signature_def.defaults.items():
+        values.setdefault(key, tf.make_ndarray(default))
+    missing = set(signature_def.inputs) - set(values)
+    if missing:
+        return {"error": f"Missing inputs: {sorted(missing)}"}
+    tensors = {
+        k: tf.constant(v, tf.as_dtype(signature_def.inputs[k].dtype)) for k, v in values.items()
+    }
+    try:
+        outputs = {k: v.numpy() for k, v in function(**tensors).items()}
+    except (tf.errors.InvalidArgumentError, ValueError, TypeError) as e:
+        return {"error": str(e).splitlines()[0]}
+    if "instances" in body:
+        batch = len(next(iter(outputs.values())))
+        return {"predictions": [{k: v[i].tolist() for k, v in outputs.items()} for i in range(batch)]}
+    return {"outputs": {k: v.tolist() for k, v in outputs.items()}}
+
+
+def test_export_is_versioned_with_the_config_as_an_asset(export_dir, tmp_path):
+    assert os.path.basename(export_dir) == "1"
+    config = json.load(open(os.path.join(export_dir, "assets.extra", "groove_vae_config.json")))
+    assert config["z_size"] == 256 and config["representation"] == "groove" and config["default_qpm"] == 120
+    vae = api.load()
+    assert os.path.basename(export_model(vae.model, os.path.dirname(export_dir))) == "2"
+
+
+def test_saved_model_cli_lists_exactly_the_signatures(export_dir):
+    shown = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "saved_model_cli"), "show", "--dir", export_dir, "--all"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    names = set(re.findall(r"signature_def\['(\w+)'\]", shown)) - {"__saved_model_init_op"}
+    assert names == set(SIGNATURES)
+    meta_graph = saved_model_utils.get_meta_graph_def(export_dir, "serve")
+
+    def shapes(signature, part):
+        infos = getattr(meta_graph.signature_def[signature], part)
+        return {k: [d.size for d in v.tensor_shape.dim] for k, v in infos.items()}
+
+    assert shapes("serving_default", "inputs") == {"z": [-1, 256], "temperature": [], "seed": []}
+    assert shapes("serving_default", "outputs") == {k: [-1, 64, 9] for k in ("hits", "velocities", "offsets")}
+    assert shapes("sample", "inputs") == {"batch_size": [], "temperature": [], "seed": []}
+    assert shapes("sample", "outputs")["z"] == [-1, 256]
+    assert shapes("encode", "inputs") == {"groove": [-1, 64, 27]}
+    assert shapes("encode", "outputs") == {"mu": [-1, 256], "sigma": [-1, 256]}
+    assert set(meta_graph.signature_def["serving_default"].defaults) == {"temperature", "seed"}
+
+
+def test_saved_model_cli_runs_serving_default(export_dir, tmp_path):
+    np.save(tmp_path / "z.npy", np.zeros((2, 256), np.float32))
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "saved_model_cli"), "run", "--dir", export_dir,
+         "--tag_set", "serve", "--signature_def", "serving_default", "--inputs", f"z={tmp_path / 'z.npy'}",
+         "--input_exprs", "temperature=1.0;seed=0", "--outdir", str(tmp_path / "out")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert np.load(tmp_path / "out" / "hits.npy").shape == (2, 64, 9)
+
+
+def test_signatures_match_the_keras_model_and_reject_bad_values(served):
+    loaded, _ = served
+    vae = api.load()
+    z = np.random.default_rng(0).standard_normal((3, 256)).astype(np.float32)
+    out = loaded.signatures["serving_default"](z=tf.constant(z), temperature=tf.constant(0.8), seed=tf.constant(2))
+    expected = vae.decode_tensors(z, 0.8, 2)
+    np.testing.assert_allclose(out["hits"].numpy(), expected[..., :9], atol=1e-5)
+    np.testing.assert_allclose(out["offsets"].numpy(), expected[..., 18:], atol=1e-5)
+    groove = example_groove()[None]
+    encoded = loaded.signatures["encode"](groove=tf.constant(groove))
+    mu, _ = vae.model.encode(tf.constant(groove))
+    np.testing.assert_allclose(encoded["mu"].numpy(), mu.numpy(), atol=1e-5)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="temperature must be positive"):
+        loaded.signatures["serving_default"](z=tf.constant(z), temperature=tf.constant(0.0), seed=tf.constant(0))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="z must be finite"):
+        loaded.signatures["serving_default"](z=tf.constant(z * np.nan), temperature=tf.constant(1.0), seed=tf.constant(0))
+    with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError)):
+        loaded.signatures["serving_default"](z=tf.zeros([1, 7]), temperature=tf.constant(1.0), seed=tf.constant(0))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="batch_size must be positive"):
+        loaded.signatures["sample"](batch_size=tf.constant(0), temperature=tf.constant(1.0), seed=tf.constant(0))
+
+
+@pytest.mark.parametrize("signature, form, body", readme_payloads(), ids=lambda x: x if isinstance(x, str) else "")
+def test_readme_rest_payloads_are_generated_and_served(served, signature, form, body):
+    text = json.dumps(body)
+    assert text in open(README).read(), f"README lacks the {signature} {form} body; regenerate it:\n{text[:300]}"
+    reply = serve_rest(served, body)
+    assert "error" not in reply, reply
+    outputs = serving.outputs_from_rest_response(reply)
+    if signature == "encode":
+        assert outputs["mu"].shape == (1, 256)
+    else:
+        assert serving.outputs_to_groove(outputs).shape[1:] == (64, 27)
+
+
+def test_instances_form_refuses_scalars():
+    with pytest.raises(ValueError, match="columnar"):
+        serving.rest_body("sample", {"batch_size": 2}, "instances")
+    with pytest.raises(ValueError, match="has no input"):
+        serving.rest_body("serving_default", {"groove": np.zeros((1, 64, 27))})
+
+
+def test_grpc_predict_request_carries_signature_dtypes_and_shapes():
+    inputs = serving.example_inputs("serving_default", num_output=3, seed=1)
+    request = serving.predict_request("groove_vae", "serving_default", inputs, version=2)
+    assert request.model_spec.name == "groove_vae" and request.model_spec.signature_name == "serving_default"
+    assert request.model_spec.version.value == 2
+    assert request.inputs["z"].dtype == tf.float32.as_datatype_enum
+    assert [d.size for d in request.inputs["z"].tensor_shape.dim] == [3, 256]
+    assert request.inputs["seed"].dtype == tf.int32.as_datatype_enum
+    assert request.inputs["temperature"].dtype == tf.float32.as_datatype_enum
+    assert not request.inputs["temperature"].tensor_shape.dim
+    np.testing.assert_allclose(tf.make_ndarray(request.inputs["z"]), inputs["z"], atol=1e-6)
+    sample = serving.predict_request("groove_vae", "sample", serving.example_inputs("sample", 4))
+    assert tf.make_ndarray(sample.inputs["batch_size"]) == 4
+    assert sample.inputs["batch_size"].dtype == tf.int32.as_datatype_enum
+
+
+def test_recorded_responses_become_midi(served, tmp_path):
+    for form in ("inputs", "instances"):
+        inputs = serving.example_inputs("serving_default", num_output=2, seed=5)
+        body = serving.rest_body("serving_default", inputs if form == "inputs" else serving.batched_only(inputs), form)
+        reply = json.loads(json.dumps(serve_rest(served, body)))  # As recorded off the wire.
+        groove = serving.outputs_to_groove(serving.outputs_from_rest_response(reply))
+        assert groove.shape == (2, 64, 27)
+        path = converter.write_midi(converter.groove_to_note_sequence(groove[0]), tmp_path / f"{form}.mid")
+        ns = converter.read_midi(path)
+        assert len(ns.notes) == int(groove[0, :, :9].sum()) > 0
+    with pytest.raises(serving.ServingError, match="refused"):
+        serving.outputs_from_rest_response({"error": "bad"})
+
+
+def test_client_script_against_a_local_rest_server(served, tmp_path):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            ok = self.path == "/v1/models/groove_vae:predict"
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            reply = serve_rest(served, body) if ok else {"error": "Servable not found"}
+            data = json.dumps(reply).encode()
+            self.send_response(200 if "error" not in reply else 400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    client = [sys.executable, os.path.join(ROOT, "scripts", "serve_client.py"), f"--server={url}"]
+    try:
+        result = subprocess.run(client + ["--signature=sample", "--num_output=3", "--output_dir=out"],
+                                cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        files = sorted((tmp_path / "out").glob("*.mid"))
+        assert len(files) == 3 and all(converter.read_midi(f).notes for f in files)
+        refused = subprocess.run(client + ["--signature=sample", "--temperature=1", "--model_name=other"],
+                                 cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert refused.returncode != 0 and "Servable not found" in refused.stderr
+    finally:
+        server.shutdown()
