@@ -8,7 +8,7 @@ Example:
 
 __version__ = "0.1.0"
 
-__all__ = ["GrooveVAE", "load", "write_midi_files"]
+__all__ = ["GrooveVAE", "load", "write_midi", "write_midi_files"]
 
 
 def __getattr__(name):

@@ -1,10 +1,16 @@
-"""The user-facing API: load a model and turn latents into drum MIDI.
+"""The user-facing API: a trained model with a musician's verbs.
 
 Example:
 >>> import groove_vae
->>> vae = groove_vae.load()                    # the bundled model
->>> beats = vae.sample(4, temperature=1.0, seed=0)  # four 4-bar NoteSequences
->>> paths = groove_vae.write_midi_files(beats, "samples")
+>>> vae = groove_vae.load()                          # the bundled model
+>>> beats = vae.sample(4, temperature=1.0, seed=0)   # four 4-bar NoteSequences
+>>> groove_vae.write_midi_files(beats, "samples")
+>>> path = vae.interpolate("a.mid", "b.mid", num_steps=8)
+>>> played = vae.humanize("quantized_beat.mid")
+>>> groove_vae.write_midi(played, "played.mid")
+
+Inputs may be a MIDI path, MIDI bytes or a NoteSequence, in 4/4 with drums. A file
+longer than 4 bars is cut into consecutive 4-bar windows; outputs stitch them back.
 """
 
 from __future__ import annotations
@@ -14,64 +20,184 @@ from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
+from note_seq.protobuf import music_pb2
 
 from groove_vae import converter, training
 from groove_vae.model import MusicVAE
 
 BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundled", "groovae_4bar")
+STYLE_FILE = "styles.npz"
+
+MidiLike = str | os.PathLike | bytes | music_pb2.NoteSequence
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Spherical interpolation from a (t=0) to b (t=1); linear when they are parallel."""
+    a_unit, b_unit = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    omega = np.arccos(np.clip(np.dot(a_unit, b_unit), -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        return (1.0 - t) * a + t * b
+    return (np.sin((1.0 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
 
 
 class GrooveVAE:
-    """A trained model with musicians' verbs; outputs are NoteSequences."""
+    """A trained model; verbs take MIDI-like inputs and return NoteSequences."""
 
-    def __init__(self, model: MusicVAE):
+    def __init__(self, model: MusicVAE, style_vectors: dict[str, np.ndarray] | None = None):
         self.model = model
         self.config = model.config
-        self._decode = tf.function(
-            model.decode,
-            input_signature=[
-                tf.TensorSpec([None, self.config.z_size], tf.float32),
-                tf.TensorSpec([], tf.float32),
-                tf.TensorSpec([], tf.int32),
-            ],
+        self.style_vectors = dict(style_vectors or {})
+        z_spec = tf.TensorSpec([None, self.config.z_size], tf.float32)
+        scalar = [tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32)]
+        self._decode = tf.function(model.decode, input_signature=[z_spec, *scalar])
+        steps = self.config.num_steps
+        self._decode_forced = tf.function(
+            lambda z, t, s, hits: model.decode(z, t, s, forced_hits=hits),
+            input_signature=[z_spec, *scalar, tf.TensorSpec([None, steps, 9], tf.float32)],
+        )
+        self._encode = tf.function(
+            lambda groove: model.encode(model.representation.to_inputs(groove))[0],
+            input_signature=[tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32)],
         )
 
     @classmethod
     def load(cls, path: str | None = None) -> "GrooveVAE":
-        """Loads the bundled model (no `path`) or a training run directory."""
+        """Loads the bundled model (no `path`) or a model or training run directory."""
         path = path or BUNDLED_DIR
         if not os.path.isdir(path):
             raise FileNotFoundError(f"{path}: no such model directory.")
-        return cls(training.restore_model(path))
+        styles = {}
+        style_path = os.path.join(path, STYLE_FILE)
+        if os.path.exists(style_path):
+            with np.load(style_path) as f:
+                styles = {k: f[k] for k in f.files}
+        return cls(training.restore_model(path), styles)
 
+    # === Tensors ===
     def decode_tensors(self, z, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
         """z [batch, z_size] -> groove tensors [batch, steps, 27]."""
-        if not temperature > 0:
-            raise ValueError(f"temperature must be positive, got {temperature}.")
-        z = np.asarray(z, np.float32)
-        if z.ndim != 2 or z.shape[1] != self.config.z_size:
-            raise ValueError(f"z must have shape [batch, {self.config.z_size}], got {list(z.shape)}.")
+        z = self._check_z(z)
+        _check_temperature(temperature)
         return self._decode(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32)).numpy()
 
-    def sample_tensors(self, n: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
-        """z ~ N(0, I) -> groove tensors [n, steps, 27]; the same seed gives the same beats."""
+    def sample_tensors(self, n: int, temperature: float = 1.0, seed: int = 0,
+                       style: str | None = None, strength: float = 1.0) -> np.ndarray:
+        """z ~ N(0, I) (+ strength * a style's attribute vector) -> groove tensors [n, steps, 27]."""
         if n <= 0:
             raise ValueError(f"The number of samples must be positive, got {n}.")
         z = tf.random.stateless_normal([n, self.config.z_size], seed=[seed, 1]).numpy()
+        if style is not None:
+            z = z + strength * self.style_vector(style)
         return self.decode_tensors(z, temperature, seed)
+
+    def encode_tensors(self, groove: np.ndarray) -> np.ndarray:
+        """Groove tensors [batch, steps, 27] -> posterior means [batch, z_size]."""
+        groove = np.asarray(groove, np.float32)
+        if groove.ndim != 3 or groove.shape[1:] != (self.config.num_steps, converter.GROOVE_DEPTH):
+            raise ValueError(f"Expected groove tensors [batch, {self.config.num_steps}, 27], got {groove.shape}.")
+        return self._encode(tf.constant(groove)).numpy()
+
+    # === MIDI in, NoteSequences out ===
+    def windows(self, midi: MidiLike) -> tuple[np.ndarray, float]:
+        """MIDI -> 4-bar groove windows [windows, steps, 27] and the tempo (qpm)."""
+        ns, source = _read(midi)
+        windows = converter.note_sequence_to_windows(ns, self.config.num_steps, source=source)
+        return windows, (ns.tempos[0].qpm if ns.tempos else converter.DEFAULT_QPM)
+
+    def encode(self, midi: MidiLike) -> np.ndarray:
+        """MIDI -> posterior means [windows, z_size], one per 4-bar window."""
+        return self.encode_tensors(self.windows(midi)[0])
 
     def decode(self, z, temperature: float = 1.0, seed: int = 0, qpm: float = converter.DEFAULT_QPM):
         """z [batch, z_size] -> a list of 4-bar drum NoteSequences at `qpm`."""
         return [converter.groove_to_note_sequence(g, qpm) for g in self.decode_tensors(z, temperature, seed)]
 
-    def sample(self, n: int, temperature: float = 1.0, seed: int = 0, qpm: float = converter.DEFAULT_QPM):
-        """n beats from the prior, as 4-bar drum NoteSequences at `qpm`."""
-        return [converter.groove_to_note_sequence(g, qpm) for g in self.sample_tensors(n, temperature, seed)]
+    def sample(self, n: int, temperature: float = 1.0, seed: int = 0, qpm: float = converter.DEFAULT_QPM,
+               style: str | None = None, strength: float = 1.0):
+        """n beats from the prior (optionally steered toward a style), as NoteSequences."""
+        grooves = self.sample_tensors(n, temperature, seed, style, strength)
+        return [converter.groove_to_note_sequence(g, qpm) for g in grooves]
+
+    def reconstruct(self, midi: MidiLike, temperature: float = 0.5, seed: int = 0) -> music_pb2.NoteSequence:
+        """MIDI -> encoder -> mu -> decoder -> one NoteSequence (windows stitched), at the input's tempo."""
+        windows, qpm = self.windows(midi)
+        grooves = self.decode_tensors(self.encode_tensors(windows), temperature, seed)
+        return converter.groove_to_note_sequence(np.concatenate(grooves), qpm)
+
+    def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = "slerp",
+                    temperature: float = 0.5, seed: int = 0) -> list[music_pb2.NoteSequence]:
+        """The path from a's first 4 bars to b's, `num_steps` clips; the ends reconstruct a and b."""
+        if num_steps < 2:
+            raise ValueError(f"num_steps must be at least 2, got {num_steps}.")
+        if method not in ("slerp", "linear"):
+            raise ValueError(f"method must be 'slerp' or 'linear', got {method!r}.")
+        (windows_a, qpm), (windows_b, _) = self.windows(a), self.windows(b)
+        z_a, z_b = self.encode_tensors(np.stack([windows_a[0], windows_b[0]]))
+        path = self.interpolate_latents(z_a, z_b, num_steps, method)
+        return self.decode(path, temperature, seed, qpm)
+
+    @staticmethod
+    def interpolate_latents(z_a, z_b, num_steps: int, method: str = "slerp") -> np.ndarray:
+        ts = np.linspace(0.0, 1.0, num_steps)
+        if method == "linear":
+            return np.stack([(1 - t) * z_a + t * z_b for t in ts]).astype(np.float32)
+        return np.stack([slerp(z_a, z_b, t) for t in ts]).astype(np.float32)
+
+    def humanize(self, midi: MidiLike, seed: int = 0) -> music_pb2.NoteSequence:
+        """A quantized beat in; the same hits out, with a drummer's velocities and microtiming.
+
+        Best with a model trained with input_transform=humanize (it encodes the hits
+        alone); any groove model works, encoding the beat as given.
+        """
+        if self.config.representation != "groove":
+            raise ValueError("humanize needs a groove model (representation=groove).")
+        windows, qpm = self.windows(midi)
+        z = self.encode_tensors(windows)
+        hits = windows[..., : converter.NUM_CLASSES]
+        played = self._decode_forced(tf.constant(z), tf.constant(1.0), tf.constant(seed), tf.constant(hits)).numpy()
+        return converter.groove_to_note_sequence(np.concatenate(played), qpm)
+
+    # === Styles ===
+    def style_vector(self, style: str) -> np.ndarray:
+        if style not in self.style_vectors:
+            known = ", ".join(sorted(self.style_vectors)) or "none (this model has no styles.npz)"
+            raise ValueError(f"Unknown style {style!r}. Known styles: {known}.")
+        return self.style_vectors[style]
+
+    def _check_z(self, z) -> np.ndarray:
+        z = np.asarray(z, np.float32)
+        if z.ndim != 2 or z.shape[1] != self.config.z_size:
+            raise ValueError(f"z must have shape [batch, {self.config.z_size}], got {list(z.shape)}.")
+        if not np.all(np.isfinite(z)):
+            raise ValueError("z must be finite (no NaN or Inf).")
+        return z
+
+
+def _check_temperature(temperature: float) -> None:
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}.")
+
+
+def _read(midi: MidiLike) -> tuple[music_pb2.NoteSequence, str]:
+    if isinstance(midi, music_pb2.NoteSequence):
+        return midi, "<NoteSequence>"
+    if isinstance(midi, (str, os.PathLike)) and os.path.isdir(midi):
+        raise converter.ConversionError(os.fspath(midi), "unreadable", "is a directory, not a MIDI file")
+    source = "<midi bytes>" if isinstance(midi, (bytes, bytearray)) else os.fspath(midi)
+    return converter.read_midi(midi, source), source
 
 
 def load(path: str | None = None) -> GrooveVAE:
-    """Loads the bundled model, or the model of a training run directory."""
+    """Loads the bundled model, or the model of a model or training run directory."""
     return GrooveVAE.load(path)
+
+
+def write_midi(ns: music_pb2.NoteSequence, path: str | os.PathLike) -> str:
+    """Writes one NoteSequence as a .mid file; returns the path."""
+    directory = os.path.dirname(os.fspath(path))
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    return converter.write_midi(ns, path)
 
 
 def write_midi_files(sequences: Sequence, output_dir: str, prefix: str = "sample") -> list[str]:

@@ -26,6 +26,7 @@ class Config:
     representation: str = "groove"  # "groove" (hits/velocities/offsets) or "drums" (512-way).
     num_bars: int = 4
     steps_per_bar: int = 16
+    input_transform: str = "none"  # What the encoder sees: "none", "humanize" (hits only) or "tap".
 
     # === Model ===
     decoder: str = "hierarchical"  # "hierarchical" (conductor + per-bar decoder) or "flat".
@@ -61,6 +62,9 @@ class Config:
     def __post_init__(self):
         _check_choice("representation", self.representation, ("groove", "drums"))
         _check_choice("decoder", self.decoder, ("hierarchical", "flat"))
+        _check_choice("input_transform", self.input_transform, ("none", "humanize", "tap"))
+        if self.input_transform != "none" and self.representation != "groove":
+            raise ValueError(f"input_transform={self.input_transform} needs representation=groove.")
         _check_choice("groove_loss", self.groove_loss, ("magenta", "masked"))
         _check_choice("sampling_schedule", self.sampling_schedule, ("constant", "inverse_sigmoid"))
         if not 0.0 <= self.dropout_rate < 1.0:

@@ -104,18 +104,12 @@ def _check_meter(ns: music_pb2.NoteSequence, source: str) -> None:
             )
 
 
-def note_sequence_to_groove(
-    ns: music_pb2.NoteSequence,
-    num_steps: int = 4 * STEPS_PER_BAR,
-    drum_map: DrumMap = DEFAULT_DRUM_MAP,
-    source: str = "<sequence>",
-    stats: ConversionStats | None = None,
-) -> np.ndarray:
-    """Converts the first `num_steps` 16th notes of a 4/4 drum sequence.
+def _groove_grid(ns, num_steps, drum_map, source, stats, max_steps=None):
+    """Quantizes a 4/4 drum sequence onto a [steps, 27] grid.
 
-    Returns a [num_steps, 27] float32 groove tensor. When several notes of one class
-    land on one step, the loudest is kept. Notes that quantize past the last step are
-    dropped and counted in `stats`.
+    `num_steps` fixes the length (notes past it are dropped and counted); with
+    `num_steps=None` the grid covers every note, rounded up to whole windows of
+    `max_steps`.
     """
     _check_meter(ns, source)
     if len({round(t.qpm, 3) for t in ns.tempos}) > 1:
@@ -136,6 +130,9 @@ def note_sequence_to_groove(
     except Exception as e:
         raise ConversionError(source, "unquantizable", f"cannot quantize ({e})") from e
 
+    if num_steps is None:
+        last = max(n.quantized_start_step for n in quantized.notes)
+        num_steps = (last // max_steps + 1) * max_steps
     qpm = ns.tempos[0].qpm if ns.tempos else DEFAULT_QPM
     step_seconds = 60.0 / qpm / STEPS_PER_QUARTER
     groove = np.zeros((num_steps, GROOVE_DEPTH), np.float32)
@@ -160,8 +157,38 @@ def note_sequence_to_groove(
         stats.notes_past_end += past_end
         stats.notes_unmapped += unmapped
     if not groove[:, :NUM_CLASSES].any():
-        raise ConversionError(source, "no_drum_notes", "no drum notes in the 4-bar window")
+        raise ConversionError(source, "no_drum_notes", "no notes of the drum map's pitches")
     return groove
+
+
+def note_sequence_to_groove(
+    ns: music_pb2.NoteSequence,
+    num_steps: int = 4 * STEPS_PER_BAR,
+    drum_map: DrumMap = DEFAULT_DRUM_MAP,
+    source: str = "<sequence>",
+    stats: ConversionStats | None = None,
+) -> np.ndarray:
+    """Converts the first `num_steps` 16th notes of a 4/4 drum sequence.
+
+    Returns a [num_steps, 27] float32 groove tensor. When several notes of one class
+    land on one step, the loudest is kept. Notes that quantize past the last step are
+    dropped and counted in `stats`.
+    """
+    return _groove_grid(ns, num_steps, drum_map, source, stats)
+
+
+def note_sequence_to_windows(
+    ns: music_pb2.NoteSequence,
+    window_steps: int = 4 * STEPS_PER_BAR,
+    drum_map: DrumMap = DEFAULT_DRUM_MAP,
+    source: str = "<sequence>",
+) -> np.ndarray:
+    """Cuts a whole 4/4 drum sequence into consecutive windows: [windows, steps, 27].
+
+    The last window is padded with silence; a clip of 4 bars or less is one window.
+    """
+    grid = _groove_grid(ns, None, drum_map, source, None, max_steps=window_steps)
+    return grid.reshape(-1, window_steps, GROOVE_DEPTH)
 
 
 def midi_to_groove(

@@ -105,10 +105,13 @@ class SegmentDecoder(keras.layers.Layer):
         targets=None,
         sampling_probability=0.0,
         training=False,
+        forced_hits=None,
     ):
         """Step-by-step path. Each step's input is the previous step's sample, or with
         `targets` given, the true previous step unless a coin with
-        `sampling_probability` says to feed the sample (scheduled sampling).
+        `sampling_probability` says to feed the sample (scheduled sampling). With
+        `forced_hits` [batch, steps, 9] (groove only) the hits are given and the model
+        supplies velocities and offsets (humanize).
 
         embeddings [batch, segments, emb]; seed: int [2] -> (outputs, samples), each
         [batch, steps, depth].
@@ -130,6 +133,8 @@ class SegmentDecoder(keras.layers.Layer):
             out, states = self.lstm.step(x, states, training=training)
             output = self.output_projection(out)
             sample = representation.sample(output, temperature, seed + tf.stack([0, 2 * t]))
+            if forced_hits is not None:
+                sample = representation.force_hits(output, forced_hits[:, t])
             if targets is not None:
                 coin = tf.random.stateless_uniform([batch, 1], seed=seed + tf.stack([0, 2 * t + 1]))
                 sample_fed = tf.where(coin < sampling_probability, sample, targets[:, t])

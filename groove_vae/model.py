@@ -10,7 +10,7 @@ import tensorflow as tf
 from groove_vae import configs
 from groove_vae.decoders import FlatDecoder, HierarchicalDecoder, shift_right
 from groove_vae.encoder import BidirectionalLstmEncoder
-from groove_vae.representations import get_representation
+from groove_vae.representations import get_representation, transform_inputs
 
 
 def kl_divergence(mu, sigma):
@@ -72,7 +72,13 @@ class MusicVAE(keras.Model):
 
     # === Public verbs ===
     def encode(self, inputs, training=False):
-        """[batch, steps, input_depth] model inputs -> mu, sigma ([batch, z_size])."""
+        """[batch, steps, input_depth] model inputs -> mu, sigma ([batch, z_size]).
+
+        The config's input transform applies first: a humanize model encodes the hits
+        alone, a tap model the collapsed rhythm.
+        """
+        if self.config.input_transform != "none":
+            inputs = transform_inputs(inputs, self.config.input_transform)
         return self.encoder(inputs, training=training)
 
     def call(self, inputs, training=False):
@@ -82,11 +88,12 @@ class MusicVAE(keras.Model):
             self.decoder.embeddings(mu, training=training), shift_right(inputs), training=training
         )
 
-    def decode(self, z, temperature=1.0, seed=0):
-        """z [batch, z_size] -> sampled groove tensors [batch, steps, 27] (drums: at a fixed velocity)."""
+    def decode(self, z, temperature=1.0, seed=0, forced_hits=None):
+        """z [batch, z_size] -> sampled groove tensors [batch, steps, 27] (drums: at a fixed
+        velocity). `forced_hits` [batch, steps, 9] fixes the hits (groove only)."""
         seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0, tf.int32)])
         _, samples = self.decoder.core.autoregressive(
-            self.decoder.embeddings(z), self.representation, seed, temperature
+            self.decoder.embeddings(z), self.representation, seed, temperature, forced_hits=forced_hits
         )
         return self.representation.to_groove(samples)
 

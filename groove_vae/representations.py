@@ -25,6 +25,34 @@ def labels_to_hits(labels: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.bitwise.bitwise_and(labels[..., None], _BITS) > 0, tf.float32)
 
 
+INPUT_TRANSFORMS = ("none", "humanize", "tap")
+
+
+def transform_inputs(groove: tf.Tensor, transform: str) -> tf.Tensor:
+    """What the encoder sees of a groove [..., steps, 27] (GrooVAE's input transforms).
+
+    "humanize": the hits alone, with no velocity or timing (a quantized, flat beat), so
+    the model learns to add a drummer's dynamics and microtiming.
+    "tap": every step's hits collapsed onto one instrument, keeping the loudest hit's
+    velocity and offset (a tapped rhythm), so the model learns to drum a rhythm (Tap2Drum).
+    """
+    if transform == "none":
+        return groove
+    hits, velocity, offset = tf.split(groove, 3, axis=-1)
+    if transform == "humanize":
+        return tf.concat([hits, tf.zeros_like(velocity), tf.zeros_like(offset)], -1)
+    if transform == "tap":
+        loudest = tf.one_hot(tf.argmax(velocity * hits, axis=-1), NUM_CLASSES)
+        tap = tf.reduce_max(hits, axis=-1, keepdims=True)
+        first = tf.one_hot(0, NUM_CLASSES)
+        return tf.concat([
+            tap * first,
+            tf.reduce_sum(velocity * loudest, -1, keepdims=True) * first,
+            tf.reduce_sum(offset * loudest, -1, keepdims=True) * first,
+        ], -1)
+    raise ValueError(f"Unknown input transform {transform!r}; expected one of {INPUT_TRANSFORMS}.")
+
+
 class GrooveRepresentation:
     """GrooVAE: per step and class a hit (sigmoid), velocity (sigmoid), offset (tanh)."""
 
@@ -69,6 +97,11 @@ class GrooveRepresentation:
         hit_logits, velocity, offset = self.split(outputs)
         noise = tf.random.stateless_uniform(tf.shape(hit_logits), seed=seed)
         hits = tf.cast(noise < tf.sigmoid(hit_logits / temperature), outputs.dtype)
+        return tf.concat([hits, velocity * hits, offset * hits], axis=-1)
+
+    def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor) -> tf.Tensor:
+        """One step's outputs with the hits given (humanize): the model's velocity and offset."""
+        _, velocity, offset = self.split(outputs)
         return tf.concat([hits, velocity * hits, offset * hits], axis=-1)
 
     def to_groove(self, samples: tf.Tensor) -> tf.Tensor:
