@@ -27,6 +27,7 @@ setup(
         "numpy>=1.23",
         "absl-py>=1.0",
         "h5py>=3.0",
+        "pillow>=9.0",
     ],
     extras_require={
         "serving": ["requests>=2.20", "tensorflow-serving-api>=2.16"],

@@ -6,7 +6,12 @@ Example:
 >>> groove_vae.write_midi_files(vae.sample(5, seed=0), "samples")
 """
 
+import warnings
+
 __version__ = "0.1.0"
+
+# note-seq imports pydub for audio we never use; its missing-ffmpeg warning is noise.
+warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
 
 __all__ = ["GrooveVAE", "load", "write_midi", "write_midi_files"]
 

@@ -26,6 +26,7 @@ from groove_vae import converter, training
 from groove_vae.model import MusicVAE
 
 BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundled", "groovae_4bar")
+BUNDLED_HUMANIZE_DIR = os.path.join(os.path.dirname(BUNDLED_DIR), "groovae_4bar_humanize")
 STYLE_FILE = "styles.npz"
 
 MidiLike = str | os.PathLike | bytes | music_pb2.NoteSequence
@@ -33,6 +34,8 @@ MidiLike = str | os.PathLike | bytes | music_pb2.NoteSequence
 
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     """Spherical interpolation from a (t=0) to b (t=1); linear when they are parallel."""
+    if t == 0.0 or t == 1.0:
+        return np.array(a if t == 0.0 else b, copy=True)
     a_unit, b_unit = a / np.linalg.norm(a), b / np.linalg.norm(b)
     omega = np.arccos(np.clip(np.dot(a_unit, b_unit), -1.0, 1.0))
     if np.sin(omega) < 1e-6:
@@ -126,7 +129,11 @@ class GrooveVAE:
 
     def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = "slerp",
                     temperature: float = 0.5, seed: int = 0) -> list[music_pb2.NoteSequence]:
-        """The path from a's first 4 bars to b's, `num_steps` clips; the ends reconstruct a and b."""
+        """The path from a's first 4 bars to b's, `num_steps` clips; the ends reconstruct a and b.
+
+        Every step is decoded with the same random draws (`seed`), so neighbours differ
+        only by their latent and the ends equal `reconstruct(a)` and `reconstruct(b)`.
+        """
         if num_steps < 2:
             raise ValueError(f"num_steps must be at least 2, got {num_steps}.")
         if method not in ("slerp", "linear"):
@@ -134,7 +141,7 @@ class GrooveVAE:
         (windows_a, qpm), (windows_b, _) = self.windows(a), self.windows(b)
         z_a, z_b = self.encode_tensors(np.stack([windows_a[0], windows_b[0]]))
         path = self.interpolate_latents(z_a, z_b, num_steps, method)
-        return self.decode(path, temperature, seed, qpm)
+        return [self.decode(z[None], temperature, seed, qpm)[0] for z in path]
 
     @staticmethod
     def interpolate_latents(z_a, z_b, num_steps: int, method: str = "slerp") -> np.ndarray:

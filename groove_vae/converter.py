@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
+from note_seq import midi_io, sequences_lib
+from note_seq.protobuf import music_pb2
 
-# note-seq imports pydub for audio we never use; its missing-ffmpeg warning is noise.
-warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
-from note_seq import midi_io, sequences_lib  # noqa: E402
-from note_seq.protobuf import music_pb2  # noqa: E402
-
-from groove_vae.drums import DEFAULT_DRUM_MAP, NUM_CLASSES, DrumMap  # noqa: E402
+from groove_vae.drums import DEFAULT_DRUM_MAP, NUM_CLASSES, DrumMap
 
 STEPS_PER_QUARTER = 4
 STEPS_PER_BAR = 16

@@ -57,3 +57,42 @@ def test_train_resumes_when_rerun(tmp_path, tfds_data_dir):
     assert list((tmp_path / "run" / "logs").rglob("*tfevents*"))
     changed = run_script("train.py", *args[:-3], "--run_dir=run", "--hparams=z_size=4", "--num_steps=6", cwd=tmp_path)
     assert changed.returncode != 0 and "another config" in changed.stderr
+
+
+def write_beat(path, numerator=4, is_drum=True):
+    from conftest import make_sequence, to_midi_bytes
+
+    notes = [(36 if i % 2 == 0 else 38, 100, i * 0.5) for i in range(16)] + [(42, 80, i * 0.25) for i in range(32)]
+    path.write_bytes(to_midi_bytes(make_sequence(notes, numerator=numerator, is_drum=is_drum)))
+    return path
+
+
+def test_interpolate_writes_every_step_the_path_and_pictures(tmp_path):
+    write_beat(tmp_path / "a.mid")
+    converter.write_midi(converter.groove_to_note_sequence(converter.drum_labels_to_groove([1, 0, 4, 0] * 16)),
+                         tmp_path / "b.mid")
+    result = run_script("interpolate.py", "--input_a=a.mid", "--input_b=b.mid", "--num_steps=3", "--png",
+                        "--output_dir=out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["path.mid", "path.png", "step_00.mid", "step_00.png", "step_01.mid", "step_01.png",
+                     "step_02.mid", "step_02.png"]
+    whole = converter.read_midi(tmp_path / "out" / "path.mid")
+    steps = [converter.read_midi(tmp_path / "out" / f"step_0{i}.mid") for i in range(3)]
+    assert len(whole.notes) == sum(len(s.notes) for s in steps)
+    assert max(n.start_time for n in whole.notes) > 16.0  # The third clip starts at bar 9.
+
+
+@pytest.mark.parametrize(
+    "script, make_input, message",
+    [
+        ("humanize.py", lambda p: p / "missing.mid", "missing.mid: cannot read file"),
+        ("humanize.py", lambda p: write_beat(p / "waltz.mid", numerator=3), "waltz.mid: meter 3/4 is not 4/4"),
+        ("reconstruct.py", lambda p: write_beat(p / "piano.mid", is_drum=False), "piano.mid: no drum notes"),
+    ],
+)
+def test_scripts_give_one_line_errors_for_bad_midi(tmp_path, script, make_input, message):
+    path = make_input(tmp_path)
+    result = run_script(script, f"--input={path.name}", "--output=out.mid", cwd=tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr and "Traceback" not in result.stderr

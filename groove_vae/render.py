@@ -1,0 +1,128 @@
+"""Hear it and see it: WAV through FluidSynth, drum-grid PNGs through Pillow."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from groove_vae import converter
+from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
+
+SOUNDFONT_PATHS = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/default.sf2",
+)
+INSTALL_HINT = "install FluidSynth and a General MIDI soundfont (Debian: apt-get install fluidsynth fluid-soundfont-gm)"
+
+# === Grid geometry ===
+CELL_WIDTH, CELL_HEIGHT, LABEL_WIDTH, PAD = 12, 16, 92, 6
+BACKGROUND, BEAT_LINE, BAR_LINE, TEXT = (250, 250, 247), (218, 218, 212), (120, 120, 120), (40, 40, 40)
+
+
+class RenderError(RuntimeError):
+    """Audio could not be rendered (a missing program or soundfont, or a failed run)."""
+
+
+def find_soundfont(soundfont: str | None = None) -> str:
+    candidates = [soundfont] if soundfont else [os.environ.get("GROOVE_VAE_SOUNDFONT"), *SOUNDFONT_PATHS]
+    for path in candidates:
+        if path and os.path.isfile(path):
+            return path
+    raise RenderError(f"No soundfont found ({soundfont or ', '.join(SOUNDFONT_PATHS)}); {INSTALL_HINT}.")
+
+
+def render_wav(ns, path: str, soundfont: str | None = None, sample_rate: int = 44100) -> str:
+    """Renders a NoteSequence to a 16-bit WAV file with FluidSynth; returns the path."""
+    program = shutil.which("fluidsynth")
+    if program is None:
+        raise RenderError(f"FluidSynth is not installed; {INSTALL_HINT}.")
+    font = find_soundfont(soundfont)
+    with tempfile.TemporaryDirectory() as tmp:
+        midi_path = converter.write_midi(ns, os.path.join(tmp, "clip.mid"))
+        result = subprocess.run(
+            [program, "-ni", "-g", "1.0", "-r", str(sample_rate), "-F", path, font, midi_path],
+            capture_output=True, text=True, timeout=120,
+        )
+    if result.returncode != 0 or not os.path.exists(path):
+        raise RenderError(f"FluidSynth failed on {path}: {result.stderr.strip()[-300:]}")
+    return path
+
+
+def draw_grid(groove: np.ndarray, title: str = "") -> Image.Image:
+    """A groove [steps, 27] as a drum grid: one row per instrument, one column per 16th.
+
+    Darker is louder; each hit is drawn shifted by its microtiming offset, so a
+    pushed or dragged note sits visibly off its grid line.
+    """
+    steps = groove.shape[0]
+    header = CELL_HEIGHT if title else 0
+    width = LABEL_WIDTH + steps * CELL_WIDTH + PAD
+    height = header + NUM_CLASSES * CELL_HEIGHT + PAD
+    image = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default()
+    if title:
+        draw.text((4, 2), title, fill=TEXT, font=font)
+    top, bottom = header, header + NUM_CLASSES * CELL_HEIGHT
+    for step in range(steps + 1):
+        x = LABEL_WIDTH + step * CELL_WIDTH
+        if step % 4 == 0:
+            draw.line([(x, top), (x, bottom)], fill=BAR_LINE if step % 16 == 0 else BEAT_LINE, width=2 if step % 16 == 0 else 1)
+    # Kick at the bottom, cymbals at the top, as drum editors draw them.
+    for drum_class in range(NUM_CLASSES):
+        y = bottom - (drum_class + 1) * CELL_HEIGHT
+        draw.text((4, y + 2), DRUM_CLASS_NAMES[drum_class].replace("_", " "), fill=TEXT, font=font)
+        for step in np.nonzero(groove[:, drum_class] > 0.5)[0]:
+            velocity = float(np.clip(groove[step, NUM_CLASSES + drum_class], 0.0, 1.0))
+            offset = float(np.clip(groove[step, 2 * NUM_CLASSES + drum_class], -1.0, 1.0))
+            x = LABEL_WIDTH + (step + offset / 2.0) * CELL_WIDTH + 1
+            shade = int(235 - 215 * velocity)
+            draw.rectangle([x, y + 2, x + CELL_WIDTH - 3, y + CELL_HEIGHT - 3], fill=(shade, shade // 2 + 40, 30))
+    return image
+
+
+def draw_strip(grooves: Sequence[np.ndarray], titles: Sequence[str] | None = None) -> Image.Image:
+    """Several grids stacked top to bottom (an interpolation path)."""
+    titles = list(titles) if titles else [f"step {i + 1}" for i in range(len(grooves))]
+    grids = [draw_grid(g, t) for g, t in zip(grooves, titles)]
+    strip = Image.new("RGB", (max(g.width for g in grids), sum(g.height for g in grids)), BACKGROUND)
+    y = 0
+    for grid in grids:
+        strip.paste(grid, (0, y))
+        y += grid.height
+    return strip
+
+
+def sequence_to_grid(ns, steps: int | None = None) -> np.ndarray:
+    """A written drum NoteSequence back to its groove grid, for drawing."""
+    try:
+        grid = converter.note_sequence_to_windows(ns, converter.STEPS_PER_BAR).reshape(-1, converter.GROOVE_DEPTH)
+    except converter.ConversionError:  # A silent clip: an empty grid.
+        grid = np.zeros((steps or 4 * converter.STEPS_PER_BAR, converter.GROOVE_DEPTH), np.float32)
+    step_seconds = 60.0 / (ns.tempos[0].qpm if ns.tempos else converter.DEFAULT_QPM) / converter.STEPS_PER_QUARTER
+    length = steps or max(len(grid), int(round(ns.total_time / step_seconds)))
+    if len(grid) < length:
+        grid = np.concatenate([grid, np.zeros((length - len(grid), converter.GROOVE_DEPTH), np.float32)])
+    return grid[:length]
+
+
+def save_extras(ns, midi_path: str, wav: bool = False, png: bool = False, title: str = "") -> list[str]:
+    """Writes `<name>.wav` and/or `<name>.png` beside a written .mid; returns their paths.
+
+    A missing FluidSynth is reported as a RenderError for the caller to print.
+    """
+    stem = os.path.splitext(midi_path)[0]
+    written = []
+    if png:
+        draw_grid(sequence_to_grid(ns), title or os.path.basename(stem)).save(stem + ".png")
+        written.append(stem + ".png")
+    if wav:
+        written.append(render_wav(ns, stem + ".wav"))
+    return written

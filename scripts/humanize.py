@@ -1,0 +1,36 @@
+r"""Humanizes a quantized drum beat: the same hits, with a drummer's velocities and microtiming.
+
+Usage:
+  python scripts/humanize.py --input=beat.mid --output=played.mid
+  python scripts/humanize.py --input=beat.mid --output=played.mid --run_dir=runs/humanize --wav --png
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
+
+from absl import app, flags, logging
+
+flags.DEFINE_string("input", None, "A 4/4 drum MIDI file (any length; cut into 4-bar windows).", required=True)
+flags.DEFINE_string("output", "humanized.mid", "Where to write the played beat.")
+flags.DEFINE_string("run_dir", None, "A humanize model (default: the bundled humanize model if any, else the bundled model).")
+flags.DEFINE_integer("seed", 0, "Random seed.")
+flags.DEFINE_bool("wav", False, "Also render a WAV (needs FluidSynth).")
+flags.DEFINE_bool("png", False, "Also draw the drum grid.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    from groove_vae import api, cli
+
+    run_dir = FLAGS.run_dir or (api.BUNDLED_HUMANIZE_DIR if os.path.isdir(api.BUNDLED_HUMANIZE_DIR) else None)
+    vae = cli.load_model(run_dir)
+    with cli.usage_errors():
+        played = vae.humanize(FLAGS.input, seed=FLAGS.seed)
+    cli.write(played, FLAGS.output, FLAGS.wav, FLAGS.png)
+
+
+if __name__ == "__main__":
+    app.run(main)

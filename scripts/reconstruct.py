@@ -1,0 +1,36 @@
+r"""Reconstructs a drum beat through the model (encode to z, decode): how the model hears it.
+
+Usage:
+  python scripts/reconstruct.py --input=beat.mid --output=reconstructed.mid
+  python scripts/reconstruct.py --input=beat.mid --output=out.mid --temperature=0.3 --png
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
+
+from absl import app, flags, logging
+
+flags.DEFINE_string("input", None, "A 4/4 drum MIDI file (any length; cut into 4-bar windows).", required=True)
+flags.DEFINE_string("output", "reconstructed.mid", "Where to write the reconstruction.")
+flags.DEFINE_string("run_dir", None, "A model or training run directory (default: the bundled model).")
+flags.DEFINE_float("temperature", 0.5, "Sampling temperature (> 0).")
+flags.DEFINE_integer("seed", 0, "Random seed.")
+flags.DEFINE_bool("wav", False, "Also render a WAV (needs FluidSynth).")
+flags.DEFINE_bool("png", False, "Also draw the drum grid.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    from groove_vae import cli
+
+    vae = cli.load_model(FLAGS.run_dir)
+    with cli.usage_errors():
+        clip = vae.reconstruct(FLAGS.input, FLAGS.temperature, FLAGS.seed)
+    cli.write(clip, FLAGS.output, FLAGS.wav, FLAGS.png)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,114 @@
+import numpy as np
+import pytest
+from conftest import make_sequence, tiny_config, to_midi_bytes
+
+from groove_vae import api, converter, styles
+from groove_vae.model import build_model
+
+
+@pytest.fixture(scope="module")
+def vae():
+    return api.GrooveVAE(build_model(tiny_config()))
+
+
+def flat_beat(bars=4, velocity=100):
+    """A quantized, flat-velocity beat: kick/snare on beats, hats on eighths."""
+    notes = []
+    for beat in range(4 * bars):
+        notes.append((36 if beat % 2 == 0 else 38, velocity, beat * 0.5))
+        notes += [(42, velocity, beat * 0.5), (42, velocity, beat * 0.5 + 0.25)]
+    return make_sequence(notes)
+
+
+def test_encode_accepts_paths_bytes_and_sequences(vae, tmp_path):
+    ns = flat_beat()
+    path = tmp_path / "beat.mid"
+    path.write_bytes(to_midi_bytes(ns))
+    from_path, from_bytes, from_ns = vae.encode(path), vae.encode(to_midi_bytes(ns)), vae.encode(ns)
+    assert from_path.shape == (1, 8)
+    np.testing.assert_allclose(from_path, from_bytes, atol=1e-6)
+    np.testing.assert_allclose(from_path, from_ns, atol=1e-5)
+
+
+def test_a_longer_file_is_cut_into_windows_and_stitched(vae):
+    ns = flat_beat(bars=10)
+    assert vae.encode(ns).shape == (3, 8)  # 10 bars -> 3 windows, the last padded.
+    out = vae.reconstruct(ns)
+    assert 12 * 2.0 <= out.total_time < 12 * 2.0 + 0.25  # 12 bars at 120 qpm (a last note may ring over).
+
+
+def test_interpolation_ends_are_the_inputs_latents_and_slerp_keeps_norms():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(16), rng.standard_normal(16)
+    b *= np.linalg.norm(a) / np.linalg.norm(b)
+    path = api.GrooveVAE.interpolate_latents(a, b, 7, "slerp")
+    np.testing.assert_allclose(path[0], a, atol=1e-6)
+    np.testing.assert_allclose(path[-1], b, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), np.linalg.norm(a), rtol=1e-5)
+    linear = api.GrooveVAE.interpolate_latents(a, b, 7, "linear")
+    assert np.linalg.norm(linear[3]) < np.linalg.norm(a)  # Linear cuts through the middle.
+
+
+def test_interpolation_endpoints_reconstruct_their_inputs(vae):
+    a, b = flat_beat(), make_sequence([(36, 90, i * 0.25) for i in range(32)])
+    path = vae.interpolate(a, b, num_steps=4, temperature=1e-4)
+    assert len(path) == 4
+
+    def hits(ns):
+        return converter.note_sequence_to_groove(ns)[:, :9] if ns.notes else np.zeros((64, 9))
+
+    np.testing.assert_array_equal(hits(path[0]), hits(vae.reconstruct(a, temperature=1e-4)))
+    np.testing.assert_array_equal(hits(path[-1]), hits(vae.reconstruct(b, temperature=1e-4)))
+
+
+def test_humanize_keeps_the_hits_and_plays_them(vae):
+    beat = flat_beat()
+    played = vae.humanize(beat)
+    before, after = converter.note_sequence_to_groove(beat), converter.note_sequence_to_groove(played)
+    np.testing.assert_array_equal(after[:, :9], before[:, :9])
+    hit = before[:, :9] > 0
+    assert not np.allclose(after[:, 9:18][hit], 100 / 127, atol=1 / 127)
+    assert np.any(np.abs(after[:, 18:][hit]) > 0.05)
+
+
+def test_sample_is_reproducible_and_styles_steer_z(vae):
+    np.testing.assert_array_equal(vae.sample_tensors(3, seed=2), vae.sample_tensors(3, seed=2))
+    vae.style_vectors = {"funk": np.full(8, 50.0, np.float32)}
+    steered = vae.sample_tensors(2, seed=2, style="funk", strength=1.0)
+    assert not np.array_equal(steered, vae.sample_tensors(2, seed=2))
+    with pytest.raises(ValueError, match="Known styles: funk"):
+        vae.sample(1, style="polka")
+
+
+def test_attribute_vectors_follow_the_formula():
+    mu = np.array([[1.0, 0.0], [3.0, 0.0], [0.0, 2.0], [0.0, 4.0], [5.0, 5.0]])
+    labels = np.array(["rock", "rock", "jazz", "jazz", "funk"])
+    vectors = styles.attribute_vectors(mu, labels, min_clips=2)
+    mean = mu.mean(axis=0)
+    assert set(vectors) == {"rock", "jazz"}  # funk has one clip, below min_clips.
+    np.testing.assert_allclose(vectors["rock"], np.array([2.0, 0.0]) - mean)
+    np.testing.assert_allclose(vectors["jazz"], np.array([0.0, 3.0]) - mean)
+
+
+@pytest.mark.parametrize(
+    "midi, message",
+    [
+        (to_midi_bytes(make_sequence([(36, 100, 0.0)], numerator=3)), "not 4/4"),
+        (to_midi_bytes(make_sequence([(60, 100, 0.0)], is_drum=False)), "no drum notes"),
+        (b"not midi at all", "not a valid MIDI file"),
+    ],
+)
+def test_bad_inputs_get_clear_errors(vae, midi, message):
+    with pytest.raises(converter.ConversionError, match=message):
+        vae.humanize(midi)
+
+
+def test_bad_arguments_are_refused(vae, tmp_path):
+    with pytest.raises(converter.ConversionError, match="is a directory"):
+        vae.encode(tmp_path)
+    with pytest.raises(ValueError, match="temperature"):
+        vae.sample(1, temperature=0)
+    with pytest.raises(ValueError, match="finite"):
+        vae.decode(np.full((1, 8), np.nan))
+    with pytest.raises(ValueError, match="num_steps"):
+        vae.interpolate(flat_beat(), flat_beat(), num_steps=1)

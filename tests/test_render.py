@@ -1,0 +1,45 @@
+import shutil
+import wave
+
+import numpy as np
+import pytest
+from conftest import random_groove
+
+from groove_vae import converter, render
+
+
+def test_grid_png_has_the_expected_size(tmp_path):
+    groove = random_groove(np.random.default_rng(0), 1)[0]
+    image = render.draw_grid(groove)
+    assert image.size == (render.LABEL_WIDTH + 64 * render.CELL_WIDTH + render.PAD, 9 * render.CELL_HEIGHT + render.PAD)
+    titled = render.draw_grid(groove, "title")
+    assert titled.height == image.height + render.CELL_HEIGHT
+    strip = render.draw_strip([groove] * 3)
+    assert strip.size == (titled.width, 3 * titled.height)
+    # Hits are drawn: a grid with hits has darker pixels than an empty one.
+    empty = render.draw_grid(np.zeros_like(groove))
+    assert np.asarray(image).mean() < np.asarray(empty).mean()
+
+
+def test_written_clip_draws_back_to_its_grid():
+    groove = random_groove(np.random.default_rng(1), 1)[0]
+    ns = converter.groove_to_note_sequence(groove)
+    np.testing.assert_array_equal(render.sequence_to_grid(ns, 64)[:, :9], groove[:, :9])
+
+
+@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="FluidSynth is not installed")
+def test_wav_is_audible_and_as_long_as_the_clip(tmp_path):
+    groove = np.zeros((64, 27), np.float32)
+    groove[::4, 0], groove[::4, 9] = 1, 0.8  # Kick on every beat, 4 bars.
+    path = render.render_wav(converter.groove_to_note_sequence(groove, qpm=120), str(tmp_path / "a.wav"))
+    with wave.open(path) as f:
+        seconds = f.getnframes() / f.getframerate()
+        samples = np.frombuffer(f.readframes(f.getnframes()), np.int16)
+    assert 7.9 <= seconds <= 8.0 + 12.0  # 4 bars at 120 qpm, plus the last hit's ring.
+    assert np.sqrt(np.mean(samples.astype(np.float64) ** 2)) > 100
+
+
+def test_missing_fluidsynth_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    with pytest.raises(render.RenderError, match="apt-get install fluidsynth"):
+        render.render_wav(converter.groove_to_note_sequence(np.zeros((64, 27), np.float32)), str(tmp_path / "x.wav"))
