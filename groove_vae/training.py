@@ -124,6 +124,14 @@ def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
     return model
 
 
+def _resolve_init(init_from: str) -> str:
+    if init_from == "bundled":
+        from groove_vae.api import BUNDLED_DIR
+
+        return BUNDLED_DIR
+    return init_from
+
+
 def train(
     config: configs.Config,
     run_dir: str,
@@ -133,8 +141,13 @@ def train(
     eval_batches: int = 8,
     data_dir: str | None = None,
     verbose: int | str = "auto",
+    init_from: str | None = None,
 ) -> keras.callbacks.History | None:
-    """Trains (or resumes) a run until the optimizer has taken `num_steps` steps."""
+    """Trains (or resumes) a run until the optimizer has taken `num_steps` steps.
+
+    `init_from` (a model or run directory, or "bundled") starts a new run from
+    trained weights of the same architecture, e.g. a humanize model from the bundled one.
+    """
     config = resolve_run_config(config, run_dir)
     keras.utils.set_random_seed(config.seed)
 
@@ -155,6 +168,12 @@ def train(
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         print(f"Resumed from {manager.latest_checkpoint} (step {int(optimizer.iterations.numpy())}).")
+    elif init_from:
+        source = restore_model(_resolve_init(init_from))
+        if [w.shape for w in source.weights] != [w.shape for w in model.weights]:
+            raise ValueError(f"{init_from}: its weights do not fit this config's architecture.")
+        model.set_weights(source.get_weights())
+        print(f"Initialized from {init_from}.")
 
     step = int(optimizer.iterations.numpy())
     initial_epoch = step // steps_per_epoch

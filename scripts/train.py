@@ -21,6 +21,7 @@ flags.DEFINE_string("hparams", "", "Config overrides: key=value,... (e.g. z_size
 flags.DEFINE_integer("steps_per_epoch", 200, "Steps between validation, checkpoint and summaries.")
 flags.DEFINE_integer("eval_batches", 8, "Validation batches per evaluation.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: $TFDS_DATA_DIR).")
+flags.DEFINE_string("init_from", None, "Start a new run from trained weights: 'bundled' or a model/run directory.")
 FLAGS = flags.FLAGS
 
 
@@ -29,23 +30,29 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     from groove_vae import configs, training
 
-    config = configs.apply_hparams(configs.load_config(FLAGS.config), FLAGS.hparams)
-    if FLAGS.batch_size:
-        config = configs.from_dict({"batch_size": FLAGS.batch_size}, config)
+    try:
+        config = configs.apply_hparams(configs.load_config(FLAGS.config), FLAGS.hparams)
+        if FLAGS.batch_size:
+            config = configs.from_dict({"batch_size": FLAGS.batch_size}, config)
+    except ValueError as e:
+        raise app.UsageError(str(e))
     name = os.path.splitext(os.path.basename(FLAGS.config))[0]
     run_dir = FLAGS.run_dir or os.path.join("runs", name)
     print(f"Run directory: {run_dir}")
-    training.train(
-        config,
-        run_dir,
-        num_steps=FLAGS.num_steps,
-        tfds_name=FLAGS.tfds_name,
-        steps_per_epoch=FLAGS.steps_per_epoch,
-        eval_batches=FLAGS.eval_batches,
-        data_dir=FLAGS.data_dir,
-    )
+    try:
+        training.train(
+            config,
+            run_dir,
+            num_steps=FLAGS.num_steps,
+            tfds_name=FLAGS.tfds_name,
+            steps_per_epoch=FLAGS.steps_per_epoch,
+            eval_batches=FLAGS.eval_batches,
+            data_dir=FLAGS.data_dir,
+            init_from=FLAGS.init_from,
+        )
+    except (ValueError, FileNotFoundError) as e:
+        raise app.UsageError(str(e))
     print(f"Run directory: {run_dir}")
-
 
 if __name__ == "__main__":
     app.run(main)
