@@ -16,8 +16,17 @@ def load_model(run_dir: str | None) -> api.GrooveVAE:
         raise app.UsageError(str(e))
 
 
-def write(ns, path: str, wav: bool = False, png: bool = False, title: str = "") -> None:
+def check_writable(paths, overwrite: bool) -> None:
+    """Refuses to replace existing files unless --overwrite says so."""
+    existing = [p for p in paths if os.path.exists(p)]
+    if existing and not overwrite:
+        raise app.UsageError(f"{existing[0]} exists; pass --overwrite to replace it.")
+
+
+def write(ns, path: str, wav: bool = False, png: bool = False, title: str = "", overwrite: bool = False) -> None:
     """Writes a .mid (and .wav / .png beside it) and prints one line about it."""
+    stem = os.path.splitext(path)[0]
+    check_writable([path] + [stem + ".wav"] * wav + [stem + ".png"] * png, overwrite)
     api.write_midi(ns, path)
     extras = []
     try:

@@ -148,8 +148,17 @@ class MusicVAE(keras.Model):
         with tf.GradientTape() as tape:
             loss, values = self.compute_losses(inputs, training=True)
         gradients = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in gradients if g is not None])
+        finite = tf.logical_and(finite, tf.math.is_finite(loss))
+        if not self.optimizer.built:  # Its variables must not be born inside the cond below.
+            self.optimizer.build(self.trainable_variables)
+        # A non-finite step is skipped, so it never reaches the weights or Adam's moments.
+        tf.cond(finite, lambda: self._apply(gradients), lambda: tf.constant(False))
         return self._update(values)
+
+    def _apply(self, gradients):
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        return tf.constant(True)
 
     def test_step(self, data):
         inputs, _, _ = keras.utils.unpack_x_y_sample_weight(data)

@@ -12,6 +12,7 @@ A run directory holds everything of a run:
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 
@@ -60,7 +61,42 @@ class CheckpointEveryEpoch(keras.callbacks.Callback):
         self.manager = manager
 
     def on_epoch_end(self, epoch, logs=None):
+        if not all(bool(tf.reduce_all(tf.math.is_finite(w))) for w in self.model.trainable_weights):
+            print("Not checkpointing: the weights are not finite.")
+            return
         self.manager.save(checkpoint_number=int(self.model.optimizer.iterations.numpy()))
+
+
+class NonFiniteLoss(keras.callbacks.Callback):
+    """On a NaN or Inf loss: restores the last good checkpoint, says so, then stops
+    (`policy="stop"`) or goes on from the restored state (`policy="continue"`).
+
+    The train step already skips non-finite updates; restoring also undoes any
+    finite-but-diverged steps that led there.
+    """
+
+    def __init__(self, checkpoint: tf.train.Checkpoint, manager: tf.train.CheckpointManager, policy: str = "stop"):
+        super().__init__()
+        if policy not in ("stop", "continue"):
+            raise ValueError(f"on_nonfinite must be 'stop' or 'continue', got {policy!r}.")
+        self.checkpoint, self.manager, self.policy = checkpoint, manager, policy
+        self.events = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None or math.isfinite(float(loss)):
+            return
+        self.events += 1
+        step = int(self.model.optimizer.iterations.numpy())
+        latest = self.manager.latest_checkpoint
+        if latest:
+            self.checkpoint.restore(latest)
+        restored = f"restored {latest}" if latest else "no checkpoint to restore yet"
+        print(f"\nNon-finite loss at step {step}; {restored}; {'stopping' if self.policy == 'stop' else 'continuing'}.")
+        for tracker in self.model.metrics:
+            tracker.reset_state()
+        if self.policy == "stop":
+            self.model.stop_training = True
 
 
 class KeepBest(keras.callbacks.Callback):
@@ -142,6 +178,7 @@ def train(
     data_dir: str | None = None,
     verbose: int | str = "auto",
     init_from: str | None = None,
+    on_nonfinite: str = "stop",
 ) -> keras.callbacks.History | None:
     """Trains (or resumes) a run until the optimizer has taken `num_steps` steps.
 
@@ -189,6 +226,7 @@ def train(
     callbacks = [
         gv_callbacks.KLWarmup(config.max_beta, config.beta_warmup_steps),
         gv_callbacks.ScheduledSampling(config.sampling_schedule, config.sampling_rate),
+        NonFiniteLoss(checkpoint, manager, on_nonfinite),
         CheckpointEveryEpoch(manager),
         KeepBest(run_dir),
         keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq=max(1, steps_per_epoch // 4)),

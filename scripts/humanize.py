@@ -17,6 +17,7 @@ flags.DEFINE_string("run_dir", None, "A humanize model (default: the bundled hum
 flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_bool("wav", False, "Also render a WAV (needs FluidSynth).")
 flags.DEFINE_bool("png", False, "Also draw the drum grid.")
+flags.DEFINE_bool("overwrite", False, "Replace existing output files.")
 FLAGS = flags.FLAGS
 
 
@@ -29,7 +30,7 @@ def main(argv):
     vae = cli.load_model(run_dir)
     with cli.usage_errors():
         played = vae.humanize(FLAGS.input, seed=FLAGS.seed)
-    cli.write(played, FLAGS.output, FLAGS.wav, FLAGS.png)
+    cli.write(played, FLAGS.output, FLAGS.wav, FLAGS.png, overwrite=FLAGS.overwrite)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ flags.DEFINE_float("temperature", 0.5, "Sampling temperature (> 0).")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_bool("wav", False, "Also render WAV files (needs FluidSynth).")
 flags.DEFINE_bool("png", False, "Also draw drum grids; the path as one strip.")
+flags.DEFINE_bool("overwrite", False, "Replace existing output files.")
 FLAGS = flags.FLAGS
 
 
@@ -34,12 +35,15 @@ def main(argv):
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
         path = vae.interpolate(FLAGS.input_a, FLAGS.input_b, FLAGS.num_steps, FLAGS.method, FLAGS.temperature, FLAGS.seed)
+    names = [f"step_{i:02d}.mid" for i in range(len(path))] + ["path.mid"] + ["path.png"] * FLAGS.png
+    cli.check_writable([os.path.join(FLAGS.output_dir, n) for n in names], FLAGS.overwrite)
     for i, clip in enumerate(path):
-        cli.write(clip, os.path.join(FLAGS.output_dir, f"step_{i:02d}.mid"), FLAGS.wav, FLAGS.png, f"step {i + 1}/{len(path)}")
+        step_path = os.path.join(FLAGS.output_dir, f"step_{i:02d}.mid")
+        cli.write(clip, step_path, FLAGS.wav, FLAGS.png, f"step {i + 1}/{len(path)}", overwrite=FLAGS.overwrite)
     grids = [render.sequence_to_grid(clip, vae.config.num_steps) for clip in path]
     whole = converter.groove_to_note_sequence(np.concatenate(grids), path[0].tempos[0].qpm)
     whole_path = os.path.join(FLAGS.output_dir, "path.mid")
-    cli.write(whole, whole_path, FLAGS.wav, png=False)
+    cli.write(whole, whole_path, FLAGS.wav, png=False, overwrite=FLAGS.overwrite)
     if FLAGS.png:
         strip = os.path.join(FLAGS.output_dir, "path.png")
         render.draw_strip(grids, [f"step {i + 1}/{len(path)}" for i in range(len(path))]).save(strip)

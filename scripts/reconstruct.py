@@ -18,6 +18,7 @@ flags.DEFINE_float("temperature", 0.5, "Sampling temperature (> 0).")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_bool("wav", False, "Also render a WAV (needs FluidSynth).")
 flags.DEFINE_bool("png", False, "Also draw the drum grid.")
+flags.DEFINE_bool("overwrite", False, "Replace existing output files.")
 FLAGS = flags.FLAGS
 
 
@@ -29,7 +30,7 @@ def main(argv):
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
         clip = vae.reconstruct(FLAGS.input, FLAGS.temperature, FLAGS.seed)
-    cli.write(clip, FLAGS.output, FLAGS.wav, FLAGS.png)
+    cli.write(clip, FLAGS.output, FLAGS.wav, FLAGS.png, overwrite=FLAGS.overwrite)
 
 
 if __name__ == "__main__":

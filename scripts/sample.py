@@ -22,6 +22,7 @@ flags.DEFINE_string("style", None, "Steer toward a GMD style (funk, rock, jazz, 
 flags.DEFINE_float("strength", 1.0, "How far to move toward --style (its attribute vector times this).")
 flags.DEFINE_bool("wav", False, "Also render each clip to WAV (needs FluidSynth).")
 flags.DEFINE_bool("png", False, "Also draw each clip as a drum grid PNG.")
+flags.DEFINE_bool("overwrite", False, "Replace existing output files.")
 FLAGS = flags.FLAGS
 
 
@@ -37,8 +38,10 @@ def main(argv):
     with cli.usage_errors():
         beats = vae.sample(FLAGS.num_output, FLAGS.temperature, FLAGS.seed, FLAGS.qpm, FLAGS.style, FLAGS.strength)
     prefix = f"{FLAGS.style}_" if FLAGS.style else ""
-    for i, beat in enumerate(beats):
-        cli.write(beat, os.path.join(FLAGS.output_dir, f"{prefix}sample_{i:03d}.mid"), FLAGS.wav, FLAGS.png)
+    paths = [os.path.join(FLAGS.output_dir, f"{prefix}sample_{i:03d}.mid") for i in range(len(beats))]
+    cli.check_writable(paths, FLAGS.overwrite)  # Before writing any, so nothing is half done.
+    for path, beat in zip(paths, beats):
+        cli.write(beat, path, FLAGS.wav, FLAGS.png, overwrite=FLAGS.overwrite)
 
 
 if __name__ == "__main__":

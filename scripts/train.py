@@ -18,7 +18,10 @@ flags.DEFINE_string("run_dir", None, "Run directory (default: runs/<config>, so 
 flags.DEFINE_integer("num_steps", 50000, "Total optimizer steps to train to (resume counts).")
 flags.DEFINE_integer("batch_size", None, "Overrides the config's batch size.")
 flags.DEFINE_string("hparams", "", "Config overrides: key=value,... (e.g. z_size=128,dropout_rate=0.5).")
-flags.DEFINE_integer("steps_per_epoch", 200, "Steps between validation, checkpoint and summaries.")
+flags.DEFINE_integer("steps_per_epoch", 200, "Steps between validation, checkpoint and summaries: "
+                     "an interrupted run loses at most this many steps.")
+flags.DEFINE_enum("on_nonfinite", "stop", ["stop", "continue"],
+                  "On a NaN/Inf loss, restore the last checkpoint, then stop or continue.")
 flags.DEFINE_integer("eval_batches", 8, "Validation batches per evaluation.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: $TFDS_DATA_DIR).")
 flags.DEFINE_string("init_from", None, "Start a new run from trained weights: 'bundled' or a model/run directory.")
@@ -49,6 +52,7 @@ def main(argv):
             eval_batches=FLAGS.eval_batches,
             data_dir=FLAGS.data_dir,
             init_from=FLAGS.init_from,
+            on_nonfinite=FLAGS.on_nonfinite,
         )
     except (ValueError, FileNotFoundError) as e:
         raise app.UsageError(str(e))

@@ -96,3 +96,14 @@ def test_scripts_give_one_line_errors_for_bad_midi(tmp_path, script, make_input,
     result = run_script(script, f"--input={path.name}", "--output=out.mid", cwd=tmp_path)
     assert result.returncode != 0
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_outputs_are_never_silently_overwritten(tmp_path):
+    first = run_script("sample.py", "--num_output=2", "--output_dir=out", "--seed=1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = (tmp_path / "out" / "sample_001.mid").read_bytes()
+    again = run_script("sample.py", "--num_output=2", "--output_dir=out", "--seed=2", cwd=tmp_path)
+    assert again.returncode != 0 and "sample_000.mid exists; pass --overwrite" in again.stderr
+    assert (tmp_path / "out" / "sample_001.mid").read_bytes() == before
+    forced = run_script("sample.py", "--num_output=2", "--output_dir=out", "--seed=2", "--overwrite", cwd=tmp_path)
+    assert forced.returncode == 0 and (tmp_path / "out" / "sample_001.mid").read_bytes() != before
