@@ -110,9 +110,14 @@ def resolve_export_path(export_dir: str, version: int | None = None) -> str:
     return os.path.abspath(os.path.join(export_dir, str(version)))
 
 
-def export_model(model: MusicVAE, export_dir: str, version: int | None = None) -> str:
-    """Writes the SavedModel (atomically: staged, then renamed); returns its path."""
+def export_model(model: MusicVAE, export_dir: str, version: int | None = None, overwrite: bool = False) -> str:
+    """Writes the SavedModel (atomically: staged, then renamed); returns its path.
+
+    An existing version is replaced only with `overwrite`: TF Serving may be serving it.
+    """
     path = resolve_export_path(export_dir, version)
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{path} exists; pass --overwrite to replace it, or export a new version.")
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(dir=parent, prefix=".export-")

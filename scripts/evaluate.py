@@ -19,6 +19,7 @@ flags.DEFINE_integer("max_clips", 0, "Evaluate only the first N clips (0: the wh
 flags.DEFINE_string("output_json", None, "Where to write the results (default: <run_dir>/eval_<split>.json).")
 flags.DEFINE_integer("seed", 0, "Seed for posterior and prior draws.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: $TFDS_DATA_DIR).")
+flags.DEFINE_bool("overwrite", False, "Replace an existing results file.")
 FLAGS = flags.FLAGS
 
 
@@ -30,6 +31,9 @@ def main(argv):
     import groove_vae
     from groove_vae import data, evaluation
 
+    output = FLAGS.output_json or os.path.join(FLAGS.run_dir or ".", f"eval_{FLAGS.split}.json")
+    if os.path.exists(output) and not FLAGS.overwrite:
+        raise app.UsageError(f"{output} exists; pass --overwrite to replace it.")
     try:
         vae = groove_vae.load(FLAGS.run_dir)
     except FileNotFoundError as e:
@@ -50,7 +54,6 @@ def main(argv):
                    num_samples=FLAGS.num_samples)
 
     print(evaluation.format_table(results))
-    output = FLAGS.output_json or os.path.join(FLAGS.run_dir or ".", f"eval_{FLAGS.split}.json")
     with open(output, "w") as f:
         json.dump(results, f, indent=2)
     print(f"Results written to {output}")

@@ -15,6 +15,7 @@ from absl import app, flags, logging
 flags.DEFINE_string("run_dir", None, "Training run directory (default: the bundled model).")
 flags.DEFINE_string("export_dir", "export/groove_vae", "Model base directory, or <base>/<version>.")
 flags.DEFINE_integer("version", None, "Version number (default: from --export_dir, else the next free one).")
+flags.DEFINE_bool("overwrite", False, "Replace an existing version directory.")
 FLAGS = flags.FLAGS
 
 
@@ -26,8 +27,8 @@ def main(argv):
 
     try:
         vae = groove_vae.load(FLAGS.run_dir)
-        path = export_model(vae.model, FLAGS.export_dir, FLAGS.version)
-    except (FileNotFoundError, ValueError) as e:
+        path = export_model(vae.model, FLAGS.export_dir, FLAGS.version, FLAGS.overwrite)
+    except (FileNotFoundError, FileExistsError, ValueError) as e:
         raise app.UsageError(str(e))
     print(f"SavedModel written to {path} (signatures: {', '.join(SIGNATURES)})")
 

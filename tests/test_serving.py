@@ -88,6 +88,8 @@ def test_export_is_versioned_with_the_config_as_an_asset(export_dir, tmp_path):
     assert config["z_size"] == 256 and config["representation"] == "groove" and config["default_qpm"] == 120
     vae = api.load()
     assert os.path.basename(export_model(vae.model, os.path.dirname(export_dir))) == "2"
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        export_model(vae.model, export_dir)
 
 
 def test_saved_model_cli_lists_exactly_the_signatures(export_dir):
