@@ -48,6 +48,84 @@ def _convert_chunk(args):
     return tensors, stats
 
 
+def sliding_windows(ns, num_steps: int, source: str, stats: converter.ConversionStats,
+                    hop_steps: int = converter.STEPS_PER_BAR) -> list[np.ndarray]:
+    """A whole performance -> its num_steps windows, sliding bar by bar as TFDS cuts GMD.
+
+    Silent windows are skipped and counted ("empty_window"); a performance shorter
+    than one window becomes one window padded with silence.
+    """
+    grid = converter.note_sequence_to_windows(ns, hop_steps, source=source).reshape(-1, converter.GROOVE_DEPTH)
+    if len(grid) < num_steps:
+        grid = np.concatenate([grid, np.zeros((num_steps - len(grid), converter.GROOVE_DEPTH), np.float32)])
+    windows = []
+    for start in range(0, len(grid) - num_steps + 1, hop_steps):
+        window = grid[start : start + num_steps]
+        if window[:, : converter.NUM_CLASSES].any():
+            windows.append(window)
+        else:
+            stats.skip("empty_window")
+    return windows
+
+
+def _slide_chunk(args):
+    """Worker: (midi or path, source) items -> per item a list of windows; skips counted."""
+    items, num_steps = args
+    stats = converter.ConversionStats()
+    results = []
+    for midi, source in items:
+        qpm = converter.DEFAULT_QPM
+        try:
+            ns = converter.read_midi(midi, source)
+            qpm = ns.tempos[0].qpm if ns.tempos else qpm
+            windows = sliding_windows(ns, num_steps, source, stats)
+        except converter.ConversionError as e:
+            stats.skip(e.reason)
+            windows = []
+        stats.converted += len(windows)
+        results.append((windows, qpm))
+    return results, stats
+
+
+PARALLEL_MIN_RECORDS = 200  # Below this, starting worker processes costs more than it saves.
+
+
+def _run_parallel(function, jobs, num_workers):
+    if num_workers > 1 and len(jobs) > 1 and sum(len(job[0]) for job in jobs) >= PARALLEL_MIN_RECORDS:
+        context = multiprocessing.get_context("spawn")  # TF is loaded: never fork it.
+        with concurrent.futures.ProcessPoolExecutor(num_workers, mp_context=context) as pool:
+            return list(pool.map(function, jobs))
+    return [function(job) for job in jobs]
+
+
+def slide_records(records, num_steps: int, num_workers: int | None = None) -> ClipSet:
+    """Converts (midi, source, qpm, style) records of whole performances into sliding
+    4-bar windows, in parallel; each window keeps its performance's metadata (a qpm of
+    None is read from the file)."""
+    records = list(records)
+    num_workers = num_workers or os.cpu_count() or 1
+    chunk = max(1, len(records) // (num_workers * 4) + 1)
+    jobs = [([(r[0], r[1]) for r in records[i : i + chunk]], num_steps) for i in range(0, len(records), chunk)]
+    stats = converter.ConversionStats()
+    windows, meta = [], []
+    per_record = []
+    for chunk_windows, chunk_stats in _run_parallel(_slide_chunk, jobs, num_workers):
+        per_record += chunk_windows
+        stats.merge(chunk_stats)
+    for record, (record_windows, file_qpm) in zip(records, per_record):
+        windows += record_windows
+        qpm = record[2] if record[2] is not None else file_qpm
+        meta += [(record[0], record[1], qpm, record[3])] * len(record_windows)
+    groove = np.stack(windows) if windows else np.zeros((0, num_steps, converter.GROOVE_DEPTH), np.float32)
+    return ClipSet(
+        groove=groove.astype(np.float32),
+        qpm=np.array([m[2] for m in meta], np.float32),
+        ids=np.array([m[1] for m in meta], dtype=str),
+        styles=np.array([m[3] for m in meta], dtype=str),
+        stats=stats,
+    )
+
+
 def convert_records(records, num_steps: int, num_workers: int | None = None):
     """Converts (midi, source, qpm, style) records in parallel; skips are counted."""
     records = list(records)
@@ -57,12 +135,7 @@ def convert_records(records, num_steps: int, num_workers: int | None = None):
     jobs = [([(r[0], r[1]) for r in c], num_steps) for c in chunks]
     stats = converter.ConversionStats()
     tensors: list = []
-    if num_workers > 1 and len(chunks) > 1:
-        context = multiprocessing.get_context("spawn")  # TF is loaded: never fork it.
-        with concurrent.futures.ProcessPoolExecutor(num_workers, mp_context=context) as pool:
-            results = list(pool.map(_convert_chunk, jobs))
-    else:
-        results = [_convert_chunk(job) for job in jobs]
+    results = _run_parallel(_convert_chunk, jobs, num_workers)
     for chunk_tensors, chunk_stats in results:
         tensors += chunk_tensors
         stats.merge(chunk_stats)
@@ -113,15 +186,23 @@ def load_split(
     num_steps: int = 64,
     data_dir: str | None = None,
     use_cache: bool = True,
+    slide: bool | None = None,
 ) -> ClipSet:
-    """Loads a TFDS split as groove tensors, converting once and caching the result."""
+    """Loads a TFDS split as groove tensors, converting once and caching the result.
+
+    Clip datasets (groove/4bar-midionly) give one window per record; performance
+    datasets (groove/full-midionly; `slide=True`) are cut into windows sliding bar by bar.
+    """
     import tensorflow_datasets as tfds
+
+    if slide is None:
+        slide = "full" in tfds_name.split("/")[-1]
 
     try:
         builder = tfds.builder(tfds_name, data_dir=data_dir)
     except Exception as e:
         raise ValueError(f"Cannot open TFDS dataset {tfds_name!r}: {e}") from None
-    key = f"{tfds_name}|{builder.info.version}|{split}|{num_steps}|{CONVERTER_VERSION}"
+    key = f"{tfds_name}|{builder.info.version}|{split}|{num_steps}|{CONVERTER_VERSION}|{slide}"
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     path = os.path.join(cache_dir(), f"{tfds_name.replace('/', '_')}-{split}-{digest}.npz")
     if use_cache and os.path.exists(path):
@@ -131,10 +212,64 @@ def load_split(
             f"TFDS dataset {tfds_name!r} is not prepared in {builder.data_dir}. "
             "Set TFDS_DATA_DIR to a directory that holds it (see README: offline data)."
         )
-    clips = convert_records(_tfds_records(tfds_name, split, data_dir), num_steps)
+    convert = slide_records if slide else convert_records
+    clips = convert(_tfds_records(tfds_name, split, data_dir), num_steps)
     if use_cache:
         _save_atomically(path, clips)
     return clips
+
+
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+def split_of(relative_path: str, validation_fraction: float) -> str:
+    """A file's split, fixed by its path: the same file is always in the same split."""
+    bucket = int(hashlib.sha1(relative_path.encode()).hexdigest()[:8], 16) / 2**32
+    return "validation" if bucket < validation_fraction else "train"
+
+
+def load_midi_dir(
+    midi_dir: str,
+    num_steps: int = 64,
+    validation_fraction: float = 0.1,
+    use_cache: bool = True,
+) -> dict[str, ClipSet]:
+    """Every .mid/.midi under `midi_dir` (recursively) -> {"train", "validation"} ClipSets.
+
+    Each file is a performance cut into windows sliding bar by bar; files are split
+    by path, so no performance has windows in both splits. The conversion is cached,
+    keyed by the files' contents.
+    """
+    if not os.path.isdir(midi_dir):
+        raise ValueError(f"{midi_dir}: not a directory.")
+    if not 0.0 <= validation_fraction < 1.0:
+        raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}.")
+    paths = sorted(
+        os.path.join(root, name)
+        for root, _, names in os.walk(midi_dir)
+        for name in names
+        if name.lower().endswith(MIDI_SUFFIXES)
+    )
+    if not paths:
+        raise ValueError(f"{midi_dir}: no .mid or .midi files.")
+    relative = [os.path.relpath(p, midi_dir) for p in paths]
+    contents = hashlib.sha1()
+    for rel, path in zip(relative, paths):
+        with open(path, "rb") as f:
+            contents.update(rel.encode() + b"\0" + hashlib.sha1(f.read()).digest())
+    key = f"{contents.hexdigest()}|{num_steps}|{validation_fraction}|{CONVERTER_VERSION}"
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+    cache = {split: os.path.join(cache_dir(), f"midi_dir-{digest}-{split}.npz") for split in ("train", "validation")}
+    if use_cache and all(os.path.exists(p) for p in cache.values()):
+        return {split: _load_cache(p) for split, p in cache.items()}
+    result = {}
+    for split in ("train", "validation"):
+        records = [(p, r, None, "") for p, r in zip(paths, relative)
+                   if split_of(r, validation_fraction) == split]
+        result[split] = slide_records(records, num_steps)
+        if use_cache:
+            _save_atomically(cache[split], result[split])
+    return result
 
 
 def make_dataset(

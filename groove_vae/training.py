@@ -179,19 +179,28 @@ def train(
     verbose: int | str = "auto",
     init_from: str | None = None,
     on_nonfinite: str = "stop",
+    midi_dir: str | None = None,
+    validation_fraction: float = 0.1,
 ) -> keras.callbacks.History | None:
     """Trains (or resumes) a run until the optimizer has taken `num_steps` steps.
 
     `init_from` (a model or run directory, or "bundled") starts a new run from
     trained weights of the same architecture, e.g. a humanize model from the bundled one.
+    `midi_dir` trains on a folder of MIDI files instead of `tfds_name`.
     """
     config = resolve_run_config(config, run_dir)
     keras.utils.set_random_seed(config.seed)
 
-    train_clips = data.load_split(tfds_name, "train", config.num_steps, data_dir)
-    val_clips = data.load_split(tfds_name, "validation", config.num_steps, data_dir)
-    print(f"train: {train_clips.stats.summary()}")
-    print(f"validation: {val_clips.stats.summary()}")
+    if midi_dir:
+        splits = data.load_midi_dir(midi_dir, config.num_steps, validation_fraction)
+        train_clips, val_clips = splits["train"], splits["validation"]
+        if len(val_clips) == 0:
+            raise ValueError(f"{midi_dir}: no validation windows; add files or raise --validation_fraction.")
+    else:
+        train_clips = data.load_split(tfds_name, "train", config.num_steps, data_dir)
+        val_clips = data.load_split(tfds_name, "validation", config.num_steps, data_dir)
+    print(f"train: {len(train_clips)} windows; {train_clips.stats.summary()}")
+    print(f"validation: {len(val_clips)} windows; {val_clips.stats.summary()}")
     if len(train_clips) == 0:
         raise ValueError(f"{tfds_name}: no usable training clips.")
 

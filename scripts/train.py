@@ -2,6 +2,7 @@ r"""Trains a groove-vae model on a TFDS MIDI dataset; rerun the same command to 
 
 Usage:
   python scripts/train.py --tfds_name=groove/4bar-midionly
+  python scripts/train.py --midi_dir=my_drums/ --init_from=bundled --config=groovae_4bar_cpu --num_steps=500
   python scripts/train.py --tfds_name=groove/4bar-midionly --config=groovae_4bar \
       --run_dir=runs/x --num_steps=20000 --batch_size=64 --hparams=dropout_rate=0.5
 """
@@ -12,7 +13,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ star
 
 from absl import app, flags, logging
 
-flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "TFDS dataset of MIDI clips.")
+flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "TFDS dataset of MIDI clips (or whole performances, "
+                    "e.g. groove/full-midionly, cut into 4-bar windows).")
+flags.DEFINE_string("midi_dir", None, "Train on every .mid/.midi under this folder instead of --tfds_name.")
+flags.DEFINE_float("validation_fraction", 0.1, "With --midi_dir: the share of files held out for validation.")
 flags.DEFINE_string("config", "groovae_4bar", "Config name in configs/ or a JSON path.")
 flags.DEFINE_string("run_dir", None, "Run directory (default: runs/<config>, so a rerun resumes).")
 flags.DEFINE_integer("num_steps", 50000, "Total optimizer steps to train to (resume counts).")
@@ -53,6 +57,8 @@ def main(argv):
             data_dir=FLAGS.data_dir,
             init_from=FLAGS.init_from,
             on_nonfinite=FLAGS.on_nonfinite,
+            midi_dir=FLAGS.midi_dir,
+            validation_fraction=FLAGS.validation_fraction,
         )
     except (ValueError, FileNotFoundError) as e:
         raise app.UsageError(str(e))

@@ -37,12 +37,13 @@ def test_datasets_yield_model_inputs(test_split):
     assert np.all(drums_batch.numpy().sum(-1) == 1)
 
 
-def test_a_corrupt_clip_in_the_data_is_a_counted_skip(test_split):
+def test_a_corrupt_clip_in_the_data_is_a_counted_skip(test_split, monkeypatch):
     from conftest import make_sequence, to_midi_bytes
 
     good = to_midi_bytes(make_sequence([(36, 100, 0.0), (42, 80, 0.25)]))
     records = [(good, f"good{i}", 120.0, "rock") for i in range(6)]
     records.insert(3, (b"MThd\x00\x00\x00\x06broken", "broken.mid", 120.0, "rock"))
+    monkeypatch.setattr(data, "PARALLEL_MIN_RECORDS", 1)  # Through the worker processes, as for a real split.
     clips = data.convert_records(records, num_steps=64, num_workers=2)
     assert len(clips) == 6 and clips.stats.skipped == {"unparsable": 1}
     assert list(clips.ids) == [f"good{i}" for i in range(6)]
