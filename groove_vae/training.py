@@ -4,6 +4,7 @@ A run directory holds everything of a run:
     config.json            the resolved config (a rerun must match it)
     checkpoints/           tf.train checkpoints of model + optimizer (resume from here)
     best.weights.h5        the weights with the lowest validation loss so far
+A packaged model directory (the bundled model) holds config.json and weights.npz.
     best.json              that loss and its step
     logs/                  TensorBoard summaries
     history.csv            per-epoch metrics
@@ -17,6 +18,7 @@ import os
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from groove_vae import callbacks as gv_callbacks
@@ -25,6 +27,7 @@ from groove_vae.model import MusicVAE, build_model
 
 CONFIG_FILE = "config.json"
 BEST_WEIGHTS = "best.weights.h5"
+COMPACT_WEIGHTS = "weights.npz"  # A packaged model's weights, in order, possibly float16.
 
 
 @keras.saving.register_keras_serializable(package="groove_vae")
@@ -149,6 +152,14 @@ def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
     if not os.path.exists(path):
         raise FileNotFoundError(f"{run_dir}: no {CONFIG_FILE}; not a groove-vae run directory.")
     model = build_model(configs.read_saved_config(path))
+    compact = os.path.join(run_dir, COMPACT_WEIGHTS)
+    if os.path.exists(compact):
+        with np.load(compact) as f:
+            weights = [f[f"w{i:03d}"] for i in range(len(f.files))]
+        if [w.shape for w in weights] != [tuple(w.shape) for w in model.weights]:
+            raise ValueError(f"{compact}: its weights do not fit the model of {path}.")
+        model.set_weights([w.astype(np.float32) for w in weights])
+        return model
     best = os.path.join(run_dir, BEST_WEIGHTS)
     if prefer_best and os.path.exists(best):
         model.load_weights(best)
@@ -259,15 +270,17 @@ def train(
     return history
 
 
-def package_run(run_dir: str, output_dir: str, provenance: dict | None = None) -> str:
+def package_run(run_dir: str, output_dir: str, provenance: dict | None = None, dtype: str = "float32") -> str:
     """Copies a run's best model into a small model directory (what `load` reads):
-    config.json, weights without optimizer state, and provenance.json."""
+    config.json, weights.npz (no optimizer state; float16 halves it) and provenance.json."""
     model = restore_model(run_dir)
-    inference = build_model(model.config)  # Never compiled: its weights file holds no optimizer state.
-    inference.set_weights(model.get_weights())
     os.makedirs(output_dir, exist_ok=True)
     configs.save_config(model.config, os.path.join(output_dir, CONFIG_FILE))
-    inference.save_weights(os.path.join(output_dir, BEST_WEIGHTS))
+    weights = {f"w{i:03d}": w.astype(dtype) for i, w in enumerate(model.get_weights())}
+    np.savez_compressed(os.path.join(output_dir, COMPACT_WEIGHTS), **weights)
+    stale = os.path.join(output_dir, BEST_WEIGHTS)
+    if os.path.exists(stale):
+        os.remove(stale)
     record = {}
     best_path = os.path.join(run_dir, "best.json")
     if os.path.exists(best_path):

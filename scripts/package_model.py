@@ -14,6 +14,7 @@ from absl import app, flags, logging
 flags.DEFINE_string("run_dir", None, "Training run directory.", required=True)
 flags.DEFINE_string("output_dir", None, "Model directory to write.", required=True)
 flags.DEFINE_string("note", "", "How the run was made (recorded in provenance.json).")
+flags.DEFINE_enum("dtype", "float32", ["float32", "float16"], "Storage precision of the weights.")
 FLAGS = flags.FLAGS
 
 
@@ -23,7 +24,8 @@ def main(argv):
     from groove_vae import training
 
     try:
-        path = training.package_run(FLAGS.run_dir, FLAGS.output_dir, {"note": FLAGS.note} if FLAGS.note else None)
+        provenance = {"note": FLAGS.note} if FLAGS.note else None
+        path = training.package_run(FLAGS.run_dir, FLAGS.output_dir, provenance, FLAGS.dtype)
     except FileNotFoundError as e:
         raise app.UsageError(str(e))
     print(f"Model written to {path}")
