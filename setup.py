@@ -24,6 +24,8 @@ setup(
         "tensorflow-datasets>=4.9",
         "tensorboard>=2.16",
         "note-seq>=0.0.5",
+        "mido>=1.2.9",
+        "pretty-midi>=0.2.10",
         "numpy>=1.23",
         "absl-py>=1.0",
         "h5py>=3.0",
@@ -31,6 +33,6 @@ setup(
     ],
     extras_require={
         "serving": ["requests>=2.20", "tensorflow-serving-api>=2.16"],
-        "test": ["pytest>=7", "requests>=2.20", "tensorflow-serving-api>=2.16"],
+        "test": ["pytest>=7", "hypothesis>=6", "requests>=2.20", "tensorflow-serving-api>=2.16"],
     },
 )

@@ -11,10 +11,13 @@ is derived from the hits, so one cached conversion serves both.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 from collections.abc import Iterable
 
+import mido
 import numpy as np
+import pretty_midi
 from note_seq import midi_io, sequences_lib
 from note_seq.protobuf import music_pb2
 
@@ -27,6 +30,14 @@ DRUMS_VELOCITY = 80  # Velocity written for the categorical representation.
 NUM_DRUM_PATTERNS = 2**NUM_CLASSES  # 512 one-hot values per step.
 GROOVE_DEPTH = 3 * NUM_CLASSES  # hits, velocities, offsets.
 MIDI_DRUM_PROGRAM_INSTRUMENT = 9  # Channel 10, zero-based.
+# pretty_midi builds a float64 array of every tick up to the last one, and a 40-byte
+# file can claim 2**28 ticks per event: past 2**24 ticks (~400 MB and a second to
+# parse) a file is taken as corrupt. That is ~4.8 hours at 120 qpm and 480 ticks per
+# quarter.
+MAX_TICKS = 2**24
+# note_sequence_to_windows refuses a clip of more steps than this: 4,096 4-bar windows,
+# ~9 hours at 120 qpm, 28 MB of float32. Longer is a corrupt file or tempo, not a groove.
+MAX_STEPS = 2**18
 
 
 class ConversionError(ValueError):
@@ -73,7 +84,8 @@ class ConversionStats:
 def read_midi(midi: bytes | str | os.PathLike, source: str | None = None) -> music_pb2.NoteSequence:
     """Parses MIDI bytes or a MIDI file into a NoteSequence.
 
-    Raises ConversionError (reason "unreadable" or "unparsable") naming the file.
+    Raises ConversionError (reason "unreadable", "unparsable", "empty" or "too_long")
+    naming the file; never another exception for bad bytes.
     """
     if isinstance(midi, (bytes, bytearray)):
         data, source = bytes(midi), source or "<midi bytes>"
@@ -87,9 +99,66 @@ def read_midi(midi: bytes | str | os.PathLike, source: str | None = None) -> mus
     if not data:
         raise ConversionError(source, "unparsable", "not a MIDI file (empty)")
     try:
-        return midi_io.midi_to_note_sequence(data)
-    except Exception as e:  # note-seq wraps most failures; mido raises others.
-        raise ConversionError(source, "unparsable", f"not a valid MIDI file ({e})") from e
+        midi_file = _repair(mido.MidiFile(file=io.BytesIO(data)), source)
+        return midi_io.midi_to_note_sequence(pretty_midi.PrettyMIDI(mido_object=midi_file))
+    except ConversionError:
+        raise
+    except EOFError as e:
+        raise ConversionError(source, "unparsable", "not a valid MIDI file (truncated)") from e
+    except Exception as e:  # mido and pretty_midi raise many kinds; all mean bad bytes.
+        problem = " ".join(str(e).split()) or type(e).__name__  # One line, never blank.
+        raise ConversionError(source, "unparsable", f"not a valid MIDI file ({problem})") from e
+
+
+def _repair(midi_file: mido.MidiFile, source: str) -> mido.MidiFile:
+    """Fixes, in place, what pretty_midi would get silently wrong or choke on.
+
+    pretty_midi allocates a float per tick up to the last (refused past MAX_TICKS),
+    reads tempo and meter from the first track only (so they move there), and drops
+    a note whose note-off shares its note-on's tick (for drums still a hit: the
+    note-off moves one tick later).
+    """
+    if midi_file.ticks_per_beat <= 0:
+        raise ConversionError(source, "unparsable", "not a valid MIDI file (SMPTE or zero time division)")
+    if not midi_file.tracks:
+        raise ConversionError(source, "empty", "the file holds no tracks")
+    tracks = []
+    for track in midi_file.tracks:
+        tick, events = 0, []
+        for msg in track:
+            tick += msg.time
+            events.append([tick, msg])
+        tracks.append(events)
+    last = max(events[-1][0] if events else 0 for events in tracks)
+    if last > MAX_TICKS:
+        beats = last / midi_file.ticks_per_beat
+        raise ConversionError(
+            source, "too_long", f"the file spans {last} ticks ({beats:.0f} beats), more than {MAX_TICKS}: corrupt?"
+        )
+    for events in tracks[1:]:
+        tracks[0] += [e for e in events if e[1].type in ("set_tempo", "time_signature")]
+        events[:] = [e for e in events if e[1].type not in ("set_tempo", "time_signature")]
+    for events in tracks:
+        open_ticks: dict[tuple[int, int], list[int]] = {}
+        for event in events:
+            tick, msg = event
+            if msg.type == "note_on" and msg.velocity > 0:
+                open_ticks.setdefault((msg.channel, msg.note), []).append(tick)
+            elif msg.type in ("note_on", "note_off") and (msg.channel, msg.note) in open_ticks:
+                # pretty_midi closes the notes begun before this tick, keeps those begun on it.
+                begun = open_ticks.pop((msg.channel, msg.note))
+                kept = [t for t in begun if t == tick]
+                if len(kept) == len(begun):
+                    event[0] += 1
+                elif kept:
+                    open_ticks[(msg.channel, msg.note)] = kept
+    for track, events in zip(midi_file.tracks, tracks):
+        events.sort(key=lambda e: e[0])  # Stable: only moved events change place.
+        previous = 0
+        for tick, msg in events:
+            msg.time, previous = tick - previous, tick
+        track[:] = [msg for _, msg in events]
+    return midi_file
 
 
 def _check_meter(ns: music_pb2.NoteSequence, source: str) -> None:
@@ -108,11 +177,15 @@ def _groove_grid(ns, num_steps, drum_map, source, stats, max_steps=None):
     `max_steps`.
     """
     _check_meter(ns, source)
-    if len({round(t.qpm, 3) for t in ns.tempos}) > 1:
+    qpms = {round(t.qpm, 3) for t in ns.tempos}
+    if len(qpms) > 1:
         raise ConversionError(source, "tempo_change", "the tempo changes within the clip")
-    if not ns.notes:
+    if not all(0 < qpm < float("inf") for qpm in qpms):  # A NoteSequence may hold 0 or NaN.
+        raise ConversionError(source, "unquantizable", f"tempo {ns.tempos[0].qpm} qpm is not a positive number")
+    notes = [n for n in ns.notes if n.velocity > 0]  # Velocity 0 is silence (in MIDI, a note-off).
+    if not notes:
         raise ConversionError(source, "empty", "the clip holds no notes")
-    drum_notes = [n for n in ns.notes if n.is_drum]
+    drum_notes = [n for n in notes if n.is_drum]
     if not drum_notes:
         raise ConversionError(source, "no_drums", "no drum notes (nothing on the drum channel)")
 
@@ -121,14 +194,20 @@ def _groove_grid(ns, num_steps, drum_map, source, stats, max_steps=None):
     del drums_only.notes[:]
     drums_only.notes.extend(drum_notes)
     del drums_only.time_signatures[:]  # Checked above; quantizing needs no meter.
+    del drums_only.tempos[1:]  # Equal to 3 decimals, as checked; note-seq wants them exact,
+    for tempo in drums_only.tempos:  # and the one tempo from time 0, as the offsets assume.
+        tempo.time = 0.0
     try:
         quantized = sequences_lib.quantize_note_sequence(drums_only, STEPS_PER_QUARTER)
     except Exception as e:
         raise ConversionError(source, "unquantizable", f"cannot quantize ({e})") from e
 
     if num_steps is None:
-        last = max(n.quantized_start_step for n in quantized.notes)
-        num_steps = (last // max_steps + 1) * max_steps
+        num_steps = (max(n.quantized_start_step for n in quantized.notes) // max_steps + 1) * max_steps
+        if num_steps > MAX_STEPS:
+            raise ConversionError(
+                source, "too_long", f"{num_steps} steps of 16th notes, more than {MAX_STEPS} (~9 hours at 120 qpm)"
+            )
     qpm = ns.tempos[0].qpm if ns.tempos else DEFAULT_QPM
     step_seconds = 60.0 / qpm / STEPS_PER_QUARTER
     groove = np.zeros((num_steps, GROOVE_DEPTH), np.float32)
@@ -222,19 +301,22 @@ def groove_to_note_sequence(
     """[num_steps, 27] groove tensor -> a 4/4 drum NoteSequence at `qpm`.
 
     Each hit becomes one 16th-note-long note of its class's exemplar pitch on the
-    drum channel. A negative offset on step 0 is clamped to time 0.
+    drum channel. A negative offset on step 0 is clamped to time 0. Offsets are kept
+    within +-54/55, 27 of the 55 MIDI ticks a step has: an offset of +-1 lies on the
+    boundary between two steps, where a written note could read back on the other.
     """
     groove = np.asarray(groove)
     if groove.ndim != 2 or groove.shape[-1] != GROOVE_DEPTH:
         raise ValueError(f"Expected a [steps, {GROOVE_DEPTH}] groove tensor, got {groove.shape}.")
     step_seconds = 60.0 / qpm / STEPS_PER_QUARTER
     ns = music_pb2.NoteSequence(ticks_per_quarter=220)
+    max_offset = 1.0 - STEPS_PER_QUARTER / ns.ticks_per_quarter  # Half a tick from the boundary.
     ns.tempos.add(qpm=qpm, time=0.0)
     ns.time_signatures.add(numerator=4, denominator=4, time=0.0)
     hits = groove[:, :NUM_CLASSES] > 0.5
     for step, drum_class in zip(*np.nonzero(hits)):
         velocity = int(np.clip(round(float(groove[step, NUM_CLASSES + drum_class]) * 127), 1, 127))
-        offset = float(np.clip(groove[step, 2 * NUM_CLASSES + drum_class], -1.0, 1.0))
+        offset = float(np.clip(groove[step, 2 * NUM_CLASSES + drum_class], -max_offset, max_offset))
         start = max(0.0, (step + offset / 2.0) * step_seconds)
         ns.notes.add(
             pitch=drum_map.class_to_pitch(int(drum_class)),

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from groove_vae import converter
 
-CONVERTER_VERSION = 1  # Bump when the conversion changes, to invalidate caches.
+CONVERTER_VERSION = 2  # Bump when the conversion changes, to invalidate caches.
 DEFAULT_TFDS_NAME = "groove/4bar-midionly"
 
 
