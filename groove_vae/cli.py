@@ -1,15 +1,29 @@
-"""What the scripts share: reading a model, reporting bad input, writing outputs."""
+"""What the scripts share: their common flags, loading a model, bad input, writing outputs.
+
+Importing this module is cheap (absl only), so `--help` answers before TensorFlow loads.
+"""
 
 from __future__ import annotations
 
 import os
 
-from absl import app
-
-from groove_vae import api, converter, render
+from absl import app, flags
 
 
-def load_model(run_dir: str | None) -> api.GrooveVAE:
+def define_flags(temperature: float | None = None, run_dir_help: str = "") -> None:
+    """Defines --run_dir, --seed, --wav, --png, --overwrite (and --temperature with a default)."""
+    flags.DEFINE_string("run_dir", None, run_dir_help or "A model or training run directory (default: the bundled model).")
+    flags.DEFINE_integer("seed", 0, "Random seed; the same seed writes the same files.")
+    if temperature is not None:
+        flags.DEFINE_float("temperature", temperature, "Sampling temperature (> 0); lower is tamer.")
+    flags.DEFINE_bool("wav", False, "Also render each output to WAV (needs FluidSynth and a GM soundfont).")
+    flags.DEFINE_bool("png", False, "Also draw each output as a drum grid PNG.")
+    flags.DEFINE_bool("overwrite", False, "Replace existing output files.")
+
+
+def load_model(run_dir: str | None):
+    from groove_vae import api
+
     try:
         return api.load(run_dir)
     except FileNotFoundError as e:
@@ -25,6 +39,8 @@ def check_writable(paths, overwrite: bool) -> None:
 
 def write(ns, path: str, wav: bool = False, png: bool = False, title: str = "", overwrite: bool = False) -> None:
     """Writes a .mid (and .wav / .png beside it) and prints one line about it."""
+    from groove_vae import api, converter, render
+
     stem = os.path.splitext(path)[0]
     check_writable([path] + [stem + ".wav"] * wav + [stem + ".png"] * png, overwrite)
     api.write_midi(ns, path)
@@ -37,16 +53,15 @@ def write(ns, path: str, wav: bool = False, png: bool = False, title: str = "", 
     print(f"{path}: {converter.describe(ns)}{more}")
 
 
-def usage_errors():
+class usage_errors:  # noqa: N801 (used as a context manager, like contextlib's)
     """Turns bad input (a missing file, no drums, not 4/4) into a one-line usage error."""
-    return _UsageErrors()
 
-
-class _UsageErrors:
     def __enter__(self):
         return self
 
     def __exit__(self, kind, error, traceback):
+        from groove_vae import converter
+
         if isinstance(error, (converter.ConversionError, ValueError, FileNotFoundError)):
             raise app.UsageError(str(error)) from None
         return False

@@ -11,20 +11,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ star
 
 from absl import app, flags, logging
 
+from groove_vae import cli
+
 flags.DEFINE_string("input", None, "A 4/4 drum MIDI file (any length; cut into 4-bar windows).", required=True)
 flags.DEFINE_string("output", "humanized.mid", "Where to write the played beat.")
-flags.DEFINE_string("run_dir", None, "A humanize model (default: the bundled humanize model if any, else the bundled model).")
-flags.DEFINE_integer("seed", 0, "Random seed.")
-flags.DEFINE_bool("wav", False, "Also render a WAV (needs FluidSynth).")
-flags.DEFINE_bool("png", False, "Also draw the drum grid.")
-flags.DEFINE_bool("overwrite", False, "Replace existing output files.")
+cli.define_flags(run_dir_help="A humanize model (default: the bundled humanize model if any, else the bundled model).")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
-    from groove_vae import api, cli
+    from groove_vae import api
 
     run_dir = FLAGS.run_dir or (api.BUNDLED_HUMANIZE_DIR if os.path.isdir(api.BUNDLED_HUMANIZE_DIR) else None)
     vae = cli.load_model(run_dir)

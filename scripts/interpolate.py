@@ -11,17 +11,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ star
 
 from absl import app, flags, logging
 
+from groove_vae import cli
+
 flags.DEFINE_string("input_a", None, "The first beat (MIDI; its first 4 bars are used).", required=True)
 flags.DEFINE_string("input_b", None, "The last beat (MIDI; its first 4 bars are used).", required=True)
 flags.DEFINE_integer("num_steps", 8, "Clips on the path, both ends included (>= 2).")
 flags.DEFINE_enum("method", "slerp", ["slerp", "linear"], "How to move between the two latents.")
 flags.DEFINE_string("output_dir", "interpolation", "Where to write the files.")
-flags.DEFINE_string("run_dir", None, "A model or training run directory (default: the bundled model).")
-flags.DEFINE_float("temperature", 0.5, "Sampling temperature (> 0).")
-flags.DEFINE_integer("seed", 0, "Random seed.")
-flags.DEFINE_bool("wav", False, "Also render WAV files (needs FluidSynth).")
-flags.DEFINE_bool("png", False, "Also draw drum grids; the path as one strip.")
-flags.DEFINE_bool("overwrite", False, "Replace existing output files.")
+cli.define_flags(temperature=0.5)
 FLAGS = flags.FLAGS
 
 
@@ -30,7 +27,7 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     import numpy as np
 
-    from groove_vae import cli, converter, render
+    from groove_vae import converter, render
 
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():

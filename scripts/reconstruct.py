@@ -11,21 +11,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ star
 
 from absl import app, flags, logging
 
+from groove_vae import cli
+
 flags.DEFINE_string("input", None, "A 4/4 drum MIDI file (any length; cut into 4-bar windows).", required=True)
 flags.DEFINE_string("output", "reconstructed.mid", "Where to write the reconstruction.")
-flags.DEFINE_string("run_dir", None, "A model or training run directory (default: the bundled model).")
-flags.DEFINE_float("temperature", 0.5, "Sampling temperature (> 0).")
-flags.DEFINE_integer("seed", 0, "Random seed.")
-flags.DEFINE_bool("wav", False, "Also render a WAV (needs FluidSynth).")
-flags.DEFINE_bool("png", False, "Also draw the drum grid.")
-flags.DEFINE_bool("overwrite", False, "Replace existing output files.")
+cli.define_flags(temperature=0.5)
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
-    from groove_vae import cli
 
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():

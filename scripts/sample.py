@@ -12,17 +12,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ star
 
 from absl import app, flags, logging
 
+from groove_vae import cli
+
 flags.DEFINE_integer("num_output", 5, "How many 4-bar clips to write.")
 flags.DEFINE_string("output_dir", "samples", "Where to write the .mid files.")
-flags.DEFINE_string("run_dir", None, "A model or training run directory (default: the bundled model).")
-flags.DEFINE_float("temperature", 1.0, "Sampling temperature (> 0); lower is tamer.")
-flags.DEFINE_integer("seed", 0, "Random seed; the same seed gives the same files.")
+cli.define_flags(temperature=1.0)
 flags.DEFINE_float("qpm", 120.0, "Tempo of the written files, in quarter notes per minute.")
 flags.DEFINE_string("style", None, "Steer toward a GMD style (funk, rock, jazz, latin, hiphop, ...).")
 flags.DEFINE_float("strength", 1.0, "How far to move toward --style (its attribute vector times this).")
-flags.DEFINE_bool("wav", False, "Also render each clip to WAV (needs FluidSynth).")
-flags.DEFINE_bool("png", False, "Also draw each clip as a drum grid PNG.")
-flags.DEFINE_bool("overwrite", False, "Replace existing output files.")
 FLAGS = flags.FLAGS
 
 
@@ -32,7 +29,6 @@ def main(argv):
     for name in ("num_output", "temperature", "qpm"):
         if getattr(FLAGS, name) <= 0:
             raise app.UsageError(f"--{name} must be positive.")
-    from groove_vae import cli
 
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
