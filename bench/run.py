@@ -1,0 +1,222 @@
+r"""Benchmarks every hot path of groove-vae on this machine; prints one table, writes JSON.
+
+Usage:
+  python bench/run.py            # a few minutes
+  python bench/run.py --quick    # about a minute: fewer steps, batch 64 only
+  python bench/run.py --output=bench/results.json
+
+Figures: the fp32 matmul peak measured in the same run (so every other figure is also a
+ratio to it); training examples/s (steady state) for groovae_4bar and hierdec_drums_4bar,
+FLOPs per example worked out from the layer sizes, achieved GFLOPS and the ratio to the
+peak; converting the TFDS train split cold and reading the cache warm; a cold
+`scripts/sample.py --num_output=5`; warm decode clips/s at batch 1, 64 and 1024; the
+exported SavedModel's serving_default latency (p50/p99, batch 1, fresh process); peak
+resident memory of a training run at batch 512.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+from absl import app, flags, logging
+
+flags.DEFINE_bool("quick", False, "About a minute: fewer steps and sizes.")
+flags.DEFINE_string("output", "bench/results.json", "Where to write the JSON.")
+flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "Dataset for the conversion figures.")
+FLAGS = flags.FLAGS
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def matmul_peak_gflops(tf, n: int, repeats: int) -> float:
+    a, b = tf.random.normal([n, n]), tf.random.normal([n, n])
+    matmul = tf.function(lambda x, y: tf.matmul(x, y))
+    matmul(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
+def training_throughput(tf, name: str, batch: int, warmup: int, steps: int) -> dict:
+    import numpy as np
+
+    from groove_vae import configs, flops, training
+    from groove_vae.model import build_model
+
+    config = configs.from_dict({"batch_size": batch}, configs.load_config(name))
+    model = build_model(config)
+    model.compile(optimizer=training.make_optimizer(config))
+    rng = np.random.default_rng(0)
+    hits = (rng.random((batch, config.num_steps, 9)) < 0.15).astype(np.float32)
+    groove = np.concatenate([hits, hits * 0.6, hits * 0.1], -1)
+    inputs = model.representation.to_inputs(tf.constant(groove))
+    dataset = tf.data.Dataset.from_tensors(inputs).repeat()
+    model.fit(dataset, steps_per_epoch=warmup, epochs=1, verbose=0)
+    start = time.perf_counter()
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    seconds = time.perf_counter() - start
+    depth = model.representation.input_depth
+    per_example = flops.training_flops_per_example(config, depth, model.representation.output_depth)
+    examples_per_second = steps * batch / seconds
+    return {"config": name, "batch": batch, "examples_per_s": examples_per_second,
+            "gflop_per_example": per_example / 1e9, "gflops": examples_per_second * per_example / 1e9}
+
+
+def data_conversion(tfds_name: str) -> dict:
+    from groove_vae import data
+
+    start = time.perf_counter()
+    clips = data.load_split(tfds_name, "train", use_cache=False)
+    cold = time.perf_counter() - start
+    data.load_split(tfds_name, "train")  # Writes the cache if it was not there.
+    start = time.perf_counter()
+    data.load_split(tfds_name, "train")
+    warm = time.perf_counter() - start
+    return {"clips": len(clips), "cold_s": cold, "cold_clips_per_s": len(clips) / cold,
+            "warm_s": warm, "warm_clips_per_s": len(clips) / warm}
+
+
+def cold_sample_seconds() -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "sample.py"), "--num_output=5",
+                        f"--output_dir={tmp}/out"], check=True, capture_output=True)
+        return time.perf_counter() - start
+
+
+def decode_throughput(batch_sizes, repeats: int) -> dict:
+    import groove_vae
+
+    vae = groove_vae.load()
+    result = {}
+    for batch in batch_sizes:
+        vae.sample_tensors(batch, seed=0)  # Trace.
+        start = time.perf_counter()
+        for i in range(repeats):
+            vae.sample_tensors(batch, seed=i)
+        result[str(batch)] = batch * repeats / (time.perf_counter() - start)
+    return result
+
+
+SERVING_LATENCY = r"""
+import sys, time, json, numpy as np, tensorflow as tf
+decode = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+z = tf.constant(np.random.default_rng(0).standard_normal((1, int(sys.argv[2]))).astype("float32"))
+t, s = tf.constant(1.0), tf.constant(0)
+for _ in range(3):
+    decode(z=z, temperature=t, seed=s)
+times = []
+for _ in range(int(sys.argv[3])):
+    start = time.perf_counter(); decode(z=z, temperature=t, seed=s)["hits"].numpy(); times.append(time.perf_counter() - start)
+print(json.dumps({"p50_ms": 1000 * float(np.percentile(times, 50)), "p99_ms": 1000 * float(np.percentile(times, 99))}))
+"""
+
+
+def serving_latency(calls: int) -> dict:
+    import groove_vae
+    from groove_vae.export import export_model
+
+    vae = groove_vae.load()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_model(vae.model, os.path.join(tmp, "groove_vae"))
+        out = subprocess.run([sys.executable, "-c", SERVING_LATENCY, path, str(vae.config.z_size), str(calls)],
+                             check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+TRAIN_MEMORY = r"""
+import sys, numpy as np, tensorflow as tf
+from groove_vae import configs, training
+from groove_vae.model import build_model
+config = configs.from_dict({"batch_size": 512}, configs.load_config(sys.argv[1]))
+model = build_model(config)
+model.compile(optimizer=training.make_optimizer(config))
+hits = (np.random.default_rng(0).random((512, 64, 9)) < 0.15).astype("float32")
+inputs = model.representation.to_inputs(tf.constant(np.concatenate([hits, hits * 0.6, hits * 0.1], -1)))
+model.fit(tf.data.Dataset.from_tensors(inputs).repeat(), steps_per_epoch=int(sys.argv[2]), epochs=1, verbose=0)
+"""
+
+
+def training_peak_memory_mb(name: str, steps: int) -> float:
+    subprocess.run([sys.executable, "-c", TRAIN_MEMORY, name, str(steps)], check=True, capture_output=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux reports KiB.
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    import tensorflow as tf
+
+    quick = FLAGS.quick
+    results = {
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "tensorflow": tf.__version__,
+                    "python": platform.python_version()},
+        "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    peak = matmul_peak_gflops(tf, 1024 if quick else 2048, 5 if quick else 10)
+    results["matmul_peak_gflops"] = peak
+    runs = [("groovae_4bar", 64), ("hierdec_drums_4bar", 64)] + ([] if quick else [("groovae_4bar", 512), ("hierdec_drums_4bar", 512)])
+    results["training"] = []
+    for name, batch in runs:
+        row = training_throughput(tf, name, batch, warmup=2, steps=3 if quick else 8)
+        row["ratio_to_peak"] = row["gflops"] / peak
+        results["training"].append(row)
+    results["data"] = data_conversion(FLAGS.tfds_name)
+    results["sample_cold_s"] = cold_sample_seconds()
+    results["decode_clips_per_s"] = decode_throughput([1, 64] if quick else [1, 64, 1024], 2 if quick else 5)
+    results["serving_default_batch1"] = serving_latency(20 if quick else 100)
+    results["training_peak_rss_mb_batch512"] = training_peak_memory_mb("groovae_4bar", 2 if quick else 4)
+
+    print(format_table(results))
+    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.output)), exist_ok=True)
+    with open(FLAGS.output, "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"Written to {FLAGS.output}")
+
+
+def format_table(r: dict) -> str:
+    m = r["machine"]
+    lines = [f"machine: {m['cpu']}, {m['cores']} cores, TensorFlow {m['tensorflow']}; command: {r['command']}; {r['date']}",
+             f"{'figure':<52} {'value':>12}", "-" * 65,
+             f"{'fp32 matmul peak (GFLOPS)':<52} {r['matmul_peak_gflops']:>12.1f}"]
+    for row in r["training"]:
+        label = f"train {row['config']} b{row['batch']}"
+        lines.append(f"{label + ' (examples/s)':<52} {row['examples_per_s']:>12.1f}")
+        lines.append(f"{label + ' (GFLOP/example; GFLOPS; of peak)':<52} "
+                     f"{row['gflop_per_example']:.2f}; {row['gflops']:.1f}; {row['ratio_to_peak']:.0%}")
+    d = r["data"]
+    lines.append(f"{'convert train split, cold (s; clips/s)':<52} {d['cold_s']:.1f}; {d['cold_clips_per_s']:.0f}")
+    lines.append(f"{'read train split cache, warm (s; clips/s)':<52} {d['warm_s']:.2f}; {d['warm_clips_per_s']:.0f}")
+    lines.append(f"{'cold scripts/sample.py --num_output=5 (s)':<52} {r['sample_cold_s']:>12.1f}")
+    for batch, value in r["decode_clips_per_s"].items():
+        lines.append(f"{f'warm decode, batch {batch} (clips/s)':<52} {value:>12.1f}")
+    s = r["serving_default_batch1"]
+    lines.append(f"{'SavedModel serving_default b1 (p50; p99 ms)':<52} {s['p50_ms']:.1f}; {s['p99_ms']:.1f}")
+    lines.append(f"{'training peak RSS, batch 512 (MB)':<52} {r['training_peak_rss_mb_batch512']:>12.0f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    app.run(main)
