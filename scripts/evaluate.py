@@ -20,6 +20,7 @@ flags.DEFINE_string("output_json", None, "Where to write the results (default: <
 flags.DEFINE_integer("seed", 0, "Seed for posterior and prior draws.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: $TFDS_DATA_DIR).")
 flags.DEFINE_bool("overwrite", False, "Replace an existing results file.")
+flags.DEFINE_bool("humanize", False, "Also score humanize: the split's hits given flat, played by the model.")
 FLAGS = flags.FLAGS
 
 
@@ -50,6 +51,8 @@ def main(argv):
     results["prior_fraction_copied_from_train"] = evaluation.fraction_copied(samples, train.groove)
     results["hits_per_bar_prior"] = evaluation.hits_per_bar(samples)
     results["hits_per_bar_data"] = evaluation.hits_per_bar(groove)
+    if FLAGS.humanize and vae.config.representation == "groove":
+        results.update({f"humanize_{k}": v for k, v in evaluation.humanize_scores(vae, groove, qpm).items()})
     results.update(model=FLAGS.run_dir or "bundled", tfds_name=FLAGS.tfds_name, split=FLAGS.split,
                    num_samples=FLAGS.num_samples)
 

@@ -63,3 +63,13 @@ def test_evaluate_runs_a_model(truth):
     assert samples.shape == (7, 64, 27)
     assert "kick" in evaluation.format_table({**results, "hits_per_bar_prior": evaluation.hits_per_bar(samples),
                                               "hits_per_bar_data": evaluation.hits_per_bar(truth)})
+
+
+def test_humanize_scores_compare_played_and_true_dynamics(truth):
+    from groove_vae import api
+
+    vae = api.GrooveVAE(build_model(tiny_config()))
+    scores = evaluation.humanize_scores(vae, truth, np.full(5, 120.0), batch_size=2)
+    hit = truth[..., :9] > 0.5
+    assert scores["velocity_std_data"] == pytest.approx(truth[..., 9:18][hit].std() * 127, rel=1e-4)
+    assert scores["velocity_mae"] > 0 and scores["offset_mae_ms"] > 0
