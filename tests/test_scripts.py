@@ -37,7 +37,10 @@ def test_same_seed_gives_byte_identical_midi_across_processes(tmp_path):
         result = run_script("humanize.py", "--input=a/sample_000.mid", f"--output={name}/played.mid", "--seed=3",
                             cwd=tmp_path)
         assert result.returncode == 0, result.stderr[-2000:]
-    for name in ("sample_000.mid", "sample_001.mid", "played.mid"):
+        result = run_script("interpolate.py", "--input_a=a/sample_000.mid", "--input_b=a/sample_001.mid",
+                            "--num_steps=3", f"--output_dir={name}/path", "--seed=5", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+    for name in ("sample_000.mid", "sample_001.mid", "played.mid", "path/step_01.mid", "path/path.mid"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
@@ -92,11 +95,13 @@ def test_interpolate_writes_every_step_the_path_and_pictures(tmp_path):
         ("humanize.py", lambda p: p / "missing.mid", "missing.mid: cannot read file"),
         ("humanize.py", lambda p: write_beat(p / "waltz.mid", numerator=3), "waltz.mid: meter 3/4 is not 4/4"),
         ("reconstruct.py", lambda p: write_beat(p / "piano.mid", is_drum=False), "piano.mid: no drum notes"),
+        ("serve_client.py", lambda p: p, "is a directory"),
     ],
 )
 def test_scripts_give_one_line_errors_for_bad_midi(tmp_path, script, make_input, message):
     path = make_input(tmp_path)
-    result = run_script(script, f"--input={path.name}", "--output=out.mid", cwd=tmp_path)
+    args = ["--signature=encode"] if script == "serve_client.py" else ["--output=out.mid"]
+    result = run_script(script, f"--input={path.name if path != tmp_path else '.'}", *args, cwd=tmp_path)
     assert result.returncode != 0
     assert message in result.stderr and "Traceback" not in result.stderr
 

@@ -38,6 +38,22 @@ def test_sigkill_then_rerun_resumes_from_the_last_complete_checkpoint(tmp_path, 
     assert tf.train.latest_checkpoint(str(run_dir / "checkpoints")).endswith(f"ckpt-{step + 2}")
 
 
+def test_a_diverging_run_restores_its_checkpoint_and_stops(tmp_path, tfds_data_dir):
+    """A learning rate of 1e30 blows the weights up after the first step; the loss of the
+    second is not finite. The run restores the checkpoint of step 1 and stops."""
+    command = train_command(tmp_path / "run", 6)
+    command[3] = f"--hparams={TINY},learning_rate=1e30,min_learning_rate=1e30"
+    command[5] = "--steps_per_epoch=1"
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Non-finite loss at step" in result.stdout and "restored" in result.stdout and "stopping" in result.stdout
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(tmp_path / "run" / "checkpoints")))
+    for name in reader.get_variable_to_shape_map():
+        value = reader.get_tensor(name)
+        if np.issubdtype(np.asarray(value).dtype, np.floating):
+            assert np.all(np.isfinite(value)), name
+
+
 def fit_with_a_nan_batch(tmp_path, policy):
     config = tiny_config()
     model = build_model(config)
