@@ -95,7 +95,7 @@ def test_interpolate_writes_every_step_the_path_and_pictures(tmp_path):
         ("humanize.py", lambda p: p / "missing.mid", "missing.mid: cannot read file"),
         ("humanize.py", lambda p: write_beat(p / "waltz.mid", numerator=3), "waltz.mid: meter 3/4 is not 4/4"),
         ("reconstruct.py", lambda p: write_beat(p / "piano.mid", is_drum=False), "piano.mid: no drum notes"),
-        ("serve_client.py", lambda p: p, "is a directory"),
+        ("serve_client.py", lambda p: p, ".: cannot read file (Is a directory)"),
     ],
 )
 def test_scripts_give_one_line_errors_for_bad_midi(tmp_path, script, make_input, message):
