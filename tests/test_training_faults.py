@@ -7,6 +7,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from conftest import ROOT, TINY, random_groove, tiny_config
 
@@ -38,15 +39,19 @@ def test_sigkill_then_rerun_resumes_from_the_last_complete_checkpoint(tmp_path, 
     assert tf.train.latest_checkpoint(str(run_dir / "checkpoints")).endswith(f"ckpt-{step + 2}")
 
 
-def test_a_diverging_run_restores_its_checkpoint_and_stops(tmp_path, tfds_data_dir):
+@pytest.mark.parametrize("policy", ["stop", "continue"])
+def test_a_diverging_run_restores_its_checkpoint(tmp_path, tfds_data_dir, policy):
     """A learning rate of 1e30 blows the weights up after the first step; the loss of the
-    second is not finite. The run restores the checkpoint of step 1 and stops."""
-    command = train_command(tmp_path / "run", 6)
+    second is not finite. The run restores the checkpoint of step 1, then stops or goes on."""
+    command = train_command(tmp_path / "run", 4)
     command[3] = f"--hparams={TINY},learning_rate=1e30,min_learning_rate=1e30"
     command[5] = "--steps_per_epoch=1"
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command + [f"--on_nonfinite={policy}"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "Non-finite loss at step" in result.stdout and "restored" in result.stdout and "stopping" in result.stdout
+    assert "Non-finite loss at step" in result.stdout and "restored" in result.stdout
+    assert ("stopping" if policy == "stop" else "continuing") in result.stdout
+    if policy == "continue":
+        assert result.stdout.count("Non-finite loss") > 1  # It went on, and met the same wall again.
     reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(tmp_path / "run" / "checkpoints")))
     for name in reader.get_variable_to_shape_map():
         value = reader.get_tensor(name)
