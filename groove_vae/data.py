@@ -98,24 +98,21 @@ def _run_parallel(function, jobs, num_workers):
     return [function(job) for job in jobs]
 
 
-def slide_records(records, num_steps: int, num_workers: int | None = None) -> ClipSet:
-    """Converts (midi, source, qpm, style) records of whole performances into sliding
-    4-bar windows, in parallel; each window keeps its performance's metadata (a qpm of
-    None is read from the file)."""
-    records = list(records)
+def _map_records(worker, records, num_steps: int, num_workers: int | None, chunks_per_worker: int):
+    """Runs a chunk worker over each record's (midi, source), in parallel; returns one
+    result per record, in order, and the merged conversion report."""
     num_workers = num_workers or os.cpu_count() or 1
-    chunk = max(1, len(records) // (num_workers * 4) + 1)
+    chunk = max(1, len(records) // (num_workers * chunks_per_worker) + 1)
     jobs = [([(r[0], r[1]) for r in records[i : i + chunk]], num_steps) for i in range(0, len(records), chunk)]
-    stats = converter.ConversionStats()
-    windows, meta = [], []
-    per_record = []
-    for chunk_windows, chunk_stats in _run_parallel(_slide_chunk, jobs, num_workers):
-        per_record += chunk_windows
+    results, stats = [], converter.ConversionStats()
+    for chunk_results, chunk_stats in _run_parallel(worker, jobs, num_workers):
+        results += chunk_results
         stats.merge(chunk_stats)
-    for record, (record_windows, file_qpm) in zip(records, per_record):
-        windows += record_windows
-        qpm = record[2] if record[2] is not None else file_qpm
-        meta += [(record[0], record[1], qpm, record[3])] * len(record_windows)
+    return results, stats
+
+
+def _clip_set(windows, meta, num_steps: int, stats: converter.ConversionStats) -> ClipSet:
+    """Windows and their (midi, source, qpm, style) records -> a ClipSet."""
     groove = np.stack(windows) if windows else np.zeros((0, num_steps, converter.GROOVE_DEPTH), np.float32)
     return ClipSet(
         groove=groove.astype(np.float32),
@@ -126,28 +123,26 @@ def slide_records(records, num_steps: int, num_workers: int | None = None) -> Cl
     )
 
 
-def convert_records(records, num_steps: int, num_workers: int | None = None):
+def slide_records(records, num_steps: int, num_workers: int | None = None) -> ClipSet:
+    """Converts (midi, source, qpm, style) records of whole performances into sliding
+    4-bar windows, in parallel; each window keeps its performance's metadata (a qpm of
+    None is read from the file)."""
+    records = list(records)
+    per_record, stats = _map_records(_slide_chunk, records, num_steps, num_workers, chunks_per_worker=4)
+    windows, meta = [], []
+    for record, (record_windows, file_qpm) in zip(records, per_record):
+        windows += record_windows
+        qpm = record[2] if record[2] is not None else file_qpm
+        meta += [(record[0], record[1], qpm, record[3])] * len(record_windows)
+    return _clip_set(windows, meta, num_steps, stats)
+
+
+def convert_records(records, num_steps: int, num_workers: int | None = None) -> ClipSet:
     """Converts (midi, source, qpm, style) records in parallel; skips are counted."""
     records = list(records)
-    num_workers = num_workers or os.cpu_count() or 1
-    chunk = max(1, len(records) // (num_workers * 8) + 1)
-    chunks = [records[i : i + chunk] for i in range(0, len(records), chunk)]
-    jobs = [([(r[0], r[1]) for r in c], num_steps) for c in chunks]
-    stats = converter.ConversionStats()
-    tensors: list = []
-    results = _run_parallel(_convert_chunk, jobs, num_workers)
-    for chunk_tensors, chunk_stats in results:
-        tensors += chunk_tensors
-        stats.merge(chunk_stats)
+    tensors, stats = _map_records(_convert_chunk, records, num_steps, num_workers, chunks_per_worker=8)
     kept = [i for i, t in enumerate(tensors) if t is not None]
-    groove = np.stack([tensors[i] for i in kept]) if kept else np.zeros((0, num_steps, converter.GROOVE_DEPTH), np.float32)
-    return ClipSet(
-        groove=groove.astype(np.float32),
-        qpm=np.array([records[i][2] for i in kept], np.float32),
-        ids=np.array([records[i][1] for i in kept], dtype=str),
-        styles=np.array([records[i][3] for i in kept], dtype=str),
-        stats=stats,
-    )
+    return _clip_set([tensors[i] for i in kept], [records[i] for i in kept], num_steps, stats)
 
 
 def _tfds_records(tfds_name: str, split: str, data_dir: str | None):
