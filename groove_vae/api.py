@@ -156,13 +156,16 @@ class GrooveVAE:
         Best with a model trained with input_transform=humanize (it encodes the hits
         alone); any groove model works, encoding the beat as given.
         """
+        windows, qpm = self.windows(midi)
+        return converter.groove_to_note_sequence(np.concatenate(self.humanize_tensors(windows, seed)), qpm)
+
+    def humanize_tensors(self, groove: np.ndarray, seed: int = 0) -> np.ndarray:
+        """Groove windows [batch, steps, 27] -> the same hits with the model's velocities and offsets."""
         if self.config.representation != "groove":
             raise ValueError("humanize needs a groove model (representation=groove).")
-        windows, qpm = self.windows(midi)
-        z = self.encode_tensors(windows)
-        hits = windows[..., : converter.NUM_CLASSES]
-        played = self._decode_forced(tf.constant(z), tf.constant(1.0), tf.constant(seed), tf.constant(hits)).numpy()
-        return converter.groove_to_note_sequence(np.concatenate(played), qpm)
+        z = self.encode_tensors(groove)
+        hits = np.asarray(groove, np.float32)[..., : converter.NUM_CLASSES]
+        return self._decode_forced(tf.constant(z), tf.constant(1.0), tf.constant(seed), tf.constant(hits)).numpy()
 
     # === Styles ===
     def style_vector(self, style: str) -> np.ndarray:

@@ -180,10 +180,7 @@ def humanize_scores(vae, groove: np.ndarray, qpm: np.ndarray, batch_size: int = 
     for start in range(0, len(groove), batch_size):
         batch = groove[start : start + batch_size]
         flat = transform_inputs(tf.constant(batch), "humanize").numpy()
-        z = vae.encode_tensors(flat)
-        hits = batch[..., :NUM_CLASSES]
-        played.append(vae._decode_forced(tf.constant(z), tf.constant(1.0), tf.constant(seed),
-                                         tf.constant(hits)).numpy())
+        played.append(vae.humanize_tensors(flat, seed))
     played = np.concatenate(played)
     hit = groove[..., :NUM_CLASSES] > 0.5
     step_ms = 60000.0 / np.asarray(qpm, np.float64) / STEPS_PER_QUARTER
