@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
-_PACKAGED_CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,22 +121,19 @@ def _coerce(key: str, value: Any) -> Any:
 
 
 def config_path(name: str) -> str:
-    """Finds a config by name (repo or packaged `configs/`) or by file path."""
+    """Finds a config by name (in the repository's `configs/`) or by file path."""
     if name.endswith(".json") and os.path.exists(name):
         return name
-    for directory in (CONFIG_DIR, _PACKAGED_CONFIG_DIR):
-        path = os.path.join(directory, f"{name}.json")
-        if os.path.exists(path):
-            return path
+    path = os.path.join(CONFIG_DIR, f"{name}.json")
+    if os.path.exists(path):
+        return path
     raise ValueError(f"Unknown config {name!r}. Available: {', '.join(available_configs())}.")
 
 
 def available_configs() -> list[str]:
-    names = set()
-    for directory in (CONFIG_DIR, _PACKAGED_CONFIG_DIR):
-        if os.path.isdir(directory):
-            names.update(f[:-5] for f in os.listdir(directory) if f.endswith(".json"))
-    return sorted(names)
+    if not os.path.isdir(CONFIG_DIR):
+        return []
+    return sorted(f[:-5] for f in os.listdir(CONFIG_DIR) if f.endswith(".json"))
 
 
 def from_dict(values: Mapping[str, Any], base: Config | None = None) -> Config:
