@@ -26,7 +26,9 @@ from groove_vae import converter, training
 from groove_vae.model import MusicVAE
 
 BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundled", "groovae_4bar")
-BUNDLED_HUMANIZE_DIR = os.path.join(os.path.dirname(BUNDLED_DIR), "groovae_4bar_humanize")
+BUNDLED_TAP2DRUM_DIR = os.path.join(os.path.dirname(BUNDLED_DIR), "groovae_tap2drum")
+# Models that ship with the package, by the name `load()` accepts.
+BUNDLED_MODELS = {"groovae_4bar": BUNDLED_DIR, "tap2drum": BUNDLED_TAP2DRUM_DIR}
 STYLE_FILE = "styles.npz"
 
 MidiLike = str | os.PathLike | bytes | music_pb2.NoteSequence
@@ -65,10 +67,11 @@ class GrooveVAE:
 
     @classmethod
     def load(cls, path: str | None = None) -> "GrooveVAE":
-        """Loads the bundled model (no `path`) or a model or training run directory."""
-        path = path or BUNDLED_DIR
+        """Loads a bundled model (no `path`, or its name) or a model or training run directory."""
+        path = BUNDLED_MODELS.get(path or "groovae_4bar", path)
         if not os.path.isdir(path):
-            raise FileNotFoundError(f"{path}: no such model directory.")
+            names = ", ".join(BUNDLED_MODELS)
+            raise FileNotFoundError(f"{path}: no such model directory (bundled models: {names}).")
         styles = {}
         style_path = os.path.join(path, STYLE_FILE)
         if os.path.exists(style_path):
@@ -167,6 +170,19 @@ class GrooveVAE:
         hits = np.asarray(groove, np.float32)[..., : converter.NUM_CLASSES]
         return self._decode_forced(tf.constant(z), tf.constant(1.0), tf.constant(seed), tf.constant(hits)).numpy()
 
+    def drumify(self, midi: MidiLike, temperature: float = 0.5, seed: int = 0) -> music_pb2.NoteSequence:
+        """A rhythm in (any drums; only when each step is hit counts); a full-kit groove out.
+
+        GrooVAE's Tap2Drum: needs a model trained with input_transform=tap, such as
+        `load("tap2drum")`, whose encoder sees the rhythm collapsed onto one instrument.
+        """
+        if self.config.input_transform != "tap":
+            raise ValueError(
+                "drumify needs a model trained with input_transform=tap, such as "
+                f"groove_vae.load('tap2drum'); this one has input_transform={self.config.input_transform}."
+            )
+        return self.reconstruct(midi, temperature, seed)
+
     # === Styles ===
     def style_vector(self, style: str) -> np.ndarray:
         if style not in self.style_vectors:
@@ -198,7 +214,7 @@ def _read(midi: MidiLike) -> tuple[music_pb2.NoteSequence, str]:
 
 
 def load(path: str | None = None) -> GrooveVAE:
-    """Loads the bundled model, or the model of a model or training run directory."""
+    """Loads a bundled model (none given: "groovae_4bar"; or "tap2drum") or a model or run directory."""
     return GrooveVAE.load(path)
 
 

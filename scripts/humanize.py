@@ -15,17 +15,14 @@ from groove_vae import cli
 
 flags.DEFINE_string("input", None, "A 4/4 drum MIDI file (any length; cut into 4-bar windows).", required=True)
 flags.DEFINE_string("output", "humanized.mid", "Where to write the played beat.")
-cli.define_flags(run_dir_help="A humanize model (default: the bundled humanize model if any, else the bundled model).")
+cli.define_flags(run_dir_help="A groove or humanize model (default: the bundled model).")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
-    from groove_vae import api
-
-    run_dir = FLAGS.run_dir or (api.BUNDLED_HUMANIZE_DIR if os.path.isdir(api.BUNDLED_HUMANIZE_DIR) else None)
-    vae = cli.load_model(run_dir)
+    vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
         played = vae.humanize(FLAGS.input, seed=FLAGS.seed)
     cli.write(played, FLAGS.output, FLAGS.wav, FLAGS.png, overwrite=FLAGS.overwrite)

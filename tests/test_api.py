@@ -112,3 +112,20 @@ def test_bad_arguments_are_refused(vae, tmp_path):
         vae.decode(np.full((1, 8), np.nan))
     with pytest.raises(ValueError, match="num_steps"):
         vae.interpolate(flat_beat(), flat_beat(), num_steps=1)
+
+
+def test_drumify_hears_only_the_rhythm_and_needs_a_tap_model(vae):
+    tap_vae = api.GrooveVAE(build_model(tiny_config(extra="input_transform=tap")))
+    rhythm = [0.0, 0.25, 0.375, 0.625, 0.75, 1.0, 1.5, 1.625]  # Seconds into each 2 s bar.
+    on_kick = make_sequence([(36, 100, t + bar * 2.0) for bar in range(4) for t in rhythm])
+    on_ride = make_sequence([(51, 100, t + bar * 2.0) for bar in range(4) for t in rhythm])
+    np.testing.assert_allclose(tap_vae.encode(on_kick), tap_vae.encode(on_ride), atol=1e-6)
+    groove = tap_vae.drumify(on_kick, temperature=1e-4)
+    assert 8.0 <= groove.total_time < 8.25  # 4 bars at 120 qpm.
+    with pytest.raises(ValueError, match="input_transform=tap"):
+        vae.drumify(on_kick)
+
+
+def test_bundled_models_load_by_name_and_unknown_names_are_refused():
+    with pytest.raises(FileNotFoundError, match="bundled models: groovae_4bar, tap2drum"):
+        api.load("no_such_model")
