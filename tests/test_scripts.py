@@ -115,3 +115,33 @@ def test_outputs_are_never_silently_overwritten(tmp_path):
     assert (tmp_path / "out" / "sample_001.mid").read_bytes() == before
     forced = run_script("sample.py", "--num_output=2", "--output_dir=out", "--seed=2", "--overwrite", cwd=tmp_path)
     assert forced.returncode == 0 and (tmp_path / "out" / "sample_001.mid").read_bytes() != before
+
+
+def test_evaluate_scores_the_bundled_model_on_a_slice_of_the_test_split(tmp_path, tfds_data_dir):
+    import json
+
+    result = run_script("evaluate.py", "--max_clips=64", "--num_samples=50", "--output_json=eval.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "accuracy_sampled" in result.stdout and "hits per bar" in result.stdout
+    scores = json.loads((tmp_path / "eval.json").read_text())
+    assert scores["num_clips"] == 64 and scores["dataset"] == "groove/4bar-midionly"
+    assert 0.3 < scores["accuracy_teacher_forced"] <= 1.0  # All-silent scores about 0.24.
+    assert 0.0 < scores["hit_f1_sampled"] <= 1.0 and scores["kl_nats"] > 0
+    assert 0.0 <= scores["prior_fraction_copied_from_train"] <= 1.0
+    assert len(scores["hits_per_bar_prior"]) == 9 and sum(scores["hits_per_bar_data"].values()) > 5
+
+
+def test_evaluate_on_a_midi_folder(tmp_path):
+    import json
+
+    (tmp_path / "mine" / "session").mkdir(parents=True)
+    write_beat(tmp_path / "mine" / "session" / "a.mid")
+    write_beat(tmp_path / "mine" / "b.mid", numerator=3)  # Skipped and counted: not 4/4.
+    result = run_script("evaluate.py", "--midi_dir=mine", "--num_samples=10", "--output_json=mine.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "not_4_4: 1" in result.stdout
+    scores = json.loads((tmp_path / "mine.json").read_text())
+    assert scores["num_clips"] == 1 and scores["dataset"] == "mine" and scores["split"] == "all"
+    assert 0.0 <= scores["prior_fraction_copied_from_midi_dir"] <= 1.0
+    empty = run_script("evaluate.py", "--midi_dir=nowhere", "--output_json=x.json", cwd=tmp_path)
+    assert empty.returncode != 0 and "nowhere: not a directory" in empty.stderr
