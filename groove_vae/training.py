@@ -172,11 +172,10 @@ def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
 
 
 def _resolve_init(init_from: str) -> str:
-    if init_from == "bundled":
-        from groove_vae.api import BUNDLED_DIR
+    """"bundled" or a bundled model's name ("tap2drum") -> its directory; else the path as given."""
+    from groove_vae.api import BUNDLED_MODELS
 
-        return BUNDLED_DIR
-    return init_from
+    return BUNDLED_MODELS.get("groovae_4bar" if init_from == "bundled" else init_from, init_from)
 
 
 def train(

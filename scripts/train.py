@@ -28,7 +28,7 @@ flags.DEFINE_enum("on_nonfinite", "stop", ["stop", "continue"],
                   "On a NaN/Inf loss, restore the last checkpoint, then stop or continue.")
 flags.DEFINE_integer("eval_batches", 8, "Validation batches per evaluation.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: $TFDS_DATA_DIR).")
-flags.DEFINE_string("init_from", None, "Start a new run from trained weights: 'bundled' or a model/run directory.")
+flags.DEFINE_string("init_from", None, "Start a new run from trained weights: 'bundled', a bundled model's name (tap2drum) or a model/run directory.")
 FLAGS = flags.FLAGS
 
 

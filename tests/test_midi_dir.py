@@ -57,7 +57,18 @@ def test_bad_folders_get_clear_errors(tmp_path):
         data.load_midi_dir(str(tmp_path))
 
 
-def test_training_runs_on_a_midi_folder(midi_dir, tmp_path):
-    history = training.train(tiny_config(), str(tmp_path / "run"), num_steps=2, steps_per_epoch=2, eval_batches=1,
+def test_training_runs_on_a_midi_folder_and_fine_tuning_starts_from_its_weights(midi_dir, tmp_path):
+    base = str(tmp_path / "base")
+    history = training.train(tiny_config(), base, num_steps=2, steps_per_epoch=2, eval_batches=1,
                              midi_dir=str(midi_dir), validation_fraction=0.3, verbose=0)
     assert np.isfinite(history.history["loss"][-1]) and "val_loss" in history.history
+
+    frozen = str(tmp_path / "tuned")  # A learning rate of ~0 keeps the starting weights.
+    training.train(tiny_config(extra="learning_rate=1e-12,min_learning_rate=1e-12"), frozen, num_steps=2,
+                   steps_per_epoch=2, eval_batches=1, midi_dir=str(midi_dir), validation_fraction=0.3,
+                   verbose=0, init_from=base)
+    for start, tuned in zip(training.restore_model(base).weights, training.restore_model(frozen).weights):
+        np.testing.assert_allclose(tuned.numpy(), start.numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="do not fit this config's architecture"):
+        training.train(tiny_config(extra="z_size=4"), str(tmp_path / "other"), num_steps=2, steps_per_epoch=2,
+                       eval_batches=1, midi_dir=str(midi_dir), validation_fraction=0.3, verbose=0, init_from=base)
