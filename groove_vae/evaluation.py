@@ -64,6 +64,23 @@ def fraction_copied(samples: np.ndarray, training: np.ndarray) -> float:
     return float(np.mean([np.packbits(s[:, :NUM_CLASSES] > 0.5).tobytes() in seen for s in samples]))
 
 
+def feel(groove: np.ndarray, steps_per_bar: int = 16) -> dict[str, float]:
+    """What a listener hears beyond the hits: loudness and its spread (MIDI units),
+    microtiming spread (fractions of a 16th), and how bars relate: the share of
+    consecutive bar pairs with identical hit grids, and of their cells that agree."""
+    hit = groove[..., :NUM_CLASSES] > 0.5
+    velocities, offsets = groove[..., 9:18][hit] * 127.0, groove[..., 18:27][hit] / 2.0
+    bars = hit.reshape(len(groove), -1, steps_per_bar, NUM_CLASSES)
+    same_cells = bars[:, 1:] == bars[:, :-1]
+    return {
+        "velocity_mean": float(velocities.mean()) if velocities.size else math.nan,
+        "velocity_std": float(velocities.std()) if velocities.size else math.nan,
+        "offset_std_16ths": float(offsets.std()) if offsets.size else math.nan,
+        "repeated_bar_fraction": float(np.mean(np.all(same_cells, axis=(2, 3)))),
+        "bar_cell_agreement": float(np.mean(same_cells)),
+    }
+
+
 def active_dimensions(mu: np.ndarray, threshold: float = 0.01) -> int:
     """Latent dimensions whose posterior mean varies across clips (Burda et al., 2016)."""
     return int(np.sum(np.var(mu, axis=0) > threshold))

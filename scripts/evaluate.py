@@ -65,6 +65,8 @@ def main(argv):
     else:
         train = data.load_split(FLAGS.tfds_name, "train", vae.config.num_steps, FLAGS.data_dir)
         results["prior_fraction_copied_from_train"] = evaluation.fraction_copied(samples, train.groove)
+    results.update({f"feel_prior_{k}": v for k, v in evaluation.feel(samples).items()})
+    results.update({f"feel_data_{k}": v for k, v in evaluation.feel(groove).items()})
     results["hits_per_bar_prior"] = evaluation.hits_per_bar(samples)
     results["hits_per_bar_data"] = evaluation.hits_per_bar(groove)
     if FLAGS.humanize and vae.config.representation == "groove":

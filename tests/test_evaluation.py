@@ -73,3 +73,19 @@ def test_humanize_scores_compare_played_and_true_dynamics(truth):
     hit = truth[..., :9] > 0.5
     assert scores["velocity_std_data"] == pytest.approx(truth[..., 9:18][hit].std() * 127, rel=1e-4)
     assert scores["velocity_mae"] > 0 and scores["offset_mae_ms"] > 0
+
+
+def test_feel_measures_loudness_timing_and_bar_repetition():
+    groove = np.zeros((1, 64, 27), np.float32)
+    for bar in range(4):
+        groove[0, bar * 16, 0] = 1.0  # A kick on every downbeat...
+        groove[0, bar * 16, 9] = (40 + 40 * (bar % 2)) / 127.0  # ...at 40, 80, 40, 80...
+        groove[0, bar * 16, 18] = 0.5 if bar % 2 else -0.5  # ...an eighth of a 16th late, then early.
+    groove[0, 3 * 16 + 8, 2] = 1.0  # Bar 4 adds a hi-hat, so only bars 1-3 repeat.
+    groove[0, 3 * 16 + 8, 11] = 100 / 127.0
+    stats = evaluation.feel(groove)
+    assert stats["velocity_mean"] == pytest.approx((40 + 80 + 40 + 80 + 100) / 5, abs=1e-3)
+    assert stats["velocity_std"] == pytest.approx(np.std([40, 80, 40, 80, 100]), abs=1e-3)
+    assert stats["offset_std_16ths"] == pytest.approx(np.std([-0.25, 0.25, -0.25, 0.25, 0.0]), abs=1e-6)
+    assert stats["repeated_bar_fraction"] == pytest.approx(2 / 3)
+    assert stats["bar_cell_agreement"] == pytest.approx(1 - 1 / (3 * 16 * 9))

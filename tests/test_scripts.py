@@ -129,6 +129,7 @@ def test_evaluate_scores_the_bundled_model_on_a_slice_of_the_test_split(tmp_path
     assert 0.0 < scores["hit_f1_sampled"] <= 1.0 and scores["kl_nats"] > 0
     assert 0.0 <= scores["prior_fraction_copied_from_train"] <= 1.0
     assert len(scores["hits_per_bar_prior"]) == 9 and sum(scores["hits_per_bar_data"].values()) > 5
+    assert 1 < scores["feel_prior_velocity_mean"] < 127 and 0 <= scores["feel_data_bar_cell_agreement"] <= 1
 
 
 def test_evaluate_on_a_midi_folder(tmp_path):
