@@ -45,6 +45,21 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     return (np.sin((1.0 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
 
 
+def blend_latents(corners, x: float, y: float) -> np.ndarray:
+    """Beat Blender: four corner latents [4, z_size] mixed bilinearly at a point of the unit square.
+
+    Corners are ordered (0, 0), (1, 0), (0, 1), (1, 1) as (x, y); each corner's point
+    returns its latent, the centre their mean.
+    """
+    corners = np.asarray(corners, np.float32)
+    if corners.ndim != 2 or corners.shape[0] != 4:
+        raise ValueError(f"Expected four corner latents [4, z_size], got {list(corners.shape)}.")
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        raise ValueError(f"The blend point must lie in [0, 1] x [0, 1], got ({x}, {y}).")
+    weights = np.array([(1 - x) * (1 - y), x * (1 - y), (1 - x) * y, x * y], np.float32)
+    return weights @ corners
+
+
 class GrooveVAE:
     """A trained model; verbs take MIDI-like inputs and return NoteSequences."""
 
@@ -176,12 +191,20 @@ class GrooveVAE:
         GrooVAE's Tap2Drum: needs a model trained with input_transform=tap, such as
         `load("tap2drum")`, whose encoder sees the rhythm collapsed onto one instrument.
         """
+        self._check_tap()
+        return self.reconstruct(midi, temperature, seed)
+
+    def drumify_tensors(self, groove: np.ndarray, temperature: float = 0.5, seed: int = 0) -> np.ndarray:
+        """Rhythm windows [batch, steps, 27] -> full-kit grooves [batch, steps, 27] (a tap model)."""
+        self._check_tap()
+        return self.decode_tensors(self.encode_tensors(groove), temperature, seed)
+
+    def _check_tap(self) -> None:
         if self.config.input_transform != "tap":
             raise ValueError(
                 "drumify needs a model trained with input_transform=tap, such as "
                 f"groove_vae.load('tap2drum'); this one has input_transform={self.config.input_transform}."
             )
-        return self.reconstruct(midi, temperature, seed)
 
     # === Styles ===
     def style_vector(self, style: str) -> np.ndarray:
