@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import tempfile
+import wave
 from collections.abc import Sequence
 
 import numpy as np
@@ -53,6 +55,49 @@ def render_wav(ns, path: str, soundfont: str | None = None, sample_rate: int = 4
     if result.returncode != 0 or not os.path.exists(path):
         raise RenderError(f"FluidSynth failed on {path}: {result.stderr.strip()[-300:]}")
     return path
+
+
+def render_one_shots(soundfont: str | None = None, sample_rate: int = 44100, seconds: float = 1.5) -> dict[str, bytes]:
+    """One WAV per drum class (its exemplar pitch at full velocity), for players that mix their own.
+
+    One FluidSynth run plays the 9 hits 2 s apart; each is cut out, trimmed where it falls
+    silent (at most `seconds`) and faded over its last 10 ms. Returns {class name: WAV bytes}.
+    """
+    from groove_vae.drums import DEFAULT_DRUM_MAP
+    from note_seq.protobuf import music_pb2
+
+    spacing = 2.0
+    ns = music_pb2.NoteSequence(ticks_per_quarter=220)
+    ns.tempos.add(qpm=120.0)
+    for drum_class in range(NUM_CLASSES):
+        start = drum_class * spacing
+        ns.notes.add(pitch=DEFAULT_DRUM_MAP.class_to_pitch(drum_class), velocity=127, start_time=start,
+                     end_time=start + 0.1, is_drum=True, instrument=converter.MIDI_DRUM_PROGRAM_INSTRUMENT)
+    ns.total_time = NUM_CLASSES * spacing
+    with tempfile.TemporaryDirectory() as tmp:
+        path = render_wav(ns, os.path.join(tmp, "kit.wav"), soundfont, sample_rate)
+        with wave.open(path, "rb") as f:
+            channels, width, rate = f.getnchannels(), f.getsampwidth(), f.getframerate()
+            frames = f.readframes(f.getnframes())
+    if width != 2:
+        raise RenderError(f"FluidSynth wrote {8 * width}-bit samples; expected 16-bit.")
+    audio = np.frombuffer(frames, np.int16).reshape(-1, channels).astype(np.float32)
+    shots = {}
+    for drum_class, name in enumerate(DRUM_CLASS_NAMES):
+        begin = int(drum_class * spacing * rate)
+        shot = audio[begin: begin + int(seconds * rate)]
+        loud = np.nonzero(np.abs(shot).max(axis=1) > 32768 * 1e-3)[0]  # -60 dB.
+        shot = shot[: (loud[-1] + 1 if len(loud) else 1)].copy()
+        fade = min(len(shot), int(0.01 * rate))
+        shot[len(shot) - fade:] *= np.linspace(1.0, 0.0, fade)[:, None]
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as f:
+            f.setnchannels(channels)
+            f.setsampwidth(2)
+            f.setframerate(rate)
+            f.writeframes(np.round(shot).astype(np.int16).tobytes())
+        shots[name] = buffer.getvalue()
+    return shots
 
 
 def draw_grid(groove: np.ndarray, title: str = "") -> Image.Image:

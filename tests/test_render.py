@@ -1,3 +1,4 @@
+import io
 import shutil
 import wave
 
@@ -43,3 +44,21 @@ def test_missing_fluidsynth_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(render.shutil, "which", lambda name: None)
     with pytest.raises(render.RenderError, match="apt-get install fluidsynth"):
         render.render_wav(converter.groove_to_note_sequence(np.zeros((64, 27), np.float32)), str(tmp_path / "x.wav"))
+
+
+@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="FluidSynth is not installed")
+def test_one_shots_are_one_short_audible_hit_per_instrument():
+    shots = render.render_one_shots(seconds=1.5)
+    assert list(shots) == list(render.DRUM_CLASS_NAMES)
+    spectra = []
+    for name, data in shots.items():
+        with wave.open(io.BytesIO(data)) as f:
+            rate, seconds = f.getframerate(), f.getnframes() / f.getframerate()
+            samples = np.frombuffer(f.readframes(f.getnframes()), np.int16).reshape(-1, f.getnchannels())
+        assert 0.05 < seconds <= 1.5, name
+        attack = np.abs(samples[: int(0.05 * rate)]).max()
+        assert attack > 3000, f"{name} does not start with its hit"
+        assert np.abs(samples[-10:]).max() < 200, f"{name} is not faded out"
+        spectra.append(np.abs(np.fft.rfft(samples[: int(0.1 * rate), 0], n=4096)))
+    kick, closed_hihat = spectra[0], spectra[2]
+    assert kick[:100].sum() / kick.sum() > closed_hihat[:100].sum() / closed_hihat.sum()  # The kick is the lower.
