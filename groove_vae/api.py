@@ -104,12 +104,16 @@ class GrooveVAE:
     def sample_tensors(self, n: int, temperature: float = 1.0, seed: int = 0,
                        style: str | None = None, strength: float = 1.0) -> np.ndarray:
         """z ~ N(0, I) (+ strength * a style's attribute vector) -> groove tensors [n, steps, 27]."""
+        return self.decode_tensors(self.sample_latents(n, seed, style, strength), temperature, seed)
+
+    def sample_latents(self, n: int, seed: int = 0, style: str | None = None, strength: float = 1.0) -> np.ndarray:
+        """The latents [n, z_size] that `sample_tensors` decodes for the same arguments."""
         if n <= 0:
             raise ValueError(f"The number of samples must be positive, got {n}.")
         z = tf.random.stateless_normal([n, self.config.z_size], seed=[seed, 1]).numpy()
         if style is not None:
             z = z + strength * self.style_vector(style)
-        return self.decode_tensors(z, temperature, seed)
+        return z
 
     def encode_tensors(self, groove: np.ndarray) -> np.ndarray:
         """Groove tensors [batch, steps, 27] -> posterior means [batch, z_size]."""
@@ -119,9 +123,12 @@ class GrooveVAE:
         return self._encode(tf.constant(groove)).numpy()
 
     # === MIDI in, NoteSequences out ===
-    def windows(self, midi: MidiLike) -> tuple[np.ndarray, float]:
-        """MIDI -> 4-bar groove windows [windows, steps, 27] and the tempo (qpm)."""
-        ns, source = _read(midi)
+    def windows(self, midi: MidiLike, source: str | None = None) -> tuple[np.ndarray, float]:
+        """MIDI -> 4-bar groove windows [windows, steps, 27] and the tempo (qpm).
+
+        `source` names the input in error messages (default: its path, or "<midi bytes>").
+        """
+        ns, source = _read(midi, source)
         windows = converter.note_sequence_to_windows(ns, self.config.num_steps, source=source)
         return windows, (ns.tempos[0].qpm if ns.tempos else converter.DEFAULT_QPM)
 
@@ -227,12 +234,12 @@ def _check_temperature(temperature: float) -> None:
         raise ValueError(f"temperature must be positive, got {temperature}.")
 
 
-def _read(midi: MidiLike) -> tuple[music_pb2.NoteSequence, str]:
+def _read(midi: MidiLike, source: str | None = None) -> tuple[music_pb2.NoteSequence, str]:
     if isinstance(midi, music_pb2.NoteSequence):
-        return midi, "<NoteSequence>"
+        return midi, source or "<NoteSequence>"
     if isinstance(midi, (str, os.PathLike)) and os.path.isdir(midi):
         raise converter.ConversionError(os.fspath(midi), "unreadable", "is a directory, not a MIDI file")
-    source = "<midi bytes>" if isinstance(midi, (bytes, bytearray)) else os.fspath(midi)
+    source = source or ("<midi bytes>" if isinstance(midi, (bytes, bytearray)) else os.fspath(midi))
     return converter.read_midi(midi, source), source
 
 
