@@ -128,7 +128,9 @@ async function sample(newSeed) {
                  strength: Number($("#strength").value), qpm: Number($("#qpm").value) || 120 };
   const result = await api("/api/sample", body);
   const label = `${style || "sample"} · seed ${seed}`;
-  setBeat(result.beat, { z: result.z, name: label, message: `Sampled ${label}, temperature ${body.temperature}.` });
+  const steer = style ? `, toward ${style} (strength ${body.strength})` : "";
+  setBeat(result.beat, { z: result.z, name: label,
+                         message: `New beat: seed ${seed}${steer}, temperature ${body.temperature.toFixed(2)}.` });
 }
 
 // === Beat Blender ===
@@ -404,6 +406,7 @@ const escapeHtml = (text) => text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<"
 
 // === Wiring ===
 function selectTab(name) {
+  showInfo("");
   for (const tab of document.querySelectorAll('[role="tab"]')) {
     const selected = tab.id === `tab-${name}`;
     tab.setAttribute("aria-selected", String(selected));
