@@ -100,6 +100,54 @@ def render_one_shots(soundfont: str | None = None, sample_rate: int = 44100, sec
     return shots
 
 
+def mix_one_shots(groove: np.ndarray, qpm: float, shots: dict[str, bytes]) -> bytes:
+    """A groove [steps, 27] played from one-shot WAVs (`render_one_shots`) as the web page plays it.
+
+    Each hit is its class's one-shot at gain velocity**2 (the General MIDI soundfont's
+    velocity curve; the shots are rendered at full velocity), starting at its step plus
+    its microtiming offset; a closed hi-hat chokes a ringing open one. Returns 16-bit WAV
+    bytes, the clip's length plus the last hit's ring, scaled down only if it would clip.
+    Milliseconds, against a second or so for a FluidSynth run (it loads the soundfont).
+    """
+    audio, rate, channels = {}, None, None
+    for name, data in shots.items():
+        with wave.open(io.BytesIO(data), "rb") as f:
+            if rate is not None and (f.getframerate(), f.getnchannels()) != (rate, channels):
+                raise ValueError("The one-shots differ in sample rate or channels.")
+            rate, channels = f.getframerate(), f.getnchannels()
+            audio[name] = np.frombuffer(f.readframes(f.getnframes()), np.int16).reshape(-1, channels) / 32768.0
+    step_seconds = 60.0 / qpm / converter.STEPS_PER_QUARTER
+    hits = [
+        (max(0.0, (step + float(np.clip(groove[step, 2 * NUM_CLASSES + c], -1, 1)) / 2) * step_seconds),
+         DRUM_CLASS_NAMES[c], float(np.clip(groove[step, NUM_CLASSES + c], 0, 1)))
+        for step, c in zip(*np.nonzero(groove[:, :NUM_CLASSES] > 0.5))
+    ]
+    hits.sort()
+    closed = [int(t * rate) for t, name, _ in hits if name == "closed_hihat"]
+    length = int(groove.shape[0] * step_seconds * rate)
+    length = max([length] + [int(t * rate) + len(audio[name]) for t, name, _ in hits])
+    mix = np.zeros((length, channels))
+    fade = int(0.005 * rate)
+    for time, name, velocity in hits:
+        start = int(time * rate)
+        shot = audio[name] * velocity**2
+        if name == "open_hihat":
+            choke = next((c - start for c in closed if c > start), len(shot))
+            shot = shot[:choke].copy()
+            shot[max(0, len(shot) - fade):] *= np.linspace(1, 0, min(fade, len(shot)))[:, None]
+        mix[start: start + len(shot)] += shot
+    peak = np.abs(mix).max(initial=0.0)
+    if peak > 1.0:
+        mix /= peak
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as f:
+        f.setnchannels(channels)
+        f.setsampwidth(2)
+        f.setframerate(rate)
+        f.writeframes(np.round(mix * 32767).astype(np.int16).tobytes())
+    return buffer.getvalue()
+
+
 def draw_grid(groove: np.ndarray, title: str = "") -> Image.Image:
     """A groove [steps, 27] as a drum grid: one row per instrument, one column per 16th.
 

@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import wave
 
 import mido
 import numpy as np
@@ -227,7 +228,16 @@ def test_interpolate_ends_at_its_beats(url):
 def test_wav_and_one_shots_come_from_fluidsynth(url):
     beat = {"notes": [{"step": s, "drum": 0, "velocity": 0.9} for s in range(0, 64, 4)]}
     wav = post(url, "/api/wav", json=beat)
-    assert wav.status_code == 200 and wav.content[:4] == b"RIFF" and len(wav.content) > 8 * 44100 * 2
+    assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav"
+    with wave.open(io.BytesIO(wav.content)) as f:
+        seconds = f.getnframes() / f.getframerate()
+        samples = np.abs(np.frombuffer(f.readframes(f.getnframes()), np.int16).reshape(f.getnframes(), -1)).max(1)
+        rate = f.getframerate()
+    assert 8.0 <= seconds <= 9.6  # 4 bars at 120 qpm and the last kick's ring.
+    for beat_start in np.arange(16) * 0.5:  # A kick on every beat: loud at each, silent before.
+        at = int(beat_start * rate)
+        assert samples[at: at + rate // 20].max() > 3000
+        assert beat_start == 0 or samples[at - rate // 50: at].max() < samples[at: at + rate // 20].max() / 4
     kick = requests.get(url + "/api/sounds/kick.wav", timeout=30)
     assert kick.status_code == 200 and kick.content[:4] == b"RIFF"
 

@@ -76,7 +76,9 @@ def wait_for(driver, condition, timeout=30):
         WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: d.execute_script(f"return {condition}"))
     except TimeoutException:
         message = driver.find_element(By.ID, "message").text
-        pytest.fail(f"Timed out waiting for {condition!r}; the page says: {message!r}")
+        page = driver.execute_script("const a = window.grooveApp; return a && "
+                                     "{name: a.name, version: a.version, point: a.point, requests: a.requests}")
+        pytest.fail(f"Timed out waiting for {condition!r}; the page says {message!r}; its state: {page}")
 
 
 def beat(driver):
@@ -149,8 +151,10 @@ def test_moving_the_blend_point_decodes_a_new_beat(browser, screenshots):
         .move_by_offset(-30, -20).move_by_offset(-30, -25).release().perform()
     wait_for(browser, f"window.grooveApp.version > {before} && window.grooveApp.requests === 0")
     wait_for(browser, "window.grooveApp.point.x < 0.4 && window.grooveApp.point.y < 0.4")
+    # The beat shown is the one decoded at the point where the drag ended.
+    wait_for(browser, "window.grooveApp.name === "
+                      "`blend (${grooveApp.point.x.toFixed(2)}, ${grooveApp.point.y.toFixed(2)})`")
     point = browser.execute_script("return window.grooveApp.point")
-    wait_for(browser, f"window.grooveApp.name === 'blend ({point['x']:.2f}, {point['y']:.2f})'")
     near_rock = beat(browser)
     assert near_rock["notes"] != centre["notes"]
     pad.send_keys("\ue014")  # Arrow right: the point moves and the beat follows.

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 import threading
 
 import numpy as np
@@ -233,32 +232,30 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         return Response(converter.note_sequence_to_midi_bytes(ns), media_type="audio/midi",
                         headers={"Content-Disposition": 'attachment; filename="groove.mid"'})
 
-    @app.post("/api/wav")
-    def wav(beat: Beat) -> Response:
-        """The beat rendered by FluidSynth with the General MIDI soundfont."""
-        ns = converter.groove_to_note_sequence(beat_to_groove(beat, steps), beat.qpm)
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                path = render.render_wav(ns, os.path.join(tmp, "groove.wav"))
-            except render.RenderError as e:
-                raise HTTPException(503, f"No WAV: {e}") from e
-            with open(path, "rb") as f:
-                data = f.read()
-        return Response(data, media_type="audio/wav",
-                        headers={"Content-Disposition": 'attachment; filename="groove.wav"'})
-
-    @app.get("/api/sounds/{name}.wav")
-    def sound(name: str) -> Response:
-        """A one-shot of one drum class for the page's player, rendered once on first use."""
-        if name not in DRUM_CLASS_NAMES:
-            raise HTTPException(404, f"No drum {name!r}; drums: {', '.join(DRUM_CLASS_NAMES)}.")
+    def kit(why: str) -> dict[str, bytes]:
+        """The General MIDI kit's one-shots, rendered by FluidSynth on first use, then kept."""
         with lock:
             if not one_shots:
                 try:
                     one_shots.update(render.render_one_shots())
                 except render.RenderError as e:
-                    raise HTTPException(503, f"No drum samples (the page synthesizes its own): {e}") from e
-        return Response(one_shots[name], media_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
+                    raise HTTPException(503, f"{why}: {e}") from e
+        return one_shots
+
+    @app.post("/api/wav")
+    def wav(beat: Beat) -> Response:
+        """The beat mixed from the General MIDI kit's one-shots, as the page plays it."""
+        data = render.mix_one_shots(beat_to_groove(beat, steps), beat.qpm, kit("No WAV"))
+        return Response(data, media_type="audio/wav",
+                        headers={"Content-Disposition": 'attachment; filename="groove.wav"'})
+
+    @app.get("/api/sounds/{name}.wav")
+    def sound(name: str) -> Response:
+        """A one-shot of one drum class for the page's player."""
+        if name not in DRUM_CLASS_NAMES:
+            raise HTTPException(404, f"No drum {name!r}; drums: {', '.join(DRUM_CLASS_NAMES)}.")
+        shots = kit("No drum samples (the page synthesizes its own)")
+        return Response(shots[name], media_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

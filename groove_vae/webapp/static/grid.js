@@ -88,11 +88,12 @@ export function drawGrid(canvas, beat, options = {}) {
     ctx.fillStyle = hitColor(note.drum, note.velocity);
     roundRect(ctx, centre - width70 / 2, y + inset, width70, g.rowHeight - 2 * inset, Math.min(3, width70 / 3));
     if (options.labels !== false && Math.abs(note.offset) > 0.02) {
-      // The grid position: a tick on the row's floor, so early and late hits lean off it.
+      // A hit off the grid: a tick through it marks its grid position (right of the hit's
+      // centre when it is early, left when late) and a line under it spans the shift.
       const grid = x0 + (note.step + 0.5) * g.cell;
       ctx.fillStyle = COLORS.tick;
-      ctx.fillRect(grid - 0.5, y + g.rowHeight - inset, 1, inset - 1);
-      ctx.fillRect(Math.min(grid, centre), y + g.rowHeight - inset, Math.abs(centre - grid), 1);
+      ctx.fillRect(grid - 0.5, y + inset + 2, 1, g.rowHeight - 2 * inset);
+      ctx.fillRect(Math.min(grid, centre), y + g.rowHeight - inset + 1, Math.max(1, Math.abs(centre - grid)), 1.5);
     }
   }
   return g;
