@@ -125,7 +125,7 @@ def main(argv):
             name = "drumify (untrained model)" if tap_run_dir != FLAGS.tap_run_dir else "drumify"
             calls[name] = lambda s, i: s.post(url + "/api/drumify", json={"beat": beat, "seed": i})
         if info["fluidsynth"]:
-            calls["wav download (FluidSynth)"] = lambda s, i: s.post(url + "/api/wav", json=beat)
+            calls["wav download (one-shot mix)"] = lambda s, i: s.post(url + "/api/wav", json=beat)
         results = {
             "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version()},
             "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
@@ -135,8 +135,7 @@ def main(argv):
             "endpoints": {},
         }
         for name, call in calls.items():
-            count = FLAGS.requests if "wav" not in name else max(5, FLAGS.requests // 5)
-            results["endpoints"][name] = latency(session, count, call)
+            results["endpoints"][name] = latency(session, FLAGS.requests, call)
         if not info["drumify"]["available"]:
             results["endpoints"]["drumify"] = {"skipped": "no tap model (pass --tap_run_dir)"}
         results["load_average_1min"]["after"] = os.getloadavg()[0]
