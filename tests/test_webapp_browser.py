@@ -245,3 +245,16 @@ def test_drumify_records_keyboard_taps_then_says_why_it_is_off(browser):
     browser.find_element(By.ID, "drumify").click()
     wait_for(browser, "document.getElementById('message').dataset.status === '503'")
     assert "Tap2Drum" in browser.find_element(By.ID, "message").text
+
+
+def test_the_synthesized_kit_for_a_server_without_fluidsynth_is_nine_audible_drums(browser):
+    peaks = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        import('/static/player.js').then(({ synthesizeKit }) => {
+            const kit = synthesizeKit(new OfflineAudioContext(1, 44100, 44100));
+            done(kit.map((b) => [b.duration, Math.max(...b.getChannelData(0).map(Math.abs))]));
+        }).catch((error) => done(String(error)));
+    """)
+    assert isinstance(peaks, list) and len(peaks) == 9, peaks
+    for seconds, peak in peaks:
+        assert 0.05 < seconds < 2 and 0.05 < peak <= 1.0
