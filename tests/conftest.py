@@ -63,6 +63,17 @@ def tfds_data_dir():
     return os.path.abspath(path)
 
 
+@pytest.fixture(scope="session")
+def bundled_vae():
+    """The bundled model, loaded and traced once for the web app's tests."""
+    from groove_vae import api
+    from groove_vae.webapp.app import warm_up
+
+    vae = api.load()
+    warm_up(vae)
+    return vae
+
+
 @contextlib.contextmanager
 def serve_in_thread(app):
     """Runs an ASGI app with uvicorn on a free 127.0.0.1 port in a thread; yields its URL."""

@@ -23,7 +23,7 @@ from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from groove_vae import api, converter  # noqa: E402
+from groove_vae import converter  # noqa: E402
 from groove_vae.drums import DEFAULT_DRUM_PITCHES  # noqa: E402
 from groove_vae.webapp import app as webapp  # noqa: E402
 
@@ -36,10 +36,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def url():
-    vae = api.load()
-    webapp.warm_up(vae)
-    with serve_in_thread(webapp.create_app(vae, None, model_name="bundled groovae_4bar")) as base:
+def url(bundled_vae):
+    with serve_in_thread(webapp.create_app(bundled_vae, None, model_name="bundled groovae_4bar")) as base:
         yield base
 
 
