@@ -20,7 +20,7 @@ pytest.importorskip("fastapi")
 requests = pytest.importorskip("requests")
 
 from groove_vae import api, converter  # noqa: E402
-from groove_vae.drums import DEFAULT_DRUM_PITCHES, NUM_CLASSES  # noqa: E402
+from groove_vae.drums import DEFAULT_DRUM_PITCHES  # noqa: E402
 from groove_vae.model import build_model  # noqa: E402
 from groove_vae.webapp import app as webapp  # noqa: E402
 from groove_vae.webapp import server  # noqa: E402
@@ -176,6 +176,7 @@ PIANO = to_midi_bytes(make_sequence([(60, 100, 0.0), (64, 100, 0.5)], is_drum=Fa
     ("truncated.mid", to_midi_bytes(flat_beat())[:40], 415, "not a valid MIDI file"),
     ("waltz.mid", MIDI_3_4, 422, "waltz.mid: meter 3/4 is not 4/4"),
     ("piano.mid", PIANO, 422, "piano.mid: no drum notes"),
+    ("slow.mid", to_midi_bytes(make_sequence([(36, 100, 0.0)], qpm=8.0)), 422, "slow.mid: tempo 8 qpm; the app takes 20"),
     ("huge.mid", b"MThd" + bytes(150_000), 413, "over the 0.1 MB limit"),
 ])
 def test_bad_uploads_are_4xx_with_a_clear_message(url, name, data, status, message):
@@ -203,7 +204,8 @@ def test_a_body_over_the_limit_without_its_length_is_413(url):
     ("/api/humanize", {"beat": {"notes": []}}, "The beat is empty"),
     ("/api/humanize", {"beat": {"notes": [{"step": 64, "drum": 0}]}}, "steps 0 to 63"),
     ("/api/midi", {"notes": [{"step": 0, "drum": 9}]}, "notes.0.drum"),
-    ("/api/midi", {"qpm": 0, "notes": []}, "qpm"),
+    ("/api/midi", {"qpm": 0, "notes": []}, "qpm: Input should be greater than or equal to 20"),
+    ("/api/wav", {"qpm": 0.01, "notes": [{"step": 63, "drum": 0}]}, "qpm"),
     ("/api/interpolate", {"a": {"notes": []}, "b": {"notes": []}, "num_steps": 1}, "num_steps"),
 ])
 def test_bad_arguments_are_422_with_a_message(url, path, body, message):

@@ -45,6 +45,7 @@ NO_TAP_MODEL = (
     "installed. Start the server with --tap_run_dir=<a model trained with input_transform=tap>."
 )
 MAX_SEED = 2**31 - 1
+MIN_QPM, MAX_QPM = 20.0, 400.0  # Tempos a beat may have here (a WAV at 1 qpm would be hours long).
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class Note(BaseModel):
 
 
 class Beat(BaseModel):
-    qpm: float = Field(converter.DEFAULT_QPM, gt=0.0, le=1000.0)
+    qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
     notes: list[Note] = Field(default_factory=list, max_length=4096)
 
 
@@ -67,14 +68,14 @@ class SampleRequest(BaseModel):
     seed: int = Field(0, ge=0, le=MAX_SEED)
     style: str | None = None
     strength: float = Field(1.0, ge=-5.0, le=5.0)
-    qpm: float = Field(converter.DEFAULT_QPM, gt=0.0, le=1000.0)
+    qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
 
 
 class DecodeRequest(BaseModel):
     z: list[float]
     temperature: float = Field(1.0, gt=0.0, le=10.0)
     seed: int = Field(0, ge=0, le=MAX_SEED)
-    qpm: float = Field(converter.DEFAULT_QPM, gt=0.0, le=1000.0)
+    qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
 
 
 class BlendRequest(BaseModel):
@@ -83,7 +84,7 @@ class BlendRequest(BaseModel):
     y: float = Field(ge=0.0, le=1.0)
     temperature: float = Field(0.5, gt=0.0, le=10.0)
     seed: int = Field(0, ge=0, le=MAX_SEED)
-    qpm: float = Field(converter.DEFAULT_QPM, gt=0.0, le=1000.0)
+    qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
 
 
 class InterpolateRequest(BaseModel):
@@ -222,6 +223,8 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         name = os.path.basename(file.filename or "") or "upload"
         with lock:
             windows, qpm = vae.windows(data, source=name)
+            if not MIN_QPM <= qpm <= MAX_QPM:
+                raise ValueError(f"{name}: tempo {qpm:g} qpm; the app takes {MIN_QPM:g} to {MAX_QPM:g} qpm.")
             z = vae.encode_tensors(windows[:1])[0]
         return {"beat": groove_to_beat(windows[0], qpm), "z": z.tolist(), "windows": len(windows), "name": name}
 

@@ -444,7 +444,7 @@ async function start() {
   $("#loop").onchange = () => { player.loop = $("#loop").checked; };
   $("#qpm").onchange = () => {
     const qpm = Number($("#qpm").value);
-    if (qpm >= 30 && qpm <= 300) { state.beat = { ...state.beat, qpm }; redraw(); }
+    if (qpm >= 20 && qpm <= 400) { state.beat = { ...state.beat, qpm }; redraw(); }
   };
   $("#undo").onclick = () => {
     const previous = state.history.pop();
