@@ -16,7 +16,8 @@ setup(
     long_description=open(os.path.join(HERE, "README.md")).read() if os.path.exists(os.path.join(HERE, "README.md")) else "",
     long_description_content_type="text/markdown",
     packages=find_packages(include=["groove_vae", "groove_vae.*"]),
-    package_data={"groove_vae": ["bundled/*/*"]},
+    package_data={"groove_vae": ["bundled/*/*", "webapp/static/*"]},
+    entry_points={"console_scripts": ["groove-vae=groove_vae.commands:main"]},
     python_requires=">=3.10",
     install_requires=[
         "tensorflow>=2.16",
@@ -30,9 +31,13 @@ setup(
         "absl-py>=1.0",
         "h5py>=3.0",
         "pillow>=9.0",
+        # The web app (groove-vae serve).
+        "fastapi>=0.100",
+        "uvicorn>=0.20",
+        "python-multipart>=0.0.9",
     ],
     extras_require={
         "serving": ["requests>=2.20", "tensorflow-serving-api>=2.16"],
-        "test": ["pytest>=7", "hypothesis>=6", "requests>=2.20", "tensorflow-serving-api>=2.16"],
+        "test": ["pytest>=7", "hypothesis>=6", "requests>=2.20", "tensorflow-serving-api>=2.16", "selenium>=4.10"],
     },
 )

@@ -45,6 +45,21 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     return (np.sin((1.0 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
 
 
+def blend_latents(corners, x: float, y: float) -> np.ndarray:
+    """Beat Blender: four corner latents [4, z_size] mixed bilinearly at a point of the unit square.
+
+    Corners are ordered (0, 0), (1, 0), (0, 1), (1, 1) as (x, y); each corner's point
+    returns its latent, the centre their mean.
+    """
+    corners = np.asarray(corners, np.float32)
+    if corners.ndim != 2 or corners.shape[0] != 4:
+        raise ValueError(f"Expected four corner latents [4, z_size], got {list(corners.shape)}.")
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        raise ValueError(f"The blend point must lie in [0, 1] x [0, 1], got ({x}, {y}).")
+    weights = np.array([(1 - x) * (1 - y), x * (1 - y), (1 - x) * y, x * y], np.float32)
+    return weights @ corners
+
+
 class GrooveVAE:
     """A trained model; verbs take MIDI-like inputs and return NoteSequences."""
 
@@ -89,12 +104,16 @@ class GrooveVAE:
     def sample_tensors(self, n: int, temperature: float = 1.0, seed: int = 0,
                        style: str | None = None, strength: float = 1.0) -> np.ndarray:
         """z ~ N(0, I) (+ strength * a style's attribute vector) -> groove tensors [n, steps, 27]."""
+        return self.decode_tensors(self.sample_latents(n, seed, style, strength), temperature, seed)
+
+    def sample_latents(self, n: int, seed: int = 0, style: str | None = None, strength: float = 1.0) -> np.ndarray:
+        """The latents [n, z_size] that `sample_tensors` decodes for the same arguments."""
         if n <= 0:
             raise ValueError(f"The number of samples must be positive, got {n}.")
         z = tf.random.stateless_normal([n, self.config.z_size], seed=[seed, 1]).numpy()
         if style is not None:
             z = z + strength * self.style_vector(style)
-        return self.decode_tensors(z, temperature, seed)
+        return z
 
     def encode_tensors(self, groove: np.ndarray) -> np.ndarray:
         """Groove tensors [batch, steps, 27] -> posterior means [batch, z_size]."""
@@ -104,9 +123,12 @@ class GrooveVAE:
         return self._encode(tf.constant(groove)).numpy()
 
     # === MIDI in, NoteSequences out ===
-    def windows(self, midi: MidiLike) -> tuple[np.ndarray, float]:
-        """MIDI -> 4-bar groove windows [windows, steps, 27] and the tempo (qpm)."""
-        ns, source = _read(midi)
+    def windows(self, midi: MidiLike, source: str | None = None) -> tuple[np.ndarray, float]:
+        """MIDI -> 4-bar groove windows [windows, steps, 27] and the tempo (qpm).
+
+        `source` names the input in error messages (default: its path, or "<midi bytes>").
+        """
+        ns, source = _read(midi, source)
         windows = converter.note_sequence_to_windows(ns, self.config.num_steps, source=source)
         return windows, (ns.tempos[0].qpm if ns.tempos else converter.DEFAULT_QPM)
 
@@ -176,12 +198,20 @@ class GrooveVAE:
         GrooVAE's Tap2Drum: needs a model trained with input_transform=tap, such as
         `load("tap2drum")`, whose encoder sees the rhythm collapsed onto one instrument.
         """
+        self._check_tap()
+        return self.reconstruct(midi, temperature, seed)
+
+    def drumify_tensors(self, groove: np.ndarray, temperature: float = 0.5, seed: int = 0) -> np.ndarray:
+        """Rhythm windows [batch, steps, 27] -> full-kit grooves [batch, steps, 27] (a tap model)."""
+        self._check_tap()
+        return self.decode_tensors(self.encode_tensors(groove), temperature, seed)
+
+    def _check_tap(self) -> None:
         if self.config.input_transform != "tap":
             raise ValueError(
                 "drumify needs a model trained with input_transform=tap, such as "
                 f"groove_vae.load('tap2drum'); this one has input_transform={self.config.input_transform}."
             )
-        return self.reconstruct(midi, temperature, seed)
 
     # === Styles ===
     def style_vector(self, style: str) -> np.ndarray:
@@ -204,12 +234,12 @@ def _check_temperature(temperature: float) -> None:
         raise ValueError(f"temperature must be positive, got {temperature}.")
 
 
-def _read(midi: MidiLike) -> tuple[music_pb2.NoteSequence, str]:
+def _read(midi: MidiLike, source: str | None = None) -> tuple[music_pb2.NoteSequence, str]:
     if isinstance(midi, music_pb2.NoteSequence):
-        return midi, "<NoteSequence>"
+        return midi, source or "<NoteSequence>"
     if isinstance(midi, (str, os.PathLike)) and os.path.isdir(midi):
         raise converter.ConversionError(os.fspath(midi), "unreadable", "is a directory, not a MIDI file")
-    source = "<midi bytes>" if isinstance(midi, (bytes, bytearray)) else os.fspath(midi)
+    source = source or ("<midi bytes>" if isinstance(midi, (bytes, bytearray)) else os.fspath(midi))
     return converter.read_midi(midi, source), source
 
 

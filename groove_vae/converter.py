@@ -338,6 +338,13 @@ def write_midi(ns: music_pb2.NoteSequence, path: str | os.PathLike) -> str:
     return path
 
 
+def note_sequence_to_midi_bytes(ns: music_pb2.NoteSequence) -> bytes:
+    """A NoteSequence as the bytes of a standard MIDI file (what `write_midi` writes)."""
+    buffer = io.BytesIO()
+    midi_io.note_sequence_to_pretty_midi(ns).write(buffer)
+    return buffer.getvalue()
+
+
 def convert_midi_batch(
     items: Iterable[tuple[bytes, str]],
     num_steps: int = 4 * STEPS_PER_BAR,

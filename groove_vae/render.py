@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import tempfile
+import wave
 from collections.abc import Sequence
 
 import numpy as np
@@ -53,6 +55,97 @@ def render_wav(ns, path: str, soundfont: str | None = None, sample_rate: int = 4
     if result.returncode != 0 or not os.path.exists(path):
         raise RenderError(f"FluidSynth failed on {path}: {result.stderr.strip()[-300:]}")
     return path
+
+
+def render_one_shots(soundfont: str | None = None, sample_rate: int = 44100, seconds: float = 1.5) -> dict[str, bytes]:
+    """One WAV per drum class (its exemplar pitch at full velocity), for players that mix their own.
+
+    One FluidSynth run plays the 9 hits 2 s apart; each is cut out, trimmed where it falls
+    silent (at most `seconds`) and faded over its last 10 ms. Returns {class name: WAV bytes}.
+    """
+    from groove_vae.drums import DEFAULT_DRUM_MAP
+    from note_seq.protobuf import music_pb2
+
+    spacing = 2.0
+    ns = music_pb2.NoteSequence(ticks_per_quarter=220)
+    ns.tempos.add(qpm=120.0)
+    for drum_class in range(NUM_CLASSES):
+        start = drum_class * spacing
+        ns.notes.add(pitch=DEFAULT_DRUM_MAP.class_to_pitch(drum_class), velocity=127, start_time=start,
+                     end_time=start + 0.1, is_drum=True, instrument=converter.MIDI_DRUM_PROGRAM_INSTRUMENT)
+    ns.total_time = NUM_CLASSES * spacing
+    with tempfile.TemporaryDirectory() as tmp:
+        path = render_wav(ns, os.path.join(tmp, "kit.wav"), soundfont, sample_rate)
+        with wave.open(path, "rb") as f:
+            channels, width, rate = f.getnchannels(), f.getsampwidth(), f.getframerate()
+            frames = f.readframes(f.getnframes())
+    if width != 2:
+        raise RenderError(f"FluidSynth wrote {8 * width}-bit samples; expected 16-bit.")
+    audio = np.frombuffer(frames, np.int16).reshape(-1, channels).astype(np.float32)
+    shots = {}
+    for drum_class, name in enumerate(DRUM_CLASS_NAMES):
+        begin = int(drum_class * spacing * rate)
+        shot = audio[begin: begin + int(seconds * rate)]
+        loud = np.nonzero(np.abs(shot).max(axis=1) > 32768 * 1e-3)[0]  # -60 dB.
+        shot = shot[: (loud[-1] + 1 if len(loud) else 1)].copy()
+        fade = min(len(shot), int(0.01 * rate))
+        shot[len(shot) - fade:] *= np.linspace(1.0, 0.0, fade)[:, None]
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as f:
+            f.setnchannels(channels)
+            f.setsampwidth(2)
+            f.setframerate(rate)
+            f.writeframes(np.round(shot).astype(np.int16).tobytes())
+        shots[name] = buffer.getvalue()
+    return shots
+
+
+def mix_one_shots(groove: np.ndarray, qpm: float, shots: dict[str, bytes]) -> bytes:
+    """A groove [steps, 27] played from one-shot WAVs (`render_one_shots`) as the web page plays it.
+
+    Each hit is its class's one-shot at gain velocity**2 (the General MIDI soundfont's
+    velocity curve; the shots are rendered at full velocity), starting at its step plus
+    its microtiming offset; a closed hi-hat chokes a ringing open one. Returns 16-bit WAV
+    bytes, the clip's length plus the last hit's ring, scaled down only if it would clip.
+    Milliseconds, against a second or so for a FluidSynth run (it loads the soundfont).
+    """
+    audio, rate, channels = {}, None, None
+    for name, data in shots.items():
+        with wave.open(io.BytesIO(data), "rb") as f:
+            if rate is not None and (f.getframerate(), f.getnchannels()) != (rate, channels):
+                raise ValueError("The one-shots differ in sample rate or channels.")
+            rate, channels = f.getframerate(), f.getnchannels()
+            audio[name] = np.frombuffer(f.readframes(f.getnframes()), np.int16).reshape(-1, channels) / 32768.0
+    step_seconds = 60.0 / qpm / converter.STEPS_PER_QUARTER
+    hits = [
+        (max(0.0, (step + float(np.clip(groove[step, 2 * NUM_CLASSES + c], -1, 1)) / 2) * step_seconds),
+         DRUM_CLASS_NAMES[c], float(np.clip(groove[step, NUM_CLASSES + c], 0, 1)))
+        for step, c in zip(*np.nonzero(groove[:, :NUM_CLASSES] > 0.5))
+    ]
+    hits.sort()
+    closed = [int(t * rate) for t, name, _ in hits if name == "closed_hihat"]
+    length = int(groove.shape[0] * step_seconds * rate)
+    length = max([length] + [int(t * rate) + len(audio[name]) for t, name, _ in hits])
+    mix = np.zeros((length, channels))
+    fade = int(0.005 * rate)
+    for time, name, velocity in hits:
+        start = int(time * rate)
+        shot = audio[name] * velocity**2
+        if name == "open_hihat":
+            choke = next((c - start for c in closed if c > start), len(shot))
+            shot = shot[:choke].copy()
+            shot[max(0, len(shot) - fade):] *= np.linspace(1, 0, min(fade, len(shot)))[:, None]
+        mix[start: start + len(shot)] += shot
+    peak = np.abs(mix).max(initial=0.0)
+    if peak > 1.0:
+        mix /= peak
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as f:
+        f.setnchannels(channels)
+        f.setsampwidth(2)
+        f.setframerate(rate)
+        f.writeframes(np.round(mix * 32767).astype(np.int16).tobytes())
+    return buffer.getvalue()
 
 
 def draw_grid(groove: np.ndarray, title: str = "") -> Image.Image:

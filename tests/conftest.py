@@ -1,7 +1,11 @@
 """Shared fixtures: tiny configs and MIDI built in code."""
 
+import contextlib
 import io
 import os
+import socket
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -57,3 +61,37 @@ def tfds_data_dir():
         pytest.skip(f"The Groove MIDI Dataset is not at {path} (see README: offline data).")
     os.environ["TFDS_DATA_DIR"] = os.path.abspath(path)
     return os.path.abspath(path)
+
+
+@pytest.fixture(scope="session")
+def bundled_vae():
+    """The bundled model, loaded and traced once for the web app's tests."""
+    from groove_vae import api
+    from groove_vae.webapp.app import warm_up
+
+    vae = api.load()
+    warm_up(vae)
+    return vae
+
+
+@contextlib.contextmanager
+def serve_in_thread(app):
+    """Runs an ASGI app with uvicorn on a free 127.0.0.1 port in a thread; yields its URL."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("The test server did not start.")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -49,6 +49,19 @@ def test_interpolation_ends_are_the_inputs_latents_and_slerp_keeps_norms():
     assert np.linalg.norm(linear[3]) < np.linalg.norm(a)  # Linear cuts through the middle.
 
 
+def test_blend_returns_each_corner_at_its_corner_and_mixes_bilinearly():
+    corners = np.random.default_rng(0).standard_normal((4, 16)).astype(np.float32)
+    for i, (x, y) in enumerate([(0, 0), (1, 0), (0, 1), (1, 1)]):
+        np.testing.assert_allclose(api.blend_latents(corners, x, y), corners[i], atol=1e-6)
+    np.testing.assert_allclose(api.blend_latents(corners, 0.5, 0.5), corners.mean(0), atol=1e-6)
+    np.testing.assert_allclose(api.blend_latents(corners, 0.25, 0.0), 0.75 * corners[0] + 0.25 * corners[1], atol=1e-6)
+    np.testing.assert_allclose(api.blend_latents(corners, 1.0, 0.5), (corners[1] + corners[3]) / 2, atol=1e-6)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        api.blend_latents(corners, 1.5, 0.0)
+    with pytest.raises(ValueError, match="four corner latents"):
+        api.blend_latents(corners[:3], 0.5, 0.5)
+
+
 def test_interpolation_endpoints_reconstruct_their_inputs(vae):
     a, b = flat_beat(), make_sequence([(36, 90, i * 0.25) for i in range(32)])
     path = vae.interpolate(a, b, num_steps=4, temperature=1e-4)

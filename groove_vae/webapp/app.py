@@ -1,0 +1,360 @@
+"""The web app's HTTP API: a thin FastAPI layer over `GrooveVAE`, and the page's static files.
+
+Example:
+>>> import groove_vae
+>>> from groove_vae.webapp.app import create_app
+>>> app = create_app(groove_vae.load())  # no tap model given: /api/drumify answers 503
+>>> # uvicorn.run(app, host="127.0.0.1", port=8000)
+
+A beat travels as JSON, one object per hit: `step` 0-63 (16th notes), `drum` 0-8 (the
+classes of `groove_vae.drums`: kick, snare, closed hi-hat, ...), `velocity` in [0, 1]
+(MIDI velocity / 127) and `offset` in [-1, 1] (twice the distance from the 16th-note
+grid, in steps), as in the groove tensor:
+
+    {"qpm": 120.0, "steps": 64, "notes": [{"step": 0, "drum": 0, "velocity": 0.8, "offset": -0.1}, ...]}
+
+Every error is JSON, {"error": "..."}: 413 for a body over the upload limit, 415 for a
+file that is not MIDI, 422 for MIDI the model cannot take (no drums, not 4/4, ...) and
+for invalid arguments, 503 for what this server lacks (a Tap2Drum model, FluidSynth).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+
+import numpy as np
+from fastapi import FastAPI, File, HTTPException, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from groove_vae import converter, render
+from groove_vae.api import GrooveVAE, blend_latents
+from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
+
+STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+MAX_UPLOAD_BYTES = 1_000_000  # A 4-bar drum MIDI file is a few kB.
+NO_TAP_MODEL = (
+    "Drumify needs a Tap2Drum model, and none is loaded: the bundled groovae_tap2drum is not "
+    "installed. Start the server with --tap_run_dir=<a model trained with input_transform=tap>."
+)
+MAX_SEED = 2**31 - 1
+MIN_QPM, MAX_QPM = 20.0, 400.0  # Tempos a beat may have here (a WAV at 1 qpm would be hours long).
+
+log = logging.getLogger(__name__)
+
+
+# === Request bodies ===
+class Note(BaseModel):
+    step: int = Field(ge=0, description="16th-note step, 0 to steps - 1")
+    drum: int = Field(ge=0, lt=NUM_CLASSES, description="drum class, as in groove_vae.drums")
+    velocity: float = Field(0.8, ge=0.0, le=1.0, description="MIDI velocity / 127")
+    offset: float = Field(0.0, ge=-1.0, le=1.0, description="twice the distance from the grid, in steps")
+
+
+class Beat(BaseModel):
+    qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
+    notes: list[Note] = Field(default_factory=list, max_length=4096)
+
+
+class SampleRequest(BaseModel):
+    temperature: float = Field(1.0, gt=0.0, le=10.0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    style: str | None = None
+    strength: float = Field(1.0, ge=-5.0, le=5.0)
+    qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
+
+
+class DecodeRequest(BaseModel):
+    z: list[float]
+    temperature: float = Field(1.0, gt=0.0, le=10.0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
+
+
+class BlendRequest(BaseModel):
+    corners: list[list[float]] = Field(description="four latents: (x, y) = (0, 0), (1, 0), (0, 1), (1, 1)")
+    x: float = Field(ge=0.0, le=1.0)
+    y: float = Field(ge=0.0, le=1.0)
+    temperature: float = Field(0.5, gt=0.0, le=10.0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
+
+
+class InterpolateRequest(BaseModel):
+    a: Beat
+    b: Beat
+    num_steps: int = Field(8, ge=2, le=64)
+    temperature: float = Field(0.5, gt=0.0, le=10.0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+
+
+class BeatRequest(BaseModel):
+    beat: Beat
+    temperature: float = Field(0.5, gt=0.0, le=10.0, description="drumify only")
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+
+
+# === Beats <-> groove tensors ===
+def groove_to_beat(groove: np.ndarray, qpm: float) -> dict:
+    """A groove [steps, 27] -> the JSON beat: one note per hit, in step then drum order."""
+    notes = [
+        {"step": int(step), "drum": int(drum),
+         "velocity": round(float(np.clip(groove[step, NUM_CLASSES + drum], 0.0, 1.0)), 4),
+         "offset": round(float(np.clip(groove[step, 2 * NUM_CLASSES + drum], -1.0, 1.0)), 4)}
+        for step, drum in zip(*np.nonzero(groove[:, :NUM_CLASSES] > 0.5))
+    ]
+    return {"qpm": float(qpm), "steps": int(groove.shape[0]), "notes": notes}
+
+
+def beat_to_groove(beat: Beat, steps: int) -> np.ndarray:
+    """The JSON beat -> a groove [steps, 27]; of two notes on one step and drum, the louder wins."""
+    groove = np.zeros((steps, converter.GROOVE_DEPTH), np.float32)
+    for note in beat.notes:
+        if note.step >= steps:
+            raise ValueError(f"A note's step is {note.step}; a beat has steps 0 to {steps - 1}.")
+        if groove[note.step, note.drum] and note.velocity <= groove[note.step, NUM_CLASSES + note.drum]:
+            continue
+        groove[note.step, [note.drum, NUM_CLASSES + note.drum, 2 * NUM_CLASSES + note.drum]] = (
+            1.0, note.velocity, note.offset)
+    return groove
+
+
+def _require_hits(beat: Beat, verb: str) -> None:
+    if not beat.notes:
+        raise ValueError(f"The beat is empty: draw or upload one to {verb}.")
+
+
+# === The app ===
+def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: str = NO_TAP_MODEL,
+               max_upload_bytes: int = MAX_UPLOAD_BYTES, model_name: str = "groove-vae") -> FastAPI:
+    """The API over loaded models (tests pass tiny ones); `tap_vae` None makes drumify a 503.
+
+    Model calls are serialized by a lock: the CPU is better spent on one request at a time.
+    """
+    if tap_vae is not None and tap_vae.config.input_transform != "tap":
+        raise ValueError(f"The drumify model has input_transform={tap_vae.config.input_transform}; it needs tap.")
+    app = FastAPI(title="groove-vae", summary="A drum machine over a MusicVAE", docs_url="/api/docs",
+                  redoc_url=None, openapi_url="/api/openapi.json")
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_upload_bytes)
+    _add_error_handlers(app)
+    lock = threading.Lock()
+    steps = vae.config.num_steps
+    one_shots: dict[str, bytes] = {}
+
+    @app.get("/api/info")
+    def info() -> dict:
+        return {
+            "model": model_name, "z_size": vae.config.z_size, "steps": steps, "drums": list(DRUM_CLASS_NAMES),
+            "styles": sorted(vae.style_vectors), "max_upload_bytes": max_upload_bytes,
+            "drumify": {"available": tap_vae is not None, "message": None if tap_vae else tap_message},
+            "fluidsynth": _fluidsynth_problem() is None,
+        }
+
+    @app.post("/api/sample")
+    def sample(request: SampleRequest) -> dict:
+        """A beat from the prior (steered toward a style if one is named) and its latent."""
+        with lock:
+            z = vae.sample_latents(1, request.seed, request.style or None, request.strength)
+            groove = vae.decode_tensors(z, request.temperature, request.seed)[0]
+        return {"beat": groove_to_beat(groove, request.qpm), "z": z[0].tolist()}
+
+    @app.post("/api/encode")
+    def encode(beat: Beat) -> dict:
+        with lock:
+            z = vae.encode_tensors(beat_to_groove(beat, steps)[None])[0]
+        return {"z": z.tolist()}
+
+    @app.post("/api/decode")
+    def decode(request: DecodeRequest) -> dict:
+        with lock:
+            groove = vae.decode_tensors([request.z], request.temperature, request.seed)[0]
+        return {"beat": groove_to_beat(groove, request.qpm)}
+
+    @app.post("/api/blend")
+    def blend(request: BlendRequest) -> dict:
+        """Beat Blender: the corners' latents mixed at (x, y), decoded with a fixed seed."""
+        z = blend_latents(request.corners, request.x, request.y)
+        with lock:
+            groove = vae.decode_tensors(z[None], request.temperature, request.seed)[0]
+        return {"beat": groove_to_beat(groove, request.qpm), "z": z.tolist()}
+
+    @app.post("/api/interpolate")
+    def interpolate(request: InterpolateRequest) -> dict:
+        """The slerp path from beat a to beat b, each step decoded with the same draws."""
+        grooves = np.stack([beat_to_groove(request.a, steps), beat_to_groove(request.b, steps)])
+        with lock:
+            z_a, z_b = vae.encode_tensors(grooves)
+            path = vae.interpolate_latents(z_a, z_b, request.num_steps)
+            beats = [vae.decode_tensors(z[None], request.temperature, request.seed)[0] for z in path]
+        return {"beats": [groove_to_beat(g, request.a.qpm) for g in beats]}
+
+    @app.post("/api/humanize")
+    def humanize(request: BeatRequest) -> dict:
+        """The same hits, played with the model's velocities and microtiming."""
+        _require_hits(request.beat, "humanize")
+        with lock:
+            groove = vae.humanize_tensors(beat_to_groove(request.beat, steps)[None], request.seed)[0]
+        return {"beat": groove_to_beat(groove, request.beat.qpm)}
+
+    @app.post("/api/drumify")
+    def drumify(request: BeatRequest) -> dict:
+        """Tap2Drum: a rhythm (only when each step is hit counts) -> a full-kit groove."""
+        if tap_vae is None:
+            raise HTTPException(503, tap_message)
+        _require_hits(request.beat, "drumify")
+        with lock:
+            groove = tap_vae.drumify_tensors(beat_to_groove(request.beat, steps)[None],
+                                             request.temperature, request.seed)[0]
+        return {"beat": groove_to_beat(groove, request.beat.qpm)}
+
+    @app.post("/api/upload")
+    def upload(file: UploadFile = File(description="a 4/4 drum MIDI file")) -> dict:
+        """MIDI file -> its first 4 bars as a beat, and their latent (for a blender corner)."""
+        data = file.file.read(max_upload_bytes + 1)
+        if len(data) > max_upload_bytes:
+            raise HTTPException(413, _too_large_message(len(data), max_upload_bytes))
+        name = os.path.basename(file.filename or "") or "upload"
+        with lock:
+            windows, qpm = vae.windows(data, source=name)
+            if not MIN_QPM <= qpm <= MAX_QPM:
+                raise ValueError(f"{name}: tempo {qpm:g} qpm; the app takes {MIN_QPM:g} to {MAX_QPM:g} qpm.")
+            z = vae.encode_tensors(windows[:1])[0]
+        return {"beat": groove_to_beat(windows[0], qpm), "z": z.tolist(), "windows": len(windows), "name": name}
+
+    @app.post("/api/midi")
+    def midi(beat: Beat) -> Response:
+        """The beat as a General MIDI drum file (channel 10, one exemplar pitch per class)."""
+        ns = converter.groove_to_note_sequence(beat_to_groove(beat, steps), beat.qpm)
+        return Response(converter.note_sequence_to_midi_bytes(ns), media_type="audio/midi",
+                        headers={"Content-Disposition": 'attachment; filename="groove.mid"'})
+
+    def kit(why: str) -> dict[str, bytes]:
+        """The General MIDI kit's one-shots, rendered by FluidSynth on first use, then kept."""
+        with lock:
+            if not one_shots:
+                try:
+                    one_shots.update(render.render_one_shots())
+                except render.RenderError as e:
+                    raise HTTPException(503, f"{why}: {e}") from e
+        return one_shots
+
+    @app.post("/api/wav")
+    def wav(beat: Beat) -> Response:
+        """The beat mixed from the General MIDI kit's one-shots, as the page plays it."""
+        data = render.mix_one_shots(beat_to_groove(beat, steps), beat.qpm, kit("No WAV"))
+        return Response(data, media_type="audio/wav",
+                        headers={"Content-Disposition": 'attachment; filename="groove.wav"'})
+
+    @app.get("/api/sounds/{name}.wav")
+    def sound(name: str) -> Response:
+        """A one-shot of one drum class for the page's player."""
+        if name not in DRUM_CLASS_NAMES:
+            raise HTTPException(404, f"No drum {name!r}; drums: {', '.join(DRUM_CLASS_NAMES)}.")
+        shots = kit("No drum samples (the page synthesizes its own)")
+        return Response(shots[name], media_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(os.path.join(STATIC_DIR, "index.html"))
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def warm_up(*models: GrooveVAE | None) -> None:
+    """Traces every model function a request uses, so the first request is as fast as the rest."""
+    for vae in filter(None, models):
+        groove = vae.sample_tensors(1, seed=0)
+        if vae.config.input_transform == "tap":
+            vae.drumify_tensors(groove)
+        else:
+            vae.humanize_tensors(groove)
+
+
+def _fluidsynth_problem() -> str | None:
+    if shutil.which("fluidsynth") is None:
+        return f"FluidSynth is not installed; {render.INSTALL_HINT}."
+    try:
+        render.find_soundfont()
+    except render.RenderError as e:
+        return str(e)
+    return None
+
+
+def _too_large_message(size: int, limit: int) -> str:
+    return (f"The upload is {size / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB limit "
+            "(a 4-bar drum MIDI file is a few kB).")
+
+
+# === Errors: always JSON, 4xx for bad input ===
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(converter.ConversionError)
+    async def bad_midi(request, error: converter.ConversionError) -> JSONResponse:
+        log.info("refused %s: %s", request.url.path, error)
+        return _error(415 if error.reason in ("unparsable", "unreadable") else 422, str(error))
+
+    @app.exception_handler(ValueError)
+    async def bad_value(request, error: ValueError) -> JSONResponse:
+        log.info("refused %s: %s", request.url.path, error)
+        return _error(422, str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request, error: RequestValidationError) -> JSONResponse:
+        problems = []
+        for e in error.errors():
+            where = ".".join(str(part) for part in e.get("loc", ()) if part != "body")
+            problems.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
+        return _error(422, "; ".join(problems) or "Invalid request.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, error: StarletteHTTPException) -> JSONResponse:
+        return _error(error.status_code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def server_error(request, error: Exception) -> JSONResponse:
+        log.exception("error on %s", request.url.path)
+        return _error(500, f"Internal error ({type(error).__name__}); see the server's log.")
+
+
+class BodyLimitMiddleware:
+    """Refuses a request body over `max_bytes` with a JSON 413, whether declared or streamed."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            # Read what the client sends (up to a bound) so it sees the answer, not a reset.
+            more, drained = True, 0
+            while more and drained < 64 * self.max_bytes:
+                message = await receive()
+                drained += len(message.get("body", b""))
+                more = message.get("more_body", False)
+            response = _error(413, _too_large_message(int(declared), self.max_bytes))
+            return await response(scope, receive, send)
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:  # A body sent without its length.
+                raise StarletteHTTPException(413, _too_large_message(received, self.max_bytes))
+            return message
+
+        await self.app(scope, limited_receive, send)

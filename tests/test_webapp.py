@@ -1,0 +1,303 @@
+"""The web app's HTTP API, over real HTTP against uvicorn on 127.0.0.1.
+
+The bundled model (shared with the browser tests) and a tiny untrained tap model.
+"""
+
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import wave
+
+import mido
+import numpy as np
+import pytest
+from conftest import ROOT, make_sequence, serve_in_thread, tiny_config, to_midi_bytes
+
+pytest.importorskip("fastapi")
+requests = pytest.importorskip("requests")
+
+from groove_vae import api, converter  # noqa: E402
+from groove_vae.drums import DEFAULT_DRUM_PITCHES  # noqa: E402
+from groove_vae.model import build_model  # noqa: E402
+from groove_vae.webapp import app as webapp  # noqa: E402
+from groove_vae.webapp import server  # noqa: E402
+
+EXEMPLAR_PITCHES = {pitches[0] for pitches in DEFAULT_DRUM_PITCHES}
+
+
+def flat_beat(bars=4, velocity=100):
+    """Kick on 1 and 3, snare on 2 and 4, hi-hat eighths, all at one velocity, on the grid."""
+    notes = []
+    for beat in range(4 * bars):
+        notes.append((36 if beat % 2 == 0 else 38, velocity, beat * 0.5))
+        notes += [(42, velocity, beat * 0.5), (42, velocity, beat * 0.5 + 0.25)]
+    return make_sequence(notes)
+
+
+@pytest.fixture(scope="module")
+def models(bundled_vae):
+    tap_vae = api.GrooveVAE(build_model(tiny_config(extra="input_transform=tap")))
+    webapp.warm_up(tap_vae)
+    return bundled_vae, tap_vae
+
+
+@pytest.fixture(scope="module")
+def url(models):
+    with serve_in_thread(webapp.create_app(*models, max_upload_bytes=100_000)) as base:
+        yield base
+
+
+def post(url, path, **kwargs):
+    return requests.post(url + path, timeout=30, **kwargs)
+
+
+def hits_of(beat):
+    return {(n["step"], n["drum"]) for n in beat["notes"]}
+
+
+def test_the_page_and_its_files_are_served(url):
+    page = requests.get(url + "/", timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "Beat Blender" in page.text and 'src="/static/app.js"' in page.text
+    assert "http://" not in page.text.replace('href="/api/docs"', "")  # Nothing from elsewhere.
+    for name in ("app.js", "grid.js", "player.js", "style.css"):
+        response = requests.get(f"{url}/static/{name}", timeout=10)
+        assert response.status_code == 200 and len(response.text) > 500, name
+        assert "https://" not in response.text, f"{name} loads something from the internet"
+    info = requests.get(url + "/api/info", timeout=10).json()
+    assert "funk" in info["styles"] and info["drumify"] == {"available": True, "message": None}
+    assert info["drums"][0] == "kick" and info["steps"] == 64 and info["max_upload_bytes"] == 100_000
+
+
+def test_sample_is_a_reproducible_beat_with_its_latent(url, models):
+    vae, _ = models
+    body = {"seed": 7, "temperature": 0.8, "qpm": 96}
+    first, again = post(url, "/api/sample", json=body).json(), post(url, "/api/sample", json=body).json()
+    assert first == again
+    assert first["beat"]["qpm"] == 96 and len(first["z"]) == 256 and first["beat"]["notes"]
+    for note in first["beat"]["notes"]:
+        assert 0 <= note["step"] < 64 and 0 <= note["drum"] < 9
+        assert 0 <= note["velocity"] <= 1 and -1 <= note["offset"] <= 1
+    # The library's own sample for the same seed: the page and the scripts agree.
+    groove = vae.sample_tensors(1, 0.8, 7)[0]
+    assert hits_of(first["beat"]) == set(zip(*map(list, np.nonzero(groove[:, :9] > 0.5))))
+    decoded = post(url, "/api/decode", json={"z": first["z"], "temperature": 0.8, "seed": 7, "qpm": 96}).json()
+    assert decoded["beat"] == first["beat"]
+    funk = post(url, "/api/sample", json={**body, "style": "funk", "strength": 1.0}).json()
+    np.testing.assert_allclose(np.array(funk["z"]) - np.array(first["z"]), vae.style_vector("funk"), atol=1e-5)
+    assert funk["beat"] != first["beat"]
+
+
+def test_midi_download_is_general_midi_drums_that_read_back(url):
+    beat = {"qpm": 100, "notes": [
+        {"step": 0, "drum": 0, "velocity": 1.0, "offset": 0.0},
+        {"step": 4, "drum": 1, "velocity": 0.5, "offset": 0.4},
+        {"step": 6, "drum": 2, "velocity": 0.3, "offset": -0.4},
+        {"step": 63, "drum": 8, "velocity": 0.7, "offset": 0.0},
+    ]}
+    response = post(url, "/api/midi", json=beat)
+    assert response.status_code == 200 and response.headers["content-type"] == "audio/midi"
+    assert "attachment" in response.headers["content-disposition"]
+    midi = mido.MidiFile(file=io.BytesIO(response.content))
+    note_ons = [m for track in midi.tracks for m in track if m.type == "note_on" and m.velocity > 0]
+    assert len(note_ons) == 4 and {m.channel for m in note_ons} == {9}  # Channel 10.
+    assert {m.note for m in note_ons} <= EXEMPLAR_PITCHES
+    assert any(m.type == "time_signature" and (m.numerator, m.denominator) == (4, 4)
+               for track in midi.tracks for m in track)
+    groove = converter.midi_to_groove(response.content)
+    assert sorted(zip(*np.nonzero(groove[:, :9]))) == [(0, 0), (4, 1), (6, 2), (63, 8)]
+    np.testing.assert_allclose(groove[[0, 4, 6], [9, 10, 11]], [1.0, 0.5, 0.3], atol=1 / 127)
+    np.testing.assert_allclose(groove[[4, 6], [19, 20]], [0.4, -0.4], atol=0.05)
+
+
+def test_blend_corners_are_the_corner_latents_decoded_with_one_seed(url):
+    corners = [post(url, "/api/sample", json={"seed": s}).json()["z"] for s in range(4)]
+    at = {}
+    for x, y in [(0, 0), (1, 1), (0.5, 0.5), (0.3, 0.8)]:
+        result = post(url, "/api/blend", json={"corners": corners, "x": x, "y": y, "seed": 5, "temperature": 0.5})
+        assert result.status_code == 200, result.text
+        at[x, y] = result.json()
+    np.testing.assert_allclose(at[0, 0]["z"], corners[0], atol=1e-5)
+    np.testing.assert_allclose(at[1, 1]["z"], corners[3], atol=1e-5)
+    np.testing.assert_allclose(at[0.5, 0.5]["z"], np.mean(corners, axis=0), atol=1e-5)
+    decoded = post(url, "/api/decode", json={"z": corners[3], "seed": 5, "temperature": 0.5}).json()
+    assert at[1, 1]["beat"] == decoded["beat"]  # Moving the point changes only the latent.
+    assert at[0.3, 0.8]["beat"] != at[0, 0]["beat"]
+
+
+def test_upload_then_humanize_keeps_the_hits_and_plays_them(url):
+    upload = post(url, "/api/upload", files={"file": ("flat.mid", to_midi_bytes(flat_beat()), "audio/midi")})
+    assert upload.status_code == 200, upload.text
+    uploaded = upload.json()
+    assert uploaded["name"] == "flat.mid" and uploaded["windows"] == 1 and len(uploaded["z"]) == 256
+    assert len(uploaded["beat"]["notes"]) == 16 * 3 and uploaded["beat"]["qpm"] == 120
+    assert {round(n["velocity"], 3) for n in uploaded["beat"]["notes"]} == {round(100 / 127, 3)}
+    played = post(url, "/api/humanize", json={"beat": uploaded["beat"], "seed": 1}).json()["beat"]
+    assert hits_of(played) == hits_of(uploaded["beat"])
+    assert len({n["velocity"] for n in played["notes"]}) > 5  # Dynamics, not one flat velocity.
+    assert any(abs(n["offset"]) > 1e-3 for n in played["notes"])
+    long = post(url, "/api/upload", files={"file": ("long.mid", to_midi_bytes(flat_beat(bars=10)))}).json()
+    assert long["windows"] == 3 and max(n["step"] for n in long["beat"]["notes"]) < 64
+
+
+def test_drumify_hears_only_the_rhythm(url):
+    rhythm = [0, 3, 6, 8, 12, 14]
+
+    def beat(drum):
+        return {"qpm": 120, "notes": [{"step": s + 16 * bar, "drum": drum} for bar in range(4) for s in rhythm]}
+
+    on_kick = post(url, "/api/drumify", json={"beat": beat(0), "temperature": 0.3, "seed": 2})
+    on_ride = post(url, "/api/drumify", json={"beat": beat(8), "temperature": 0.3, "seed": 2})
+    assert on_kick.status_code == 200, on_kick.text
+    assert on_kick.json() == on_ride.json()
+    assert on_kick.json()["beat"]["notes"]
+
+
+def test_without_a_tap_model_drumify_is_503_and_says_why(models):
+    with serve_in_thread(webapp.create_app(models[0], None, tap_message="No tap model here.")) as base:
+        assert requests.get(base + "/api/info", timeout=10).json()["drumify"] == {
+            "available": False, "message": "No tap model here."}
+        response = post(base, "/api/drumify", json={"beat": {"notes": [{"step": 0, "drum": 0}]}})
+    assert response.status_code == 503 and response.json() == {"error": "No tap model here."}
+    with pytest.raises(ValueError, match="needs tap"):
+        webapp.create_app(models[0], models[0])
+
+
+MIDI_3_4 = to_midi_bytes(make_sequence([(36, 100, 0.0), (38, 100, 0.5)], numerator=3))
+PIANO = to_midi_bytes(make_sequence([(60, 100, 0.0), (64, 100, 0.5)], is_drum=False))
+
+
+@pytest.mark.parametrize("name, data, status, message", [
+    ("notes.txt", b"this is not MIDI", 415, "notes.txt: not a valid MIDI file"),
+    ("empty.mid", b"", 415, "empty.mid: not a MIDI file (empty)"),
+    ("truncated.mid", to_midi_bytes(flat_beat())[:40], 415, "not a valid MIDI file"),
+    ("waltz.mid", MIDI_3_4, 422, "waltz.mid: meter 3/4 is not 4/4"),
+    ("piano.mid", PIANO, 422, "piano.mid: no drum notes"),
+    ("slow.mid", to_midi_bytes(make_sequence([(36, 100, 0.0)], qpm=8.0)), 422, "slow.mid: tempo 8 qpm; the app takes 20"),
+    ("huge.mid", b"MThd" + bytes(150_000), 413, "over the 0.1 MB limit"),
+])
+def test_bad_uploads_are_4xx_with_a_clear_message(url, name, data, status, message):
+    response = post(url, "/api/upload", files={"file": (name, data, "audio/midi")})
+    assert response.status_code == status, response.text
+    assert message in response.json()["error"]
+
+
+def test_a_body_over_the_limit_without_its_length_is_413(url):
+    chunks = (bytes(20_000) for _ in range(10))  # Sent chunked: no Content-Length.
+    response = post(url, "/api/midi", data=chunks, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and "limit" in response.json()["error"]
+
+
+@pytest.mark.parametrize("path, body, message", [
+    ("/api/sample", {"temperature": 0}, "temperature: Input should be greater than 0"),
+    ("/api/sample", {"style": "polka"}, "Unknown style 'polka'. Known styles: afrobeat, afrocuban"),
+    ("/api/sample", {"seed": -1}, "seed"),
+    ("/api/decode", {"z": [0.0] * 7}, "z must have shape [batch, 256]"),
+    ("/api/decode", {"z": [float("nan")] * 256}, "finite"),
+    ("/api/blend", {"corners": [[0.0] * 256] * 3, "x": 0.5, "y": 0.5}, "four corner latents"),
+    ("/api/blend", {"corners": [[0.0] * 256] * 4, "x": 1.5, "y": 0.5}, "x: Input should be less than or equal to 1"),
+    ("/api/blend", {"corners": [[0.0] * 256, [0.0] * 7, [0.0] * 256, [0.0] * 256], "x": 0, "y": 0}, ""),
+    ("/api/blend", {"corners": [[0.0] * 8] * 4, "x": 0, "y": 0}, "z must have shape [batch, 256]"),
+    ("/api/humanize", {"beat": {"notes": []}}, "The beat is empty"),
+    ("/api/humanize", {"beat": {"notes": [{"step": 64, "drum": 0}]}}, "steps 0 to 63"),
+    ("/api/midi", {"notes": [{"step": 0, "drum": 9}]}, "notes.0.drum"),
+    ("/api/midi", {"qpm": 0, "notes": []}, "qpm: Input should be greater than or equal to 20"),
+    ("/api/wav", {"qpm": 0.01, "notes": [{"step": 63, "drum": 0}]}, "qpm"),
+    ("/api/interpolate", {"a": {"notes": []}, "b": {"notes": []}, "num_steps": 1}, "num_steps"),
+])
+def test_bad_arguments_are_422_with_a_message(url, path, body, message):
+    response = post(url, path, data=json.dumps(body), headers={"Content-Type": "application/json"})  # NaN too.
+    assert response.status_code == 422, response.text
+    assert message in response.json()["error"]
+
+
+def test_malformed_requests_and_unknown_paths_are_4xx_json(url):
+    assert post(url, "/api/sample", data=b"{not json", headers={"Content-Type": "application/json"}).status_code == 422
+    assert post(url, "/api/upload", data={"nothing": "here"}).json()["error"] == "file: Field required"
+    missing = requests.get(url + "/api/sounds/cowbell.wav", timeout=10)
+    assert missing.status_code == 404 and "No drum 'cowbell'" in missing.json()["error"]
+    assert requests.get(url + "/no/such/page", timeout=10).status_code == 404
+    assert requests.get(url + "/api/sample", timeout=10).status_code == 405
+
+
+def test_interpolate_ends_at_its_beats(url):
+    a = post(url, "/api/sample", json={"seed": 1}).json()["beat"]
+    b = post(url, "/api/sample", json={"seed": 2}).json()["beat"]
+    path = post(url, "/api/interpolate", json={"a": a, "b": b, "num_steps": 3, "temperature": 0.01}).json()["beats"]
+    assert len(path) == 3 and all(beat["qpm"] == a["qpm"] for beat in path)
+
+
+@pytest.mark.skipif(webapp._fluidsynth_problem() is not None, reason="FluidSynth or a GM soundfont is missing")
+def test_wav_and_one_shots_come_from_fluidsynth(url):
+    beat = {"notes": [{"step": s, "drum": 0, "velocity": 0.9} for s in range(0, 64, 4)]}
+    wav = post(url, "/api/wav", json=beat)
+    assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav"
+    with wave.open(io.BytesIO(wav.content)) as f:
+        seconds = f.getnframes() / f.getframerate()
+        samples = np.abs(np.frombuffer(f.readframes(f.getnframes()), np.int16).reshape(f.getnframes(), -1)).max(1)
+        rate = f.getframerate()
+    assert 8.0 <= seconds <= 9.6  # 4 bars at 120 qpm and the last kick's ring.
+    for beat_start in np.arange(16) * 0.5:  # A kick on every beat: loud at each, silent before.
+        at = int(beat_start * rate)
+        assert samples[at: at + rate // 20].max() > 3000
+        assert beat_start == 0 or samples[at - rate // 50: at].max() < samples[at: at + rate // 20].max() / 4
+    kick = requests.get(url + "/api/sounds/kick.wav", timeout=30)
+    assert kick.status_code == 200 and kick.content[:4] == b"RIFF"
+
+
+def test_without_fluidsynth_wav_is_503_and_the_page_synthesizes(models, monkeypatch):
+    monkeypatch.setattr(webapp.render.shutil, "which", lambda name: None)
+    with serve_in_thread(webapp.create_app(models[0])) as base:
+        assert requests.get(base + "/api/info", timeout=10).json()["fluidsynth"] is False
+        wav = post(base, "/api/wav", json={"notes": [{"step": 0, "drum": 0}]})
+        sound = requests.get(base + "/api/sounds/kick.wav", timeout=10)
+    assert wav.status_code == 503 and "FluidSynth is not installed" in wav.json()["error"]
+    assert sound.status_code == 503 and "synthesizes" in sound.json()["error"]
+
+
+def test_serve_listens_on_localhost_unless_told_and_warns(models, monkeypatch, caplog):
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(server, "load_models", lambda run_dir, tap_run_dir: (models[0], None, "none"))
+    monkeypatch.setattr(webapp, "warm_up", lambda *models: None)
+    with caplog.at_level(logging.WARNING, logger="groove_vae.webapp"):
+        server.serve()
+        assert calls[-1]["host"] == "127.0.0.1" and calls[-1]["port"] == 8000
+        assert "anyone who can reach" not in caplog.text
+        server.serve(host="0.0.0.0", port=9000)
+    assert calls[-1]["host"] == "0.0.0.0" and "anyone who can reach this machine on port 9000" in caplog.text
+
+
+def test_a_named_tap_model_must_load_and_be_a_tap_model(models, monkeypatch, tmp_path):
+    vae, tap_vae = models
+    loaded = {None: vae, "tap2drum": None, "runs/tap": tap_vae, "runs/plain": vae}
+
+    def fake_load(path=None):
+        if loaded.get(path) is None:
+            raise FileNotFoundError(f"{path}: no such model directory")
+        return loaded[path]
+
+    monkeypatch.setattr(api, "load", fake_load)
+    assert server.load_models(None, None) == (vae, None, webapp.NO_TAP_MODEL)  # The bundled one is missing.
+    assert server.load_models(None, "runs/tap") == (vae, tap_vae, None)
+    with pytest.raises(FileNotFoundError, match="runs/missing"):
+        server.load_models(None, "runs/missing")
+    with pytest.raises(ValueError, match="needs a model trained with input_transform=tap"):
+        server.load_models(None, "runs/plain")
+
+
+def test_command_line_help_and_usage():
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    serve_help = subprocess.run([sys.executable, "-m", "groove_vae.commands", "serve", "--help"],
+                                capture_output=True, text=True, env=env, timeout=60)
+    assert "--tap_run_dir" in serve_help.stdout and "127.0.0.1" in serve_help.stdout
+    bare = subprocess.run([sys.executable, "-m", "groove_vae.commands"], capture_output=True, text=True, env=env, timeout=60)
+    assert bare.returncode == 2 and "serve" in bare.stderr
+    script = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "serve.py"), "--port=0"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert script.returncode != 0 and "--port must be 1-65535" in script.stderr
