@@ -142,3 +142,15 @@ def test_drumify_hears_only_the_rhythm_and_needs_a_tap_model(vae):
 def test_bundled_models_load_by_name_and_unknown_names_are_refused():
     with pytest.raises(FileNotFoundError, match="bundled models: groovae_4bar, tap2drum"):
         api.load("no_such_model")
+
+
+def test_the_bundled_tap2drum_model_drums_to_a_tapped_rhythm():
+    tap = api.load("tap2drum")
+    rhythm = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75]  # Eighth notes, tapped on one drum.
+    taps = make_sequence([(38, 90, t + bar * 2.0) for bar in range(4) for t in rhythm])
+    tapped = converter.note_sequence_to_groove(taps)[:, :9].max(-1) > 0.5
+    hits = converter.note_sequence_to_groove(tap.drumify(taps, temperature=0.5, seed=0))[:, :9] > 0.5
+    played = hits.any(-1)
+    assert (played & tapped).sum() >= 0.6 * tapped.sum()  # Most taps become hits...
+    assert (played & ~tapped).sum() <= 4  # ...and it rarely plays where nothing was tapped...
+    assert len(np.flatnonzero(hits.sum(0))) >= 2  # ...on more than one drum.
