@@ -13,6 +13,8 @@ import os
 import zipfile
 from collections.abc import Iterable
 
+from groove_vae import data
+
 INFO_CSV = "groove/info.csv"
 
 
@@ -37,8 +39,16 @@ def select(rows: Iterable[dict[str, str]], drummers=(), splits=(), styles=(), be
     ]
 
 
-def extract(zip_path: str, output_dir: str, **filters) -> list[str]:
-    """Writes the matching performances' MIDI under `output_dir`; returns their paths."""
+def extract(zip_path: str, output_dir: str, held_out_dir: str | None = None, held_out_fraction: float = 0.0,
+            **filters) -> list[str]:
+    """Writes the matching performances' MIDI under `output_dir`; returns their paths.
+
+    With `held_out_dir`, a fixed share of the files (chosen by path, as `--midi_dir`
+    training splits files) goes there instead: files to score a fine-tuned model on
+    that neither it nor its validation ever saw.
+    """
+    if held_out_dir and not 0.0 < held_out_fraction < 1.0:
+        raise ValueError(f"held_out_fraction must be in (0, 1), got {held_out_fraction}.")
     if not os.path.isfile(zip_path):
         raise ValueError(f"{zip_path}: no such file.")
     try:
@@ -49,7 +59,8 @@ def extract(zip_path: str, output_dir: str, **filters) -> list[str]:
         rows = select(read_info(archive), **filters)
         paths = []
         for row in rows:
-            path = os.path.join(output_dir, row["midi_filename"])
+            held_out = held_out_dir and data.split_of(row["midi_filename"], held_out_fraction) == "validation"
+            path = os.path.join(held_out_dir if held_out else output_dir, row["midi_filename"])
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:
                 f.write(archive.read("groove/" + row["midi_filename"]))

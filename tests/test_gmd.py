@@ -5,7 +5,7 @@ import zipfile
 import pytest
 from conftest import make_sequence, to_midi_bytes
 
-from groove_vae import gmd
+from groove_vae import data, gmd
 
 ROWS = [
     ("drummer1", "funk/groove1", "beat", "train", "drummer1/session1/1_funk-groove1_100_beat_4-4.mid"),
@@ -56,3 +56,15 @@ def test_bad_archives_are_named(tmp_path):
         z.writestr("readme.txt", "x")
     with pytest.raises(ValueError, match="not a Groove MIDI Dataset archive"):
         gmd.extract(str(tmp_path / "other.zip"), str(tmp_path))
+
+
+def test_a_fixed_share_of_files_is_held_out_by_path(archive, tmp_path):
+    paths = gmd.extract(archive, str(tmp_path / "tune"), str(tmp_path / "score"), 0.3)
+    held_out = [p for p in paths if p.startswith(str(tmp_path / "score"))]
+    # The share train.py --midi_dir would hold out as validation at the same fraction.
+    expected = [str(tmp_path / "score" / row[-1]) for row in ROWS if data.split_of(row[-1], 0.3) == "validation"]
+    assert len(paths) == 4 and held_out == expected and 0 < len(held_out) < 4
+    again = gmd.extract(archive, str(tmp_path / "tune2"), str(tmp_path / "score2"), 0.3)
+    assert [p.replace("score2", "score") for p in again if "score2" in p] == held_out
+    with pytest.raises(ValueError, match="held_out_fraction"):
+        gmd.extract(archive, str(tmp_path / "x"), str(tmp_path / "y"), 1.0)
