@@ -59,7 +59,9 @@ def extract(zip_path: str, output_dir: str, held_out_dir: str | None = None, hel
         rows = select(read_info(archive), **filters)
         paths = []
         for row in rows:
-            held_out = held_out_dir and data.split_of(row["midi_filename"], held_out_fraction) == "validation"
+            # The top of the path hash's range, so `--midi_dir` training's validation share
+            # (the bottom) still comes from the files that stay.
+            held_out = held_out_dir and data.split_of(row["midi_filename"], 1.0 - held_out_fraction) == "train"
             path = os.path.join(held_out_dir if held_out else output_dir, row["midi_filename"])
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:
