@@ -7,12 +7,14 @@ the tensor -> MIDI path is shared.
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from groove_vae.converter import GROOVE_DEPTH, NUM_DRUM_PATTERNS
 from groove_vae.drums import NUM_CLASSES
 
-_BITS = tf.constant([1 << i for i in range(NUM_CLASSES)], tf.int32)
+# NumPy, not a tf.constant: no TensorFlow op may run at import (multi-worker set-up comes first).
+_BITS = np.array([1 << i for i in range(NUM_CLASSES)], np.int32)
 
 
 def hits_to_labels(hits: tf.Tensor) -> tf.Tensor:
