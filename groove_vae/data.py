@@ -275,12 +275,20 @@ def make_dataset(
     repeat: bool = True,
     seed: int = 0,
 ) -> tf.data.Dataset:
-    """Groove tensors -> batches of model inputs [batch, steps, depth]."""
-    dataset = tf.data.Dataset.from_tensor_slices(groove)
-    if shuffle:
-        dataset = dataset.shuffle(len(groove), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        dataset = dataset.repeat()
+    """Groove tensors -> batches of model inputs [batch, steps, depth].
+
+    Every iterator reads the same stream (a new order each pass, from `seed`): under
+    tf.distribute Keras makes and drops an iterator before training, and every worker
+    must read what the others read to keep its own slice of each batch.
+    """
+    clips = tf.data.Dataset.from_tensor_slices(groove)
+
+    def passes(_):
+        # Made inside flat_map, the shuffle's seed state is new for each iterator.
+        dataset = clips.shuffle(len(groove), seed=seed, reshuffle_each_iteration=True) if shuffle else clips
+        return dataset.repeat() if repeat else dataset
+
+    dataset = tf.data.Dataset.range(1).flat_map(passes)
     dataset = dataset.batch(batch_size, drop_remainder=repeat)
     dataset = dataset.map(representation.to_inputs, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
