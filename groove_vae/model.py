@@ -106,8 +106,7 @@ class MusicVAE(keras.Model):
     def compute_losses(self, inputs, training=False):
         """Returns (mean loss, dict of per-batch metrics) for [batch, steps, depth] inputs."""
         mu, sigma = self.encode(inputs, training=training)
-        eps = keras.random.normal(tf.shape(mu), seed=self.seed_generator)
-        z = mu + sigma * eps
+        z = mu + sigma * self._replica_noise(tf.shape(mu))
         embeddings = self.decoder.embeddings(z, training=training)
         if self._use_scheduled_sampling and training:
             seed = keras.random.randint([2], 0, 2**30, seed=self.seed_generator, dtype="int32")
@@ -138,27 +137,71 @@ class MusicVAE(keras.Model):
         }
         return loss, values
 
+    def _replica_noise(self, shape):
+        """N(0, 1) noise of `shape` [batch, z_size] for this replica's share of the global batch.
+
+        Every replica draws the noise of the whole global batch from the same seed state
+        and keeps its own rows (replica r holds rows r*batch..(r+1)*batch, as tf.distribute
+        splits a batch), so N replicas draw what one process draws.
+        """
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context else 1
+        if replicas == 1:
+            return keras.random.normal(shape, seed=self.seed_generator)
+        noise = keras.random.normal(tf.concat([shape[:1] * replicas, shape[1:]], 0), seed=self.seed_generator)
+        start = tf.cast(context.replica_id_in_sync_group, tf.int32) * shape[0]
+        return noise[start : start + shape[0]]
+
     def _update(self, values):
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if _keras_reduces_along_axis0(tf.distribute.get_strategy()):
+            results = {name: value[None] for name, value in results.items()}
+        return results
 
     def train_step(self, data):
+        """One optimizer step; under tf.distribute, one replica's part of it.
+
+        Each replica's gradient is of the mean loss over its global_batch / N examples;
+        their mean over replicas is the gradient of the global batch, which is then
+        clipped (after the all-reduce: Keras's own `global_clipnorm` clips each replica's
+        share before it) and applied, or skipped on every replica alike if not finite.
+        """
         inputs, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
             loss, values = self.compute_losses(inputs, training=True)
-        gradients = tape.gradient(loss, self.trainable_variables)
-        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in gradients if g is not None])
-        finite = tf.logical_and(finite, tf.math.is_finite(loss))
+        variables = self.trainable_variables
+        gradients = tape.gradient(loss, variables)
         if not self.optimizer.built:  # Its variables must not be born inside the cond below.
-            self.optimizer.build(self.trainable_variables)
+            self.optimizer.build(variables)
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync
+        if replicas > 1:
+            loss, gradients = context.all_reduce(tf.distribute.ReduceOp.MEAN, [loss, gradients])
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in [loss, *gradients] if g is not None])
+        if self.config.clip_norm > 0:
+            gradients, _ = tf.clip_by_global_norm(gradients, self.config.clip_norm)
         # A non-finite step is skipped, so it never reaches the weights or Adam's moments.
-        tf.cond(finite, lambda: self._apply(gradients), lambda: tf.constant(False))
+        if replicas == 1:
+            tf.cond(finite, lambda: self._apply(gradients), lambda: tf.constant(False))
+        else:
+            # The optimizer sums over replicas once more, so each gives it 1/N; and a cond
+            # around that synchronisation must be taken in cross-replica context.
+            context.merge_call(self._apply_if_finite, args=([g / replicas for g in gradients], finite))
         return self._update(values)
 
     def _apply(self, gradients):
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
         return tf.constant(True)
+
+    def _apply_if_finite(self, strategy, gradients, finite):
+        def apply():
+            strategy.extended.call_for_each_replica(self._apply, args=(gradients,))
+            return tf.constant(True)
+
+        # `finite` was computed from all-reduced values: the same on every replica.
+        tf.cond(strategy.experimental_local_results(finite)[0], apply, lambda: tf.constant(False))
 
     def test_step(self, data):
         inputs, _, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -171,6 +214,14 @@ class MusicVAE(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _keras_reduces_along_axis0(strategy: tf.distribute.Strategy) -> bool:
+    """Whether Keras 3 averages step outputs across workers with strategy.reduce(MEAN, axis=0),
+    which fails on scalars (tensorflow/tensorflow#72388) and needs [1] vectors. The test
+    is the one Keras makes (keras/src/backend/tensorflow/trainer.py)."""
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())  # noqa: SLF001
 
 
 def build_model(config: configs.Config) -> MusicVAE:

@@ -8,6 +8,10 @@ A packaged model directory (the bundled model) holds config.json and weights.npz
     best.json              that loss and its step
     logs/                  TensorBoard summaries
     history.csv            per-epoch metrics
+
+Under tf.distribute (`strategy=`), only the chief writes there: the other workers of a
+multi-worker run save their (identical) checkpoints to a temporary folder they remove,
+and read the chief's to resume, so the run directory must be on a filesystem they share.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
+import tempfile
 import time
 
 import keras
@@ -52,8 +58,42 @@ class ExponentialDecayToMin(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def make_optimizer(config: configs.Config) -> keras.optimizers.Optimizer:
+    """Adam on Magenta's schedule. Gradients are clipped to `config.clip_norm` by the
+    model's train step, after the all-reduce across replicas."""
     schedule = ExponentialDecayToMin(config.learning_rate, config.decay_rate, config.min_learning_rate)
-    return keras.optimizers.Adam(learning_rate=schedule, global_clipnorm=config.clip_norm)
+    return keras.optimizers.Adam(learning_rate=schedule)
+
+
+STRATEGIES = ("default", "mirrored", "multi_worker")
+_strategies: dict[str, tf.distribute.Strategy] = {}
+
+
+def make_strategy(name: str = "default") -> tf.distribute.Strategy:
+    """A tf.distribute strategy by name; create it before any other TensorFlow work.
+
+    "default": one device (a GPU if there is one). "mirrored": a replica on every GPU
+    of this machine, or on every logical CPU device when it has no GPU. "multi_worker":
+    MultiWorkerMirroredStrategy over the workers that `TF_CONFIG` lists, each with its
+    GPUs (or its CPU); the same command runs on every worker.
+
+    A process makes each at most once and reuses it: the collective ops of a second
+    MirroredStrategy would collide with those of the first (a shape mismatch between
+    "collective instances"), and the multi-worker set-up can only happen at start-up.
+    """
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name not in STRATEGIES:
+        raise ValueError(f"Unknown strategy {name!r}; one of {', '.join(STRATEGIES)}.")
+    if name == "multi_worker" and not os.environ.get("TF_CONFIG"):
+        raise ValueError("strategy=multi_worker needs TF_CONFIG (the cluster and this worker's index); "
+                         "see README: Training on several devices or machines.")
+    if name not in _strategies:
+        if name == "mirrored":
+            devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+            _strategies[name] = tf.distribute.MirroredStrategy([d.name for d in devices])
+        else:
+            _strategies[name] = tf.distribute.MultiWorkerMirroredStrategy()
+    return _strategies[name]
 
 
 class CheckpointEveryEpoch(keras.callbacks.Callback):
@@ -78,11 +118,13 @@ class NonFiniteLoss(keras.callbacks.Callback):
     finite-but-diverged steps that led there.
     """
 
-    def __init__(self, checkpoint: tf.train.Checkpoint, manager: tf.train.CheckpointManager, policy: str = "stop"):
+    def __init__(self, checkpoint: tf.train.Checkpoint, manager: tf.train.CheckpointManager, policy: str = "stop",
+                 resumed_from: str | None = None):
         super().__init__()
         if policy not in ("stop", "continue"):
             raise ValueError(f"on_nonfinite must be 'stop' or 'continue', got {policy!r}.")
         self.checkpoint, self.manager, self.policy = checkpoint, manager, policy
+        self.resumed_from = resumed_from  # Until this worker saves its own (a non-chief's manager starts empty).
         self.events = 0
 
     def on_train_batch_end(self, batch, logs=None):
@@ -91,7 +133,7 @@ class NonFiniteLoss(keras.callbacks.Callback):
             return
         self.events += 1
         step = int(self.model.optimizer.iterations.numpy())
-        latest = self.manager.latest_checkpoint
+        latest = self.manager.latest_checkpoint or self.resumed_from
         if latest:
             self.checkpoint.restore(latest)
         restored = f"restored {latest}" if latest else "no checkpoint to restore yet"
@@ -129,8 +171,8 @@ class KeepBest(keras.callbacks.Callback):
         os.replace(self.record_path + ".tmp", self.record_path)
 
 
-def resolve_run_config(config: configs.Config, run_dir: str) -> configs.Config:
-    """Writes the config of a new run, or checks a rerun against the saved one."""
+def resolve_run_config(config: configs.Config, run_dir: str, write: bool = True) -> configs.Config:
+    """Writes the config of a new run (if `write`), or checks a rerun against the saved one."""
     path = os.path.join(run_dir, CONFIG_FILE)
     if os.path.exists(path):
         saved = configs.read_saved_config(path)
@@ -141,8 +183,9 @@ def resolve_run_config(config: configs.Config, run_dir: str) -> configs.Config:
                 "Use a new --run_dir, or the same flags to resume."
             )
         return saved
-    os.makedirs(run_dir, exist_ok=True)
-    configs.save_config(config, path)
+    if write:
+        os.makedirs(run_dir, exist_ok=True)
+        configs.save_config(config, path)
     return config
 
 
@@ -191,14 +234,23 @@ def train(
     on_nonfinite: str = "stop",
     midi_dir: str | None = None,
     validation_fraction: float = 0.1,
+    strategy: str | tf.distribute.Strategy = "default",
 ) -> keras.callbacks.History | None:
     """Trains (or resumes) a run until the optimizer has taken `num_steps` steps.
 
     `init_from` (a model or run directory, or "bundled") starts a new run from
     trained weights of the same architecture, e.g. a humanize model from the bundled one.
     `midi_dir` trains on a folder of MIDI files instead of `tfds_name`.
+    `strategy` ("default", "mirrored", "multi_worker" or a tf.distribute.Strategy) spreads
+    each step over replicas: `config.batch_size` is the global batch, split evenly.
     """
-    config = resolve_run_config(config, run_dir)
+    if isinstance(strategy, str):
+        strategy = make_strategy(strategy)  # First: multi-worker collectives must be set up before any op runs.
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise ValueError(f"batch_size {config.batch_size} does not split evenly over {replicas} replicas.")
+    chief = strategy.extended.should_checkpoint
+    config = resolve_run_config(config, run_dir, write=chief)
     keras.utils.set_random_seed(config.seed)
 
     if midi_dir:
@@ -213,17 +265,21 @@ def train(
     print(f"validation: {len(val_clips)} windows; {val_clips.stats.summary()}")
     if len(train_clips) == 0:
         raise ValueError(f"{tfds_name}: no usable training clips.")
+    val_batch = min(config.batch_size, len(val_clips)) // replicas * replicas
+    if val_batch == 0:
+        raise ValueError(f"{len(val_clips)} validation windows are fewer than the {replicas} replicas.")
 
-    model = build_model(config)
-    optimizer = make_optimizer(config)
-    model.compile(optimizer=optimizer)
-    optimizer.build(model.trainable_variables)
+    with strategy.scope():
+        model = build_model(config)
+        optimizer = make_optimizer(config)
+        model.compile(optimizer=optimizer)
+        optimizer.build(model.trainable_variables)
 
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
-    manager = tf.train.CheckpointManager(checkpoint, os.path.join(run_dir, "checkpoints"), max_to_keep=3)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        print(f"Resumed from {manager.latest_checkpoint} (step {int(optimizer.iterations.numpy())}).")
+    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))  # The chief's, for every worker.
+    if latest:
+        checkpoint.restore(latest).assert_existing_objects_matched()
+        print(f"Resumed from {latest} (step {int(optimizer.iterations.numpy())}).")
     elif init_from:
         source = restore_model(_resolve_init(init_from))
         if [w.shape for w in source.weights] != [w.shape for w in model.weights]:
@@ -231,42 +287,77 @@ def train(
         model.set_weights(source.get_weights())
         print(f"Initialized from {init_from}.")
 
-    step = int(optimizer.iterations.numpy())
+    step = _same_on_every_worker(strategy, int(optimizer.iterations.numpy()))
     initial_epoch = step // steps_per_epoch
     epochs = -(-num_steps // steps_per_epoch)
     if initial_epoch >= epochs:
         print(f"{run_dir} already trained {step} steps (asked for {num_steps}).")
         return None
 
+    # A non-chief worker saves as the chief does (saving may all-reduce), into a folder it removes.
+    write_dir = run_dir if chief else tempfile.mkdtemp(prefix="groove_vae_worker_")
+    manager = tf.train.CheckpointManager(checkpoint, os.path.join(write_dir, "checkpoints"), max_to_keep=3)
     representation = model.representation
     train_ds = data.make_dataset(train_clips.groove, representation, config.batch_size, seed=config.seed)
-    val_ds = data.make_dataset(val_clips.groove, representation, min(config.batch_size, len(val_clips)),
-                               shuffle=True, seed=config.seed + 1)
+    val_ds = data.make_dataset(val_clips.groove, representation, val_batch, shuffle=True, seed=config.seed + 1)
     callbacks = [
         gv_callbacks.KLWarmup(config.max_beta, config.beta_warmup_steps),
         gv_callbacks.ScheduledSampling(config.sampling_schedule, config.sampling_rate),
-        NonFiniteLoss(checkpoint, manager, on_nonfinite),
+        NonFiniteLoss(checkpoint, manager, on_nonfinite, resumed_from=latest),
         CheckpointEveryEpoch(manager),
-        KeepBest(run_dir),
-        keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq=max(1, steps_per_epoch // 4)),
-        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
     ]
+    if chief:
+        callbacks += [
+            KeepBest(run_dir),
+            keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq=max(1, steps_per_epoch // 4)),
+            keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
+        ]
     start = time.time()
-    history = model.fit(
-        train_ds,
-        epochs=epochs,
-        initial_epoch=initial_epoch,
-        steps_per_epoch=steps_per_epoch,
-        validation_data=val_ds,
-        validation_steps=eval_batches,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
+    try:
+        history = model.fit(
+            _shard_by_data(train_ds),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            validation_data=_shard_by_data(val_ds),
+            validation_steps=eval_batches,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+    finally:
+        if not chief:
+            shutil.rmtree(write_dir, ignore_errors=True)
     elapsed = time.time() - start
     steps_done = int(optimizer.iterations.numpy()) - step
     print(f"Trained {steps_done} steps in {elapsed:.0f} s "
           f"({steps_done * config.batch_size / max(elapsed, 1e-9):.1f} examples/s). Run: {run_dir}")
     return history
+
+
+def _shard_by_data(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """Every worker reads the same seeded stream and keeps its slice of each global batch
+    (AutoShardPolicy.DATA), so the replicas of step t together see one process's batch t."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def _same_on_every_worker(strategy: tf.distribute.Strategy, step: int) -> int:
+    """Checks that every worker resumed from the same step (a worker that cannot see the
+    chief's run directory would start over and silently train a different model)."""
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return step
+
+    @tf.function
+    def mean_and_mean_square():
+        value = tf.constant([step, step * step], tf.float64)
+        return strategy.reduce(tf.distribute.ReduceOp.MEAN, strategy.run(lambda: value), axis=None)
+
+    mean, mean_square = mean_and_mean_square().numpy()
+    if mean_square != mean * mean:
+        raise ValueError(f"The workers resumed from different steps (this one from {step}): every worker must "
+                         "see the chief's run directory (a shared filesystem).")
+    return step
 
 
 def package_run(run_dir: str, output_dir: str, provenance: dict | None = None, dtype: str = "float32") -> str:

@@ -5,6 +5,9 @@ Usage:
   python scripts/train.py --midi_dir=my_drums/ --init_from=bundled --config=groovae_4bar_cpu --num_steps=500
   python scripts/train.py --tfds_name=groove/4bar-midionly --config=groovae_4bar \
       --run_dir=runs/x --num_steps=20000 --batch_size=64 --hparams=dropout_rate=0.5
+  python scripts/train.py --strategy=mirrored --batch_size=1024 --run_dir=runs/gpus        # every GPU here
+  TF_CONFIG='{"cluster": {"worker": ["host0:12345", "host1:12345"]}, "task": {"type": "worker", "index": 0}}' \
+      python scripts/train.py --strategy=multi_worker --run_dir=/shared/runs/x             # on each machine
 """
 
 import os
@@ -29,6 +32,9 @@ flags.DEFINE_enum("on_nonfinite", "stop", ["stop", "continue"],
 flags.DEFINE_integer("eval_batches", 8, "Validation batches per evaluation.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: $TFDS_DATA_DIR).")
 flags.DEFINE_string("init_from", None, "Start a new run from trained weights: 'bundled', a bundled model's name (tap2drum) or a model/run directory.")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"],
+                  "tf.distribute strategy: one device; every GPU (or logical CPU) of this machine; or every "
+                  "worker in TF_CONFIG. The batch size is global, split over the replicas.")
 FLAGS = flags.FLAGS
 
 
@@ -59,6 +65,7 @@ def main(argv):
             on_nonfinite=FLAGS.on_nonfinite,
             midi_dir=FLAGS.midi_dir,
             validation_fraction=FLAGS.validation_fraction,
+            strategy=FLAGS.strategy,
         )
     except (ValueError, FileNotFoundError) as e:
         raise app.UsageError(str(e))
