@@ -210,7 +210,13 @@ def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
     latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
     if latest is None:
         raise FileNotFoundError(f"{run_dir}: no checkpoint or {BEST_WEIGHTS} to load.")
-    tf.train.Checkpoint(model=model).read(latest).expect_partial()
+    # Keras 3 layers' weights reach a tf.train checkpoint only through the optimizer's
+    # list of the variables it trains, so read them back through an optimizer built the
+    # way training builds it.
+    optimizer = make_optimizer(model.config)
+    optimizer.build(model.trainable_variables)
+    status = tf.train.Checkpoint(model=model, optimizer=optimizer).read(latest).expect_partial()
+    status.assert_existing_objects_matched()
     return model
 
 
