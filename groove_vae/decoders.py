@@ -114,7 +114,8 @@ class SegmentDecoder(keras.layers.Layer):
         # === Layers ===
         self.lstm = StackedLstm(rnn_sizes, dropout_rate, name="lstm")
         self.initial_state = keras.layers.Dense(self.lstm.state_size, activation="tanh", name="initial_state")
-        self.output_projection = keras.layers.Dense(output_depth, name="output_projection")
+        # Float32 whatever the policy: the logits feed the loss and the sampler.
+        self.output_projection = keras.layers.Dense(output_depth, name="output_projection", dtype="float32")
 
     def teacher_forced(self, embeddings, previous, training=False):
         """Fast path. embeddings [batch, segments, emb]; previous [batch, steps, depth]
@@ -127,7 +128,7 @@ class SegmentDecoder(keras.layers.Layer):
         depth = previous.shape[-1]
         flat_embeddings = tf.reshape(embeddings, [-1, emb_size])  # [batch * segments, emb]
         states = self.lstm.split_state(self.initial_state(flat_embeddings))
-        previous = tf.reshape(previous, [-1, self.segment_length, depth])
+        previous = tf.cast(tf.reshape(previous, [-1, self.segment_length, depth]), embeddings.dtype)
         conditioning = tf.repeat(flat_embeddings[:, None, :], self.segment_length, axis=1)
         outputs = self.lstm(tf.concat([conditioning, previous], -1), states, training=training)
         outputs = tf.reshape(outputs, [batch, num_segments * self.segment_length, outputs.shape[-1]])

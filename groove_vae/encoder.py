@@ -13,7 +13,8 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
     """A stacked bidirectional LSTM whose final states give mu and sigma.
 
     The last layer's final forward and backward outputs are concatenated and mapped
-    by two dense layers to mu and sigma = softplus(...), as in MusicVAE.
+    by two dense layers to mu and sigma = softplus(...), as in MusicVAE. mu and sigma
+    are float32 whatever the layer's dtype policy.
 
     Example:
     >>> encoder = BidirectionalLstmEncoder(rnn_sizes=(32, 32), z_size=8)
@@ -35,8 +36,8 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
             )
             for i, size in enumerate(self.rnn_sizes)
         ]
-        self.mu_dense = keras.layers.Dense(z_size, name="mu")
-        self.sigma_dense = keras.layers.Dense(z_size, name="sigma")
+        self.mu_dense = keras.layers.Dense(z_size, name="mu", dtype="float32")
+        self.sigma_dense = keras.layers.Dense(z_size, name="sigma", dtype="float32")
 
     def call(self, inputs, training=False):
         """[batch, steps, depth] -> mu, sigma, each [batch, z_size]."""
