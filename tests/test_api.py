@@ -129,3 +129,11 @@ def test_drumify_hears_only_the_rhythm_and_needs_a_tap_model(vae):
 def test_bundled_models_load_by_name_and_unknown_names_are_refused():
     with pytest.raises(FileNotFoundError, match="bundled models: groovae_4bar, tap2drum"):
         api.load("no_such_model")
+
+
+def test_the_bundled_model_decodes_in_bfloat16_to_nearly_the_same_samples():
+    fp32, bf16 = api.load(), api.load(precision="mixed_bfloat16")
+    assert bf16.model.decoder.core.lstm.compute_dtype == "bfloat16"
+    a, b = fp32.sample_tensors(32, seed=4), bf16.sample_tensors(32, seed=4)
+    assert b.dtype == np.float32
+    assert (a[..., :9] == b[..., :9]).mean() > 0.99
