@@ -5,8 +5,6 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from groove_vae.lstm import LSTM
-
 
 @keras.saving.register_keras_serializable(package="groove_vae")
 class BidirectionalLstmEncoder(keras.layers.Layer):
@@ -29,7 +27,7 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
         # === Layers ===
         self.rnns = [
             keras.layers.Bidirectional(
-                LSTM(
+                keras.layers.LSTM(
                     size, return_sequences=i < len(self.rnn_sizes) - 1, dropout=dropout_rate
                 ),
                 name=f"bilstm_{i}",
