@@ -21,6 +21,8 @@ import functools
 import keras
 import tensorflow as tf
 
+from groove_vae.lstm import LSTM
+
 
 @keras.saving.register_keras_serializable(package="groove_vae")
 class StackedLstm(keras.layers.Layer):
@@ -34,7 +36,7 @@ class StackedLstm(keras.layers.Layer):
         self.rnn_sizes = tuple(rnn_sizes)
         self.dropout_rate = dropout_rate
         self.lstms = [
-            keras.layers.LSTM(size, return_sequences=True, return_state=True, name=f"lstm_{i}")
+            LSTM(size, return_sequences=True, return_state=True, name=f"lstm_{i}")
             for i, size in enumerate(self.rnn_sizes)
         ]
         self.dropout = keras.layers.Dropout(dropout_rate)

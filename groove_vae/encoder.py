@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from groove_vae.lstm import LSTM
+
 
 @keras.saving.register_keras_serializable(package="groove_vae")
 class BidirectionalLstmEncoder(keras.layers.Layer):
@@ -27,7 +29,7 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
         # === Layers ===
         self.rnns = [
             keras.layers.Bidirectional(
-                keras.layers.LSTM(
+                LSTM(
                     size, return_sequences=i < len(self.rnn_sizes) - 1, dropout=dropout_rate
                 ),
                 name=f"bilstm_{i}",
