@@ -72,7 +72,9 @@ class Config:
         _check_choice("sampling_schedule", self.sampling_schedule, ("constant", "inverse_sigmoid"))
         _check_choice("precision", self.precision, ("float32", "mixed_bfloat16"))
         if self.jit_compile and (self.sampling_schedule != "constant" or self.sampling_rate > 0):
-            raise ValueError("jit_compile does not support scheduled sampling: XLA cannot compile its tf.cond of step loops.")
+            raise ValueError(
+                "jit_compile does not support scheduled sampling: XLA cannot compile its tf.cond of step loops."
+            )
         if not 0.0 <= self.dropout_rate < 1.0:
             raise ValueError(f"dropout_rate must be in [0, 1), got {self.dropout_rate}.")
         for name in ("z_size", "num_bars", "steps_per_bar", "batch_size", "conductor_output_size"):

@@ -181,10 +181,11 @@ class SegmentDecoder(keras.layers.Layer):
         for segment in range(num_segments):  # A loop per segment, from the segment's fresh state.
             step = self._step_function(embeddings[:, segment], training)
             start, end = segment * self.segment_length, (segment + 1) * self.segment_length
+            states = self.lstm.split_state(segment_states[:, segment])
             _, previous, _, outputs_ta, samples_ta = tf.while_loop(
                 lambda t, *_, end=end: t < end,
                 functools.partial(body, step),
-                (tf.constant(start), previous, self.lstm.split_state(segment_states[:, segment]), outputs_ta, samples_ta),
+                (tf.constant(start), previous, states, outputs_ta, samples_ta),
                 maximum_iterations=self.segment_length,
             )
         outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])
@@ -194,7 +195,9 @@ class SegmentDecoder(keras.layers.Layer):
     def _step_function(self, embedding, training):
         """step(previous [batch, depth], states) -> (output, states) for one segment."""
         if training and self.dropout_rate > 0:  # Dropout masks the embedding too, at each step.
-            return lambda x, states: self.lstm.step(tf.concat([embedding, tf.cast(x, embedding.dtype)], -1), states, True)
+            return lambda x, states: self.lstm.step(
+                tf.concat([embedding, tf.cast(x, embedding.dtype)], -1), states, training=True
+            )
         return self.lstm.conditioned_step(embedding)
 
     def get_config(self):
