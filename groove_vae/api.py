@@ -15,6 +15,7 @@ longer than 4 bars is cut into consecutive 4-bar windows; outputs stitch them ba
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 
@@ -23,7 +24,7 @@ import tensorflow as tf
 from note_seq.protobuf import music_pb2
 
 from groove_vae import converter, training
-from groove_vae.model import MusicVAE
+from groove_vae.model import MusicVAE, build_model
 
 BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundled", "groovae_4bar")
 BUNDLED_TAP2DRUM_DIR = os.path.join(os.path.dirname(BUNDLED_DIR), "groovae_tap2drum")
@@ -81,8 +82,13 @@ class GrooveVAE:
         )
 
     @classmethod
-    def load(cls, path: str | None = None) -> "GrooveVAE":
-        """Loads a bundled model (no `path`, or its name) or a model or training run directory."""
+    def load(cls, path: str | None = None, precision: str | None = None) -> "GrooveVAE":
+        """Loads a bundled model (no `path`, or its name) or a model or training run directory.
+
+        `precision` ("float32" or "mixed_bfloat16") overrides the one the model was
+        trained with: bfloat16 decodes about 1.3x faster on a CPU with AVX512-BF16,
+        with 99.8% of sampled hits unchanged (README: Performance).
+        """
         path = BUNDLED_MODELS.get(path or "groovae_4bar", path)
         if not os.path.isdir(path):
             names = ", ".join(BUNDLED_MODELS)
@@ -92,7 +98,12 @@ class GrooveVAE:
         if os.path.exists(style_path):
             with np.load(style_path) as f:
                 styles = {k: f[k] for k in f.files}
-        return cls(training.restore_model(path), styles)
+        model = training.restore_model(path)
+        if precision and precision != model.config.precision:
+            weights = model.get_weights()
+            model = build_model(dataclasses.replace(model.config, precision=precision))
+            model.set_weights(weights)
+        return cls(model, styles)
 
     # === Tensors ===
     def decode_tensors(self, z, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
@@ -243,9 +254,10 @@ def _read(midi: MidiLike, source: str | None = None) -> tuple[music_pb2.NoteSequ
     return converter.read_midi(midi, source), source
 
 
-def load(path: str | None = None) -> GrooveVAE:
-    """Loads a bundled model (none given: "groovae_4bar"; or "tap2drum") or a model or run directory."""
-    return GrooveVAE.load(path)
+def load(path: str | None = None, precision: str | None = None) -> GrooveVAE:
+    """Loads a bundled model (none given: "groovae_4bar"; or "tap2drum") or a model or run directory;
+    `precision` overrides the model's ("mixed_bfloat16" decodes faster on CPUs with AVX512-BF16)."""
+    return GrooveVAE.load(path, precision)
 
 
 def write_midi(ns: music_pb2.NoteSequence, path: str | os.PathLike) -> str:

@@ -54,6 +54,10 @@ class Config:
     clip_norm: float = 1.0
     seed: int = 0
 
+    # === Speed (see README: Performance) ===
+    precision: str = "float32"  # "float32" or "mixed_bfloat16" (LSTMs in bfloat16; weights, outputs, loss in float32).
+    jit_compile: bool = False  # XLA-compile the train step (slower on CPU; no scheduled sampling).
+
     @property
     def num_steps(self) -> int:
         return self.num_bars * self.steps_per_bar
@@ -66,6 +70,11 @@ class Config:
             raise ValueError(f"input_transform={self.input_transform} needs representation=groove.")
         _check_choice("groove_loss", self.groove_loss, ("magenta", "masked"))
         _check_choice("sampling_schedule", self.sampling_schedule, ("constant", "inverse_sigmoid"))
+        _check_choice("precision", self.precision, ("float32", "mixed_bfloat16"))
+        if self.jit_compile and (self.sampling_schedule != "constant" or self.sampling_rate > 0):
+            raise ValueError(
+                "jit_compile does not support scheduled sampling: XLA cannot compile its tf.cond of step loops."
+            )
         if not 0.0 <= self.dropout_rate < 1.0:
             raise ValueError(f"dropout_rate must be in [0, 1), got {self.dropout_rate}.")
         for name in ("z_size", "num_bars", "steps_per_bar", "batch_size", "conductor_output_size"):

@@ -8,14 +8,20 @@ conductor, so the latent code reaches each bar only through the conductor; the f
 decoder is one segment of all steps with z as its embedding.
 
 Two paths compute the same function: `teacher_forced` runs whole-sequence LSTM calls
-over all segments at once (training), `autoregressive` runs one step at a time in a
-`tf.while_loop` and feeds back samples (sampling and scheduled sampling).
+over all segments at once (training), `autoregressive` runs one step at a time, a
+`tf.while_loop` per segment, and feeds back samples (sampling and scheduled sampling).
+Without dropout its step is `StackedLstm.conditioned_step`: the embedding's share of
+the first layer's product is computed once per segment, not at every step.
 """
 
 from __future__ import annotations
 
+import functools
+
 import keras
 import tensorflow as tf
+
+from groove_vae.lstm import LSTM
 
 
 @keras.saving.register_keras_serializable(package="groove_vae")
@@ -30,7 +36,7 @@ class StackedLstm(keras.layers.Layer):
         self.rnn_sizes = tuple(rnn_sizes)
         self.dropout_rate = dropout_rate
         self.lstms = [
-            keras.layers.LSTM(size, return_sequences=True, return_state=True, name=f"lstm_{i}")
+            LSTM(size, return_sequences=True, return_state=True, name=f"lstm_{i}")
             for i, size in enumerate(self.rnn_sizes)
         ]
         self.dropout = keras.layers.Dropout(dropout_rate)
@@ -60,6 +66,37 @@ class StackedLstm(keras.layers.Layer):
             new_states += [h, c]
         return x, new_states
 
+    def conditioned_step(self, conditioning):
+        """An inference step function for a loop whose input at every step is
+        [conditioning, x], with conditioning [batch, c] fixed for the whole loop.
+
+        The same function as `step` (no dropout), with less work per step: the
+        conditioning's product with the first kernel is computed here, once, and each
+        layer's input and recurrent products are one matmul. Returns
+        step(x [batch, depth], states) -> (output [batch, last size], new states).
+        """
+        dtype = self.compute_dtype
+        cells = [lstm.cell for lstm in self.lstms]
+        first = tf.cast(cells[0].kernel, dtype)
+        size = conditioning.shape[-1]
+        fixed = tf.matmul(tf.cast(conditioning, dtype), first[:size]) + tf.cast(cells[0].bias, dtype)
+        kernels = [tf.concat([first[size:], tf.cast(cells[0].recurrent_kernel, dtype)], 0)]
+        kernels += [tf.concat([tf.cast(c.kernel, dtype), tf.cast(c.recurrent_kernel, dtype)], 0) for c in cells[1:]]
+        biases = [fixed] + [tf.cast(c.bias, dtype) for c in cells[1:]]
+
+        def step(x, states):
+            x, new_states = tf.cast(x, dtype), []
+            for i, cell in enumerate(cells):
+                h, c = states[2 * i : 2 * i + 2]
+                z = tf.matmul(tf.concat([x, h], -1), kernels[i]) + biases[i]
+                z_i, z_f, z_c, z_o = tf.split(z, 4, axis=-1)
+                c = cell.recurrent_activation(z_f) * c + cell.recurrent_activation(z_i) * cell.activation(z_c)
+                x = cell.recurrent_activation(z_o) * cell.activation(c)
+                new_states += [x, c]
+            return x, new_states
+
+        return step
+
     def get_config(self):
         return {**super().get_config(), "rnn_sizes": list(self.rnn_sizes), "dropout_rate": self.dropout_rate}
 
@@ -77,7 +114,8 @@ class SegmentDecoder(keras.layers.Layer):
         # === Layers ===
         self.lstm = StackedLstm(rnn_sizes, dropout_rate, name="lstm")
         self.initial_state = keras.layers.Dense(self.lstm.state_size, activation="tanh", name="initial_state")
-        self.output_projection = keras.layers.Dense(output_depth, name="output_projection")
+        # Float32 whatever the policy: the logits feed the loss and the sampler.
+        self.output_projection = keras.layers.Dense(output_depth, name="output_projection", dtype="float32")
 
     def teacher_forced(self, embeddings, previous, training=False):
         """Fast path. embeddings [batch, segments, emb]; previous [batch, steps, depth]
@@ -90,7 +128,7 @@ class SegmentDecoder(keras.layers.Layer):
         depth = previous.shape[-1]
         flat_embeddings = tf.reshape(embeddings, [-1, emb_size])  # [batch * segments, emb]
         states = self.lstm.split_state(self.initial_state(flat_embeddings))
-        previous = tf.reshape(previous, [-1, self.segment_length, depth])
+        previous = tf.cast(tf.reshape(previous, [-1, self.segment_length, depth]), embeddings.dtype)
         conditioning = tf.repeat(flat_embeddings[:, None, :], self.segment_length, axis=1)
         outputs = self.lstm(tf.concat([conditioning, previous], -1), states, training=training)
         outputs = tf.reshape(outputs, [batch, num_segments * self.segment_length, outputs.shape[-1]])
@@ -124,13 +162,8 @@ class SegmentDecoder(keras.layers.Layer):
         seed = tf.cast(seed, tf.int32)
         segment_states = self.initial_state(embeddings)  # [batch, segments, state_size]
 
-        def body(t, previous, states, outputs_ta, samples_ta):
-            segment = t // self.segment_length
-            reset = tf.equal(t % self.segment_length, 0)
-            fresh = self.lstm.split_state(tf.gather(segment_states, segment, axis=1))
-            states = [tf.where(reset, f, s) for f, s in zip(fresh, states)]
-            x = tf.concat([embeddings[:, segment], previous], axis=-1)
-            out, states = self.lstm.step(x, states, training=training)
+        def body(step, t, previous, states, outputs_ta, samples_ta):
+            out, states = step(previous, states)
             output = self.output_projection(out)
             sample = representation.sample(output, temperature, seed + tf.stack([0, 2 * t]))
             if forced_hits is not None:
@@ -142,21 +175,30 @@ class SegmentDecoder(keras.layers.Layer):
                 sample_fed = sample
             return t + 1, sample_fed, states, outputs_ta.write(t, output), samples_ta.write(t, sample)
 
-        initial_states = [tf.zeros([batch, s]) for s in self.rnn_sizes for _ in (0, 1)]
-        _, _, _, outputs_ta, samples_ta = tf.while_loop(
-            lambda t, *_: t < num_steps,
-            body,
-            (
-                tf.constant(0),
-                tf.zeros([batch, depth]),
-                initial_states,
-                tf.TensorArray(tf.float32, size=num_steps),
-                tf.TensorArray(tf.float32, size=num_steps),
-            ),
-        )
+        previous = tf.zeros([batch, depth])
+        outputs_ta = tf.TensorArray(tf.float32, size=num_steps)
+        samples_ta = tf.TensorArray(tf.float32, size=num_steps)
+        for segment in range(num_segments):  # A loop per segment, from the segment's fresh state.
+            step = self._step_function(embeddings[:, segment], training)
+            start, end = segment * self.segment_length, (segment + 1) * self.segment_length
+            states = self.lstm.split_state(segment_states[:, segment])
+            _, previous, _, outputs_ta, samples_ta = tf.while_loop(
+                lambda t, *_, end=end: t < end,
+                functools.partial(body, step),
+                (tf.constant(start), previous, states, outputs_ta, samples_ta),
+                maximum_iterations=self.segment_length,
+            )
         outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])
         samples = tf.transpose(samples_ta.stack(), [1, 0, 2])
         return outputs, samples
+
+    def _step_function(self, embedding, training):
+        """step(previous [batch, depth], states) -> (output, states) for one segment."""
+        if training and self.dropout_rate > 0:  # Dropout masks the embedding too, at each step.
+            return lambda x, states: self.lstm.step(
+                tf.concat([embedding, tf.cast(x, embedding.dtype)], -1), states, training=True
+            )
+        return self.lstm.conditioned_step(embedding)
 
     def get_config(self):
         return {

@@ -5,13 +5,16 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from groove_vae.lstm import LSTM
+
 
 @keras.saving.register_keras_serializable(package="groove_vae")
 class BidirectionalLstmEncoder(keras.layers.Layer):
     """A stacked bidirectional LSTM whose final states give mu and sigma.
 
     The last layer's final forward and backward outputs are concatenated and mapped
-    by two dense layers to mu and sigma = softplus(...), as in MusicVAE.
+    by two dense layers to mu and sigma = softplus(...), as in MusicVAE. mu and sigma
+    are float32 whatever the layer's dtype policy.
 
     Example:
     >>> encoder = BidirectionalLstmEncoder(rnn_sizes=(32, 32), z_size=8)
@@ -26,15 +29,15 @@ class BidirectionalLstmEncoder(keras.layers.Layer):
         # === Layers ===
         self.rnns = [
             keras.layers.Bidirectional(
-                keras.layers.LSTM(
+                LSTM(
                     size, return_sequences=i < len(self.rnn_sizes) - 1, dropout=dropout_rate
                 ),
                 name=f"bilstm_{i}",
             )
             for i, size in enumerate(self.rnn_sizes)
         ]
-        self.mu_dense = keras.layers.Dense(z_size, name="mu")
-        self.sigma_dense = keras.layers.Dense(z_size, name="sigma")
+        self.mu_dense = keras.layers.Dense(z_size, name="mu", dtype="float32")
+        self.sigma_dense = keras.layers.Dense(z_size, name="sigma", dtype="float32")
 
     def call(self, inputs, training=False):
         """[batch, steps, depth] -> mu, sigma, each [batch, z_size]."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import keras
@@ -18,6 +19,21 @@ def kl_divergence(mu, sigma):
     return tf.reduce_sum(
         0.5 * (tf.square(mu) + tf.square(sigma) - 1.0) - tf.math.log(sigma + 1e-8), axis=-1
     )
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Layers created inside take the dtype policy `name` ("float32", "mixed_bfloat16").
+
+    Keras gives a layer the global policy when it is created; this sets it for the
+    block only. Layers that must stay float32 say so with `dtype="float32"`.
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 @keras.saving.register_keras_serializable(package="groove_vae")
@@ -40,15 +56,16 @@ class MusicVAE(keras.Model):
         c = self.config
         self.representation = get_representation(c.representation, c.groove_loss)
         depth = self.representation.output_depth
-        # === Layers ===
-        self.encoder = BidirectionalLstmEncoder(c.encoder_rnn_sizes, c.z_size, c.dropout_rate, name="encoder")
-        if c.decoder == "hierarchical":
-            self.decoder = HierarchicalDecoder(
-                c.conductor_rnn_sizes, c.conductor_output_size, c.decoder_rnn_sizes, depth,
-                c.num_bars, c.steps_per_bar, c.dropout_rate, name="decoder",
-            )
-        else:
-            self.decoder = FlatDecoder(c.decoder_rnn_sizes, depth, c.num_steps, c.dropout_rate, name="decoder")
+        # === Layers === (with precision=mixed_bfloat16, all but mu, sigma and the output projections)
+        with dtype_policy(c.precision):
+            self.encoder = BidirectionalLstmEncoder(c.encoder_rnn_sizes, c.z_size, c.dropout_rate, name="encoder")
+            if c.decoder == "hierarchical":
+                self.decoder = HierarchicalDecoder(
+                    c.conductor_rnn_sizes, c.conductor_output_size, c.decoder_rnn_sizes, depth,
+                    c.num_bars, c.steps_per_bar, c.dropout_rate, name="decoder",
+                )
+            else:
+                self.decoder = FlatDecoder(c.decoder_rnn_sizes, depth, c.num_steps, c.dropout_rate, name="decoder")
         # === State set by callbacks ===
         self.beta = tf.Variable(c.max_beta, trainable=False, dtype=tf.float32, name="beta")
         self.sampling_probability = tf.Variable(0.0, trainable=False, dtype=tf.float32, name="sampling_probability")
@@ -69,6 +86,11 @@ class MusicVAE(keras.Model):
     @property
     def metrics(self):
         return list(self.trackers.values())
+
+    def compile(self, *args, **kwargs):
+        """keras.Model.compile, with `jit_compile` (XLA) from the config unless given."""
+        kwargs.setdefault("jit_compile", self.config.jit_compile)
+        super().compile(*args, **kwargs)
 
     # === Public verbs ===
     def encode(self, inputs, training=False):

@@ -154,3 +154,11 @@ def test_the_bundled_tap2drum_model_drums_to_a_tapped_rhythm():
     assert (played & tapped).sum() >= 0.6 * tapped.sum()  # Most taps become hits...
     assert (played & ~tapped).sum() <= 4  # ...and it rarely plays where nothing was tapped...
     assert len(np.flatnonzero(hits.sum(0))) >= 2  # ...on more than one drum.
+
+
+def test_the_bundled_model_decodes_in_bfloat16_to_nearly_the_same_samples():
+    fp32, bf16 = api.load(), api.load(precision="mixed_bfloat16")
+    assert bf16.model.decoder.core.lstm.compute_dtype == "bfloat16"
+    a, b = fp32.sample_tensors(32, seed=4), bf16.sample_tensors(32, seed=4)
+    assert b.dtype == np.float32
+    assert (a[..., :9] == b[..., :9]).mean() > 0.99

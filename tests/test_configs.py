@@ -1,3 +1,6 @@
+import json
+import os
+
 import pytest
 
 from groove_vae import configs
@@ -35,7 +38,11 @@ def test_unknown_key_lists_the_valid_ones():
         configs.apply_hparams(configs.Config(), "z_dim=3")
 
 
-@pytest.mark.parametrize("hparams", ["z_size=big", "z_size=1.5", "representation=piano", "dropout_rate=1.5", "z_size"])
+@pytest.mark.parametrize(
+    "hparams",
+    ["z_size=big", "z_size=1.5", "representation=piano", "dropout_rate=1.5", "z_size", "precision=float16",
+     "jit_compile=true,sampling_rate=0.5"],
+)
 def test_bad_values_are_rejected(hparams):
     with pytest.raises(ValueError):
         configs.apply_hparams(configs.Config(), hparams)
@@ -45,3 +52,12 @@ def test_saved_config_round_trips(tmp_path):
     c = configs.apply_hparams(configs.load_config("hierdec_drums_4bar"), "z_size=32")
     configs.save_config(c, tmp_path / "config.json")
     assert configs.read_saved_config(tmp_path / "config.json") == c
+
+
+def test_configs_saved_before_the_speed_options_load_with_their_defaults(tmp_path):
+    values = configs.Config().to_dict()
+    del values["precision"], values["jit_compile"]
+    (tmp_path / "config.json").write_text(json.dumps(values))
+    assert configs.read_saved_config(tmp_path / "config.json") == configs.Config()
+    bundled = os.path.join(os.path.dirname(configs.__file__), "bundled", "groovae_4bar", "config.json")
+    assert configs.read_saved_config(bundled).precision == "float32"

@@ -114,3 +114,34 @@ def test_schedules():
     schedule = training.ExponentialDecayToMin(1e-3, 0.9999, 1e-5)
     assert float(schedule(0)) == pytest.approx(1e-3)
     assert float(schedule(10**6)) == pytest.approx(1e-5)
+
+
+@pytest.mark.parametrize("options", ["precision=mixed_bfloat16", "jit_compile=true"])
+def test_speed_options_train_with_a_finite_loss(options):
+    config = tiny_config("groovae_4bar", "learning_rate=0.01,dropout_rate=0.3," + options)
+    model = build_model(config)
+    model.compile(optimizer=training.make_optimizer(config))
+    assert model.jit_compile == config.jit_compile
+    inputs = model.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(8), 8)))
+    before = [w.numpy() for w in model.trainable_weights]
+    logs = model.train_on_batch(inputs, return_dict=True)
+    assert np.isfinite(logs["loss"])
+    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before, model.trainable_weights))
+
+
+@pytest.mark.parametrize("name", ["groovae_4bar", "hierdec_drums_4bar"])
+def test_a_bfloat16_model_computes_in_bfloat16_and_returns_float32(name):
+    fp32 = build_model(tiny_config(name))
+    bf16 = build_model(tiny_config(name, "precision=mixed_bfloat16"))
+    bf16.set_weights(fp32.get_weights())
+    assert bf16.decoder.core.lstm.lstms[0].compute_dtype == "bfloat16"
+    assert all(w.dtype == "float32" for w in bf16.weights)
+    inputs = bf16.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(9), 4)))
+    loss, values = bf16.compute_losses(inputs)
+    mu, sigma = bf16.encode(inputs)
+    outputs = bf16(inputs)
+    for tensor in (loss, *values.values(), mu, sigma, outputs, bf16.sample(2, seed=1)):
+        assert tensor.dtype == tf.float32
+    # The same function as the float32 model, to bfloat16's precision (8 bits of mantissa).
+    np.testing.assert_allclose(outputs.numpy(), fp32(inputs).numpy(), atol=0.05)
+    assert float(loss) == pytest.approx(float(fp32.compute_losses(inputs)[0]), rel=0.02)
