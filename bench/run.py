@@ -2,7 +2,7 @@ r"""Benchmarks every hot path of groove-vae on this machine; prints one table, w
 
 Usage:
   python bench/run.py            # a few minutes
-  python bench/run.py --quick    # about a minute: fewer steps, batch 64 only
+  python bench/run.py --quick    # a few minutes: fewer steps, batch 64 only
   python bench/run.py --output=bench/results.json
   python bench/run.py --smoke    # every figure at toy sizes, to test this script
 
@@ -31,7 +31,7 @@ import time
 
 from absl import app, flags, logging
 
-flags.DEFINE_bool("quick", False, "About a minute: fewer steps and sizes.")
+flags.DEFINE_bool("quick", False, "A few minutes: fewer steps and sizes.")
 flags.DEFINE_bool("smoke", False, "Every figure at toy sizes, to test this script; the numbers mean nothing.")
 flags.DEFINE_string("output", "bench/results.json", "Where to write the JSON.")
 flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "Dataset for the conversion figures.")
