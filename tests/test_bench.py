@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 FIGURES = ["machine", "command", "date", "matmul_peak_gflops", "matmul_gflop_per_cpu_s", "matmul_peak_gflops_bf16",
@@ -10,6 +12,7 @@ FIGURES = ["machine", "command", "date", "matmul_peak_gflops", "matmul_gflop_per
            "serving_default_batch1", "training_peak_rss_mb_batch512", "training_peak_rss_mb_batch512_bf16"]
 
 
+@pytest.mark.slow  # About a minute: five fresh TensorFlow processes.
 def test_bench_smoke_run_writes_every_figure(tmp_path, tfds_data_dir):
     """bench/run.py end to end at toy sizes (--smoke): every figure is in the JSON and the table."""
     output = tmp_path / "results.json"

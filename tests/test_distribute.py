@@ -171,6 +171,7 @@ def free_ports(count):
     return ports
 
 
+@pytest.mark.slow  # Fresh TensorFlow processes (workers, logical devices): ~1 minute together.
 def test_two_workers_equal_one_process_the_chief_alone_writes_and_both_resume(
         tmp_path, midi_dir, env, one_process_and_mirrored):
     """Two workers of one MultiWorkerMirroredStrategy cluster on 127.0.0.1, each running
@@ -212,11 +213,13 @@ def test_two_workers_equal_one_process_the_chief_alone_writes_and_both_resume(
     assert not any((tmp_path / "tmp1").iterdir())
 
 
+@pytest.mark.slow  # Fresh TensorFlow processes (workers, logical devices): ~1 minute together.
 def test_a_global_batch_must_split_evenly_over_the_replicas(one_process_and_mirrored):
     _, stdout = one_process_and_mirrored()
     assert "refused: batch_size 7 does not split evenly over 2 replicas" in stdout
 
 
+@pytest.mark.slow  # Fresh TensorFlow processes (workers, logical devices): ~1 minute together.
 def test_mirrored_over_two_devices_equals_one_process(one_process_and_mirrored):
     root, _ = one_process_and_mirrored()
     assert_same_weights(weights(root / "default-2.npz"), weights(root / "mirrored-2.npz"))
@@ -225,6 +228,7 @@ def test_mirrored_over_two_devices_equals_one_process(one_process_and_mirrored):
     assert moved > 100 * ATOL  # An Adam step moves weights by up to lr = 1e-3.
 
 
+@pytest.mark.slow  # Fresh TensorFlow processes (workers, logical devices): ~1 minute together.
 def test_a_non_finite_gradient_on_one_replica_skips_the_step_on_all(one_process_and_mirrored):
     _, stdout = one_process_and_mirrored()
     assert "steps: [2, 2, 3]" in stdout  # The NaN step was skipped; the next one was taken.

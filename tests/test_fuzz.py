@@ -29,14 +29,6 @@ REASONS = {"unreadable", "unparsable", "empty", "no_drums", "no_drum_notes", "no
 OFFSET_ATOL = 1 / 55 + 1e-4
 
 
-@pytest.fixture(autouse=True)
-def _slow_only_when_selected(request):
-    """`slow` tests run only under `-m slow`, so a plain pytest run stays quick."""
-    expr = request.config.getoption("markexpr") or ""
-    if request.node.get_closest_marker("slow") and ("slow" not in expr or "not slow" in expr):
-        pytest.skip("a long fuzz run: select it with pytest -m slow")
-
-
 @st.composite
 def drum_sequences(draw):
     """A random 4/4 drum clip: (NoteSequence, qpm, [(pitch, velocity, start)])."""
