@@ -30,6 +30,7 @@ def test_sample_with_the_bundled_model_writes_drum_midi(tmp_path):
         assert {n.pitch for n in ns.notes} <= {36, 38, 42, 46, 43, 47, 50, 49, 51}
 
 
+@pytest.mark.slow  # Six fresh processes, ~45 s; .ci/run runs it with the other slow tests.
 def test_same_seed_gives_byte_identical_midi_across_processes(tmp_path):
     for name in ("a", "b"):
         result = run_script("sample.py", "--num_output=2", f"--output_dir={name}", "--seed=4", "--qpm=90", cwd=tmp_path)
