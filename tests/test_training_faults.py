@@ -39,6 +39,7 @@ def test_sigkill_then_rerun_resumes_from_the_last_complete_checkpoint(tmp_path, 
     assert tf.train.latest_checkpoint(str(run_dir / "checkpoints")).endswith(f"ckpt-{step + 2}")
 
 
+@pytest.mark.slow  # Two training subprocesses, ~30 s; the in-process NaN tests below run by default.
 @pytest.mark.parametrize("policy", ["stop", "continue"])
 def test_a_diverging_run_restores_its_checkpoint(tmp_path, tfds_data_dir, policy):
     """A learning rate of 1e30 blows the weights up after the first step; the loss of the
