@@ -31,23 +31,14 @@ import time
 
 from absl import app, flags, logging
 
+from machine import cpu_model  # bench/ is on sys.path when a bench script runs.
+
 flags.DEFINE_bool("quick", False, "A few minutes: fewer steps and sizes.")
 flags.DEFINE_bool("smoke", False, "Every figure at toy sizes, to test this script; the numbers mean nothing.")
 flags.DEFINE_string("output", "bench/results.json", "Where to write the JSON.")
 flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "Dataset for the conversion figures.")
 FLAGS = flags.FLAGS
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 # Toy model sizes for --smoke.

@@ -29,6 +29,8 @@ import numpy as np
 import requests
 from absl import app, flags
 
+from machine import cpu_model  # bench/ is on sys.path when a bench script runs.
+
 flags.DEFINE_integer("requests", 50, "Timed requests per endpoint (after 3 untimed).")
 flags.DEFINE_string("output", "bench/web_results.json", "Where to write the JSON.")
 flags.DEFINE_string("tap_run_dir", None, "A Tap2Drum model, to time /api/drumify as well.")
@@ -36,17 +38,6 @@ flags.DEFINE_bool("untrained_tap", False, "Time /api/drumify on an untrained gro
                   "(the same computation as a trained one).")
 FLAGS = flags.FLAGS
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def free_port() -> int:

@@ -40,6 +40,15 @@ def make_sequence(notes, qpm=120.0, numerator=4, denominator=4, is_drum=True):
     return ns
 
 
+def flat_beat(bars=4, velocity=100):
+    """A quantized, flat-velocity beat: kick on 1 and 3, snare on 2 and 4, hi-hat eighths."""
+    notes = []
+    for beat in range(4 * bars):
+        notes.append((36 if beat % 2 == 0 else 38, velocity, beat * 0.5))
+        notes += [(42, velocity, beat * 0.5), (42, velocity, beat * 0.5 + 0.25)]
+    return make_sequence(notes)
+
+
 def to_midi_bytes(ns):
     buffer = io.BytesIO()
     midi_io.note_sequence_to_pretty_midi(ns).write(buffer)

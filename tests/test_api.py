@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import make_sequence, tiny_config, to_midi_bytes
+from conftest import flat_beat, make_sequence, tiny_config, to_midi_bytes
 
 from groove_vae import api, converter, styles
 from groove_vae.model import build_model
@@ -9,15 +9,6 @@ from groove_vae.model import build_model
 @pytest.fixture(scope="module")
 def vae():
     return api.GrooveVAE(build_model(tiny_config()))
-
-
-def flat_beat(bars=4, velocity=100):
-    """A quantized, flat-velocity beat: kick/snare on beats, hats on eighths."""
-    notes = []
-    for beat in range(4 * bars):
-        notes.append((36 if beat % 2 == 0 else 38, velocity, beat * 0.5))
-        notes += [(42, velocity, beat * 0.5), (42, velocity, beat * 0.5 + 0.25)]
-    return make_sequence(notes)
 
 
 def test_encode_accepts_paths_bytes_and_sequences(vae, tmp_path):

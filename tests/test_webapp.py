@@ -14,7 +14,7 @@ import wave
 import mido
 import numpy as np
 import pytest
-from conftest import ROOT, make_sequence, serve_in_thread, tiny_config, to_midi_bytes
+from conftest import ROOT, flat_beat, make_sequence, serve_in_thread, tiny_config, to_midi_bytes
 
 pytest.importorskip("fastapi")
 requests = pytest.importorskip("requests")
@@ -26,15 +26,6 @@ from groove_vae.webapp import app as webapp  # noqa: E402
 from groove_vae.webapp import server  # noqa: E402
 
 EXEMPLAR_PITCHES = {pitches[0] for pitches in DEFAULT_DRUM_PITCHES}
-
-
-def flat_beat(bars=4, velocity=100):
-    """Kick on 1 and 3, snare on 2 and 4, hi-hat eighths, all at one velocity, on the grid."""
-    notes = []
-    for beat in range(4 * bars):
-        notes.append((36 if beat % 2 == 0 else 38, velocity, beat * 0.5))
-        notes += [(42, velocity, beat * 0.5), (42, velocity, beat * 0.5 + 0.25)]
-    return make_sequence(notes)
 
 
 @pytest.fixture(scope="module")
