@@ -24,6 +24,7 @@ import tensorflow as tf
 from note_seq.protobuf import music_pb2
 
 from groove_vae import converter, training
+from groove_vae.styles import StylePriors
 from groove_vae.model import MusicVAE, build_model
 
 BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundled", "groovae_4bar")
@@ -64,10 +65,10 @@ def blend_latents(corners, x: float, y: float) -> np.ndarray:
 class GrooveVAE:
     """A trained model; verbs take MIDI-like inputs and return NoteSequences."""
 
-    def __init__(self, model: MusicVAE, style_vectors: dict[str, np.ndarray] | None = None):
+    def __init__(self, model: MusicVAE, styles: StylePriors | None = None):
         self.model = model
         self.config = model.config
-        self.style_vectors = dict(style_vectors or {})
+        self.styles = styles or StylePriors.empty(self.config.z_size)
         z_spec = tf.TensorSpec([None, self.config.z_size], tf.float32)
         scalar = [tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32)]
         self._decode = tf.function(model.decode, input_signature=[z_spec, *scalar])
@@ -76,8 +77,8 @@ class GrooveVAE:
             lambda z, t, s, hits: model.decode(z, t, s, forced_hits=hits),
             input_signature=[z_spec, *scalar, tf.TensorSpec([None, steps, 9], tf.float32)],
         )
-        self._encode = tf.function(
-            lambda groove: model.encode(model.representation.to_inputs(groove))[0],
+        self._posterior = tf.function(
+            lambda groove: model.encode(model.representation.to_inputs(groove)),
             input_signature=[tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32)],
         )
 
@@ -93,11 +94,8 @@ class GrooveVAE:
         if not os.path.isdir(path):
             names = ", ".join(BUNDLED_MODELS)
             raise FileNotFoundError(f"{path}: no such model directory (bundled models: {names}).")
-        styles = {}
         style_path = os.path.join(path, STYLE_FILE)
-        if os.path.exists(style_path):
-            with np.load(style_path) as f:
-                styles = {k: f[k] for k in f.files}
+        styles = StylePriors.load(style_path) if os.path.exists(style_path) else None
         model = training.restore_model(path)
         if precision and precision != model.config.precision:
             weights = model.get_weights()
@@ -112,26 +110,36 @@ class GrooveVAE:
         _check_temperature(temperature)
         return self._decode(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32)).numpy()
 
-    def sample_tensors(self, n: int, temperature: float = 1.0, seed: int = 0,
-                       style: str | None = None, strength: float = 1.0) -> np.ndarray:
-        """z ~ N(0, I) (+ strength * a style's attribute vector) -> groove tensors [n, steps, 27]."""
-        return self.decode_tensors(self.sample_latents(n, seed, style, strength), temperature, seed)
+    def sample_tensors(self, n: int, temperature: float = 1.0, seed: int = 0, style: str | None = None,
+                       strength: float = 1.0, steer: str = "prior") -> np.ndarray:
+        """z from the prior, or from a style's (see `sample_latents`) -> groove tensors [n, steps, 27]."""
+        return self.decode_tensors(self.sample_latents(n, seed, style, strength, steer), temperature, seed)
 
-    def sample_latents(self, n: int, seed: int = 0, style: str | None = None, strength: float = 1.0) -> np.ndarray:
-        """The latents [n, z_size] that `sample_tensors` decodes for the same arguments."""
+    def sample_latents(self, n: int, seed: int = 0, style: str | None = None, strength: float = 1.0,
+                       steer: str = "prior") -> np.ndarray:
+        """The latents [n, z_size] that `sample_tensors` decodes for the same arguments.
+
+        z ~ N(0, I); with a style, the same draws are moved into that style's Gaussian
+        (steer="prior") or shifted by its attribute vector (steer="vector"), times `strength`.
+        """
         if n <= 0:
             raise ValueError(f"The number of samples must be positive, got {n}.")
         z = tf.random.stateless_normal([n, self.config.z_size], seed=[seed, 1]).numpy()
         if style is not None:
-            z = z + strength * self.style_vector(style)
+            z = self.styles.latents(style, z, strength, steer)
         return z
 
     def encode_tensors(self, groove: np.ndarray) -> np.ndarray:
         """Groove tensors [batch, steps, 27] -> posterior means [batch, z_size]."""
+        return self.posterior_tensors(groove)[0]
+
+    def posterior_tensors(self, groove: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Groove tensors [batch, steps, 27] -> posterior mu and sigma, each [batch, z_size]."""
         groove = np.asarray(groove, np.float32)
         if groove.ndim != 3 or groove.shape[1:] != (self.config.num_steps, converter.GROOVE_DEPTH):
             raise ValueError(f"Expected groove tensors [batch, {self.config.num_steps}, 27], got {groove.shape}.")
-        return self._encode(tf.constant(groove)).numpy()
+        mu, sigma = self._posterior(tf.constant(groove))
+        return mu.numpy(), sigma.numpy()
 
     # === MIDI in, NoteSequences out ===
     def windows(self, midi: MidiLike, source: str | None = None) -> tuple[np.ndarray, float]:
@@ -152,9 +160,9 @@ class GrooveVAE:
         return [converter.groove_to_note_sequence(g, qpm) for g in self.decode_tensors(z, temperature, seed)]
 
     def sample(self, n: int, temperature: float = 1.0, seed: int = 0, qpm: float = converter.DEFAULT_QPM,
-               style: str | None = None, strength: float = 1.0):
-        """n beats from the prior (optionally steered toward a style), as NoteSequences."""
-        grooves = self.sample_tensors(n, temperature, seed, style, strength)
+               style: str | None = None, strength: float = 1.0, steer: str = "prior"):
+        """n beats from the prior, or from a GMD style's (`style_names`), as NoteSequences."""
+        grooves = self.sample_tensors(n, temperature, seed, style, strength, steer)
         return [converter.groove_to_note_sequence(g, qpm) for g in grooves]
 
     def reconstruct(self, midi: MidiLike, temperature: float = 0.5, seed: int = 0) -> music_pb2.NoteSequence:
@@ -225,11 +233,10 @@ class GrooveVAE:
             )
 
     # === Styles ===
-    def style_vector(self, style: str) -> np.ndarray:
-        if style not in self.style_vectors:
-            known = ", ".join(sorted(self.style_vectors)) or "none (this model has no styles.npz)"
-            raise ValueError(f"Unknown style {style!r}. Known styles: {known}.")
-        return self.style_vectors[style]
+    @property
+    def style_names(self) -> tuple[str, ...]:
+        """The styles `sample(style=...)` knows (from the model's styles.npz)."""
+        return self.styles.names
 
     def _check_z(self, z) -> np.ndarray:
         z = np.asarray(z, np.float32)

@@ -19,7 +19,9 @@ flags.DEFINE_string("output_dir", "samples", "Where to write the .mid files.")
 cli.define_flags(temperature=0.5)  # Magenta's music_vae_generate default: steadier grooves than 1.0.
 flags.DEFINE_float("qpm", 120.0, "Tempo of the written files, in quarter notes per minute.")
 flags.DEFINE_string("style", None, "Steer toward a GMD style (funk, rock, jazz, latin, hiphop, ...).")
-flags.DEFINE_float("strength", 1.0, "How far to move toward --style (its attribute vector times this).")
+flags.DEFINE_float("strength", 1.0, "How far toward --style: 0 is the plain prior, 1 the style's own, above 1 exaggerates.")
+flags.DEFINE_enum("steer", "prior", ["prior", "vector"],
+                  "How to steer: the style's conditional prior, or its attribute vector (MusicVAE's way).")
 FLAGS = flags.FLAGS
 
 
@@ -32,7 +34,8 @@ def main(argv):
 
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
-        beats = vae.sample(FLAGS.num_output, FLAGS.temperature, FLAGS.seed, FLAGS.qpm, FLAGS.style, FLAGS.strength)
+        beats = vae.sample(FLAGS.num_output, FLAGS.temperature, FLAGS.seed, FLAGS.qpm, FLAGS.style,
+                           FLAGS.strength, FLAGS.steer)
     prefix = f"{FLAGS.style}_" if FLAGS.style else ""
     paths = [os.path.join(FLAGS.output_dir, f"{prefix}sample_{i:03d}.mid") for i in range(len(beats))]
     cli.check_writable(paths, FLAGS.overwrite)  # Before writing any, so nothing is half done.

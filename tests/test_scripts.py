@@ -147,3 +147,12 @@ def test_evaluate_on_a_midi_folder(tmp_path):
     assert 0.0 <= scores["prior_fraction_copied_from_midi_dir"] <= 1.0
     empty = run_script("evaluate.py", "--midi_dir=nowhere", "--output_json=x.json", cwd=tmp_path)
     assert empty.returncode != 0 and "nowhere: not a directory" in empty.stderr
+
+
+def test_sample_steers_toward_a_style(tmp_path):
+    result = run_script("sample.py", "--num_output=1", "--output_dir=out", "--style=hiphop", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["hiphop_sample_000.mid"]
+    unknown = run_script("sample.py", "--num_output=1", "--style=polka", cwd=tmp_path)
+    assert unknown.returncode != 0 and "Unknown style 'polka'. Known styles: afrobeat" in unknown.stderr
+    assert "Traceback" not in unknown.stderr

@@ -24,6 +24,7 @@ import logging
 import os
 import shutil
 import threading
+from typing import Literal
 
 import numpy as np
 from fastapi import FastAPI, File, HTTPException, UploadFile
@@ -64,10 +65,11 @@ class Beat(BaseModel):
 
 
 class SampleRequest(BaseModel):
-    temperature: float = Field(1.0, gt=0.0, le=10.0)
+    temperature: float = Field(0.5, gt=0.0, le=10.0)
     seed: int = Field(0, ge=0, le=MAX_SEED)
     style: str | None = None
-    strength: float = Field(1.0, ge=-5.0, le=5.0)
+    strength: float = Field(1.0, ge=0.0, le=3.0)
+    steer: Literal["prior", "vector"] = "prior"
     qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
 
 
@@ -152,7 +154,7 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
     def info() -> dict:
         return {
             "model": model_name, "z_size": vae.config.z_size, "steps": steps, "drums": list(DRUM_CLASS_NAMES),
-            "styles": sorted(vae.style_vectors), "max_upload_bytes": max_upload_bytes,
+            "styles": list(vae.style_names), "max_upload_bytes": max_upload_bytes,
             "drumify": {"available": tap_vae is not None, "message": None if tap_vae else tap_message},
             "fluidsynth": _fluidsynth_problem() is None,
         }
@@ -161,7 +163,7 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
     def sample(request: SampleRequest) -> dict:
         """A beat from the prior (steered toward a style if one is named) and its latent."""
         with lock:
-            z = vae.sample_latents(1, request.seed, request.style or None, request.strength)
+            z = vae.sample_latents(1, request.seed, request.style or None, request.strength, request.steer)
             groove = vae.decode_tensors(z, request.temperature, request.seed)[0]
         return {"beat": groove_to_beat(groove, request.qpm), "z": z[0].tolist()}
 
