@@ -24,7 +24,7 @@ import tensorflow as tf
 from note_seq.protobuf import music_pb2
 
 from groove_vae import converter, training
-from groove_vae.styles import StylePriors
+from groove_vae.styles import StylePriors, check_steering
 from groove_vae.model import MusicVAE, build_model
 
 BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundled", "groovae_4bar")
@@ -69,6 +69,9 @@ class GrooveVAE:
         self.model = model
         self.config = model.config
         self.styles = styles or StylePriors.empty(self.config.z_size)
+        if self.styles.names and self.styles.z_size != self.config.z_size:
+            raise ValueError(f"The styles are for z_size {self.styles.z_size}, the model's is {self.config.z_size}; "
+                             "rerun scripts/compute_styles.py for this model.")
         z_spec = tf.TensorSpec([None, self.config.z_size], tf.float32)
         scalar = [tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32)]
         self._decode = tf.function(model.decode, input_signature=[z_spec, *scalar])
@@ -97,6 +100,9 @@ class GrooveVAE:
         style_path = os.path.join(path, STYLE_FILE)
         styles = StylePriors.load(style_path) if os.path.exists(style_path) else None
         model = training.restore_model(path)
+        if styles and styles.names and styles.z_size != model.config.z_size:
+            raise ValueError(f"{style_path}: styles for z_size {styles.z_size}, the model's is "
+                             f"{model.config.z_size}; rerun scripts/compute_styles.py --run_dir={path}.")
         if precision and precision != model.config.precision:
             weights = model.get_weights()
             model = build_model(dataclasses.replace(model.config, precision=precision))
@@ -124,6 +130,7 @@ class GrooveVAE:
         """
         if n <= 0:
             raise ValueError(f"The number of samples must be positive, got {n}.")
+        check_steering(steer, strength)
         z = tf.random.stateless_normal([n, self.config.z_size], seed=[seed, 1]).numpy()
         if style is not None:
             z = self.styles.latents(style, z, strength, steer)

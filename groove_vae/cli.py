@@ -26,7 +26,7 @@ def load_model(run_dir: str | None):
 
     try:
         return api.load(run_dir)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError) as e:
         raise app.UsageError(str(e))
 
 

@@ -30,7 +30,7 @@ from groove_vae.evaluation import hits_per_bar
 STEERING = ("prior", "vector")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class StylePriors:
     """Per style: clip count, Gaussian mean [z] and its lower-triangular scale [z, z].
 
@@ -63,10 +63,14 @@ class StylePriors:
                 continue
             centred = mu[members] - mu[members].mean(axis=0)
             cov = centred.T @ centred / len(centred) + np.diag((sigma[members] ** 2).mean(axis=0))
+            try:
+                scales.append(np.linalg.cholesky(cov))
+            except np.linalg.LinAlgError:
+                raise ValueError(f"Style {style!r}: its posterior covariance is not positive definite "
+                                 "(sigma is zero somewhere?).") from None
             names.append(style)
             counts.append(int(members.sum()))
             means.append(mu[members].mean(axis=0))
-            scales.append(np.linalg.cholesky(cov))
         z_size = mu.shape[1]
         return cls(tuple(names), np.array(counts, np.int64), np.array(means, np.float32).reshape(-1, z_size),
                    np.array(scales, np.float32).reshape(-1, z_size, z_size), mu.mean(axis=0).astype(np.float32))
@@ -81,20 +85,27 @@ class StylePriors:
 
         prior: strength 0 returns the noise itself (the unconditioned prior), 1 a draw
         from the style's Gaussian, values in between move along the way with the same
-        noise, so a strength slider morphs one beat; above 1 exaggerates the style.
+        noise, so a strength slider morphs one beat; above 1 exaggerates the style: the
+        draw moves further along its attribute vector, away from the average clip.
         vector: noise + strength * the attribute vector.
         """
-        if steer not in STEERING:
-            raise ValueError(f"steer must be one of {', '.join(STEERING)}, got {steer!r}.")
+        check_steering(steer, strength)
         noise = np.asarray(noise, np.float32)
         if steer == "vector":
             return noise + strength * self.vector(style)
         i = self.index(style)
-        return strength * (self.means[i] + noise @ self.scales[i].T) + (1.0 - strength) * noise
+        styled = self.means[i] + noise @ self.scales[i].T
+        if strength > 1.0:
+            return styled + (strength - 1.0) * self.vector(style)
+        return strength * styled + (1.0 - strength) * noise
+
+    @property
+    def z_size(self) -> int:
+        return self.means.shape[1]
 
     def index(self, style: str) -> int:
         if style not in self.names:
-            known = ", ".join(self.names) or "none (this model has no styles.npz)"
+            known = ", ".join(self.names) or "none (no styles.npz, or no style with enough clips)"
             raise ValueError(f"Unknown style {style!r}. Known styles: {known}.")
         return self.names.index(style)
 
@@ -112,8 +123,10 @@ class StylePriors:
                 return cls(tuple(f["names"].tolist()), f["counts"], f["means"], f["scales"].astype(np.float32),
                            f["global_mean"])
             vectors = {k: f[k] for k in f.files}
+        if not vectors:
+            return cls.empty(0)
         names = tuple(sorted(vectors))
-        z_size = len(next(iter(vectors.values()))) if vectors else 0
+        z_size = len(next(iter(vectors.values())))
         return cls(names, np.zeros(len(names), np.int64),
                    np.array([vectors[n] for n in names], np.float32).reshape(-1, z_size),
                    np.tile(np.eye(z_size, dtype=np.float32), (len(names), 1, 1)), np.zeros(z_size, np.float32))
@@ -122,6 +135,13 @@ class StylePriors:
     def empty(cls, z_size: int) -> "StylePriors":
         return cls((), np.zeros(0, np.int64), np.zeros((0, z_size), np.float32),
                    np.zeros((0, z_size, z_size), np.float32), np.zeros(z_size, np.float32))
+
+
+def check_steering(steer: str, strength: float) -> None:
+    if steer not in STEERING:
+        raise ValueError(f"steer must be one of {', '.join(STEERING)}, got {steer!r}.")
+    if not strength >= 0.0:
+        raise ValueError(f"strength must be 0 or more (0: no style, 1: the style), got {strength}.")
 
 
 # === How close a set of beats is to a style ===

@@ -49,11 +49,14 @@ def main(argv):
         check = data.load_split(FLAGS.tfds_name, FLAGS.check_split, vae.config.num_steps)
     rows = styles.compare_steering(vae, check.groove, check.styles, FLAGS.num_samples, FLAGS.temperature,
                                    FLAGS.strength, FLAGS.seed)
+    if not rows:
+        print(f"No style has {FLAGS.min_clips} clips in the {FLAGS.split} split and also clips to compare with.")
+        return
     print(f"\nL1 distance to each style's {FLAGS.check_split or FLAGS.split} clips: hits per bar (density) / onset pattern "
           f"({FLAGS.num_samples} samples, temperature {FLAGS.temperature}, strength {FLAGS.strength})")
     print(f"{'style':<14} {'clips':>5} {'plain':>12} {'vector':>12} {'prior':>12} {'recon':>12}  nearest style: prior / recon")
     for r in rows:
-        cells = "".join(f"{r[f'{m}_density']:>6.2f}/{r[f'{m}_pattern']:<5.2f}" for m in ("plain", "vector", "prior", "recon"))
+        cells = " ".join(f"{r[f'{m}_density']:>6.2f}/{r[f'{m}_pattern']:<5.2f}" for m in ("plain", "vector", "prior", "recon"))
         print(f"{r['style']:<14} {r['clips']:>5} {cells}  {r['prior_nearest']} / {r['recon_nearest']}")
     for metric in ("density", "pattern"):
         plain = np.array([r[f"plain_{metric}"] for r in rows])

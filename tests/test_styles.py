@@ -1,5 +1,7 @@
 """Style steering: the conditional prior's fit and sampling, its file, and that it steers."""
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -53,6 +55,8 @@ def test_strength_morphs_the_same_noise_from_the_plain_prior_to_the_style(priors
     full = priors.means[rock] + noise @ priors.scales[rock].T
     np.testing.assert_allclose(priors.latents("rock", noise, strength=1.0), full, rtol=1e-6)
     np.testing.assert_allclose(priors.latents("rock", noise, strength=0.5), (noise + full) / 2, rtol=1e-6)
+    # Above 1: the style's draw, pushed further along its difference from the average clip.
+    np.testing.assert_allclose(priors.latents("rock", noise, strength=1.5), full + 0.5 * priors.vector("rock"), rtol=1e-6)
     np.testing.assert_allclose(priors.latents("rock", noise, 2.0, steer="vector"), noise + 2 * priors.vector("rock"))
 
 
@@ -61,6 +65,8 @@ def test_unknown_styles_and_ways_of_steering_are_refused_by_name(priors):
         priors.latents("polka", np.zeros((1, 2)))
     with pytest.raises(ValueError, match="steer must be one of prior, vector, got 'magic'"):
         priors.latents("rock", np.zeros((1, 2)), steer="magic")
+    with pytest.raises(ValueError, match="strength must be 0 or more"):
+        priors.latents("rock", np.zeros((1, 2)), strength=-1.0)
     with pytest.raises(ValueError, match="one label per clip"):
         StylePriors.fit(MU, SIGMA, LABELS[:3])
 
@@ -79,6 +85,17 @@ def test_priors_round_trip_through_their_file_and_old_vector_files_still_steer(p
     noise = np.ones((3, 2), np.float32)
     for steer in ("prior", "vector"):
         np.testing.assert_allclose(StylePriors.load(old).latents("funk", noise, steer=steer), noise + [1.0, -2.0])
+    empty = str(tmp_path / "empty.npz")
+    np.savez(empty)  # What the old compute_styles wrote when no style had enough clips.
+    assert StylePriors.load(empty).names == ()
+
+
+def test_a_model_refuses_styles_fitted_for_another_latent_size(priors, tmp_path):
+    model_dir = tmp_path / "model"
+    shutil.copytree(api.BUNDLED_DIR, model_dir)
+    priors.save(str(model_dir / api.STYLE_FILE))  # z_size 2; the model's is 256.
+    with pytest.raises(ValueError, match=r"styles.npz: styles for z_size 2, the model's is 256; rerun"):
+        api.load(str(model_dir))
 
 
 def test_density_and_onset_pattern_count_hits_where_they_fall():
@@ -91,7 +108,7 @@ def test_density_and_onset_pattern_count_hits_where_they_fall():
     assert styles.pattern_distance(groove[:1], groove[1:]) == 1.0
 
 
-def test_the_api_samples_styles_from_their_prior(priors):
+def test_the_api_samples_styles_from_their_prior():
     from conftest import tiny_config
     from groove_vae.model import build_model
 
