@@ -61,7 +61,8 @@ class StylePriors:
             members = labels == style
             if members.sum() < min_clips:
                 continue
-            centred = mu[members] - mu[members].mean(axis=0)
+            mean = mu[members].mean(axis=0)
+            centred = mu[members] - mean
             cov = centred.T @ centred / len(centred) + np.diag((sigma[members] ** 2).mean(axis=0))
             try:
                 scales.append(np.linalg.cholesky(cov))
@@ -70,7 +71,7 @@ class StylePriors:
                                  "(sigma is zero somewhere?).") from None
             names.append(style)
             counts.append(int(members.sum()))
-            means.append(mu[members].mean(axis=0))
+            means.append(mean)
         z_size = mu.shape[1]
         return cls(tuple(names), np.array(counts, np.int64), np.array(means, np.float32).reshape(-1, z_size),
                    np.array(scales, np.float32).reshape(-1, z_size, z_size), mu.mean(axis=0).astype(np.float32))
@@ -182,18 +183,16 @@ def compare_steering(vae, groove: np.ndarray, labels, num_samples: int = 200, te
     plain = vae.sample_tensors(num_samples, temperature, seed)
     rows = []
     for style, reference in references.items():
-        row = {"style": style, "clips": len(reference)}
         spread = np.linspace(0, len(reference) - 1, min(num_samples, len(reference))).astype(int)
-        recon = vae.decode_tensors(vae.encode_tensors(reference[spread]), temperature, seed)
-        for name in ("plain", "vector", "prior", "recon"):
-            if name in ("vector", "prior"):
-                samples = vae.sample_tensors(num_samples, temperature, seed, style=style, strength=strength, steer=name)
-            else:
-                samples = plain if name == "plain" else recon
+        sets = {"plain": plain,
+                **{steer: vae.sample_tensors(num_samples, temperature, seed, style, strength, steer) for steer in STEERING},
+                "recon": vae.decode_tensors(vae.encode_tensors(reference[spread]), temperature, seed)}
+        row = {"style": style, "clips": len(reference)}
+        for name, samples in sets.items():
+            pattern = onset_pattern(samples)
             row[f"{name}_density"] = style_distance(samples, reference)
-            row[f"{name}_pattern"] = pattern_distance(samples, reference)
+            row[f"{name}_pattern"] = float(np.abs(pattern - patterns[style]).sum())
             if name in ("prior", "recon"):
-                pattern = onset_pattern(samples)
                 row[f"{name}_nearest"] = min(patterns, key=lambda s: np.abs(patterns[s] - pattern).sum())
         rows.append(row)
     return rows
