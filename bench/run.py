@@ -31,7 +31,7 @@ import time
 
 from absl import app, flags, logging
 
-from machine import cpu_model  # bench/ is on sys.path when a bench script runs.
+from machine import cpu_model, report  # bench/ is on sys.path when a bench script runs.
 
 flags.DEFINE_bool("quick", False, "A few minutes: fewer steps and sizes.")
 flags.DEFINE_bool("smoke", False, "Every figure at toy sizes, to test this script; the numbers mean nothing.")
@@ -208,11 +208,7 @@ def main(argv):
     results["training_peak_rss_mb_batch512"] = training_peak_memory_mb("groovae_4bar", steps, memory)
     results["training_peak_rss_mb_batch512_bf16"] = training_peak_memory_mb("groovae_4bar", steps, {**memory, **bf16})
 
-    print(format_table(results))
-    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.output)), exist_ok=True)
-    with open(FLAGS.output, "w") as f:
-        json.dump(results, f, indent=2)
-    print(f"Written to {FLAGS.output}")
+    report(format_table(results), results, FLAGS.output)
 
 
 def format_table(r: dict) -> str:

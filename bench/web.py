@@ -17,7 +17,6 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import json
 import platform
 import socket
 import subprocess
@@ -29,7 +28,7 @@ import numpy as np
 import requests
 from absl import app, flags
 
-from machine import cpu_model  # bench/ is on sys.path when a bench script runs.
+from machine import cpu_model, report  # bench/ is on sys.path when a bench script runs.
 
 flags.DEFINE_integer("requests", 50, "Timed requests per endpoint (after 3 untimed).")
 flags.DEFINE_string("output", "bench/web_results.json", "Where to write the JSON.")
@@ -134,11 +133,7 @@ def main(argv):
         process.terminate()
         process.wait(timeout=30)
 
-    print(format_table(results))
-    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.output)), exist_ok=True)
-    with open(FLAGS.output, "w") as f:
-        json.dump(results, f, indent=2)
-    print(f"Written to {FLAGS.output}")
+    report(format_table(results), results, FLAGS.output)
 
 
 def format_table(r: dict) -> str:
