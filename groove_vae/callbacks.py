@@ -1,4 +1,4 @@
-"""Keras callbacks that schedule the objective per step: KL warm-up and scheduled sampling."""
+"""Keras callbacks that act per step: KL warm-up, scheduled sampling, and stopping at a step."""
 
 from __future__ import annotations
 
@@ -56,3 +56,17 @@ class ScheduledSampling(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         self.model.sampling_probability.assign(self.probability_at(_step(self.model)))
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Ends training once the optimizer has taken `num_steps` steps, mid-epoch if need
+    be: Keras then still validates and runs every epoch-end callback (the checkpoint),
+    so a run stops at exactly the step asked for, with a checkpoint there."""
+
+    def __init__(self, num_steps: int):
+        super().__init__()
+        self.num_steps = num_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if _step(self.model) >= self.num_steps:
+            self.model.stop_training = True

@@ -35,7 +35,10 @@ class Config:
     conductor_output_size: int = 256
     decoder_rnn_sizes: tuple[int, ...] = (256, 256)
     dropout_rate: float = 0.7  # Magenta's groovae: dropout_keep_prob 0.3.
-    groove_loss: str = "magenta"  # "magenta": velocity/offset error on all cells; "masked": on true hits.
+    groove_loss: str = "magenta"  # mse heads: "magenta": velocity/offset error on all cells; "masked": on true hits.
+    groove_heads: str = "mse"  # "mse": a velocity and an offset per cell; "binned": a softmax over bins of each, sampled.
+    velocity_bins: int = 32  # binned heads: equal bins over MIDI velocity 0-127 (4 units each).
+    offset_bins: int = 32  # binned heads: equal bins over the offset's [-1, 1] (1/32 of a 16th each).
 
     # === Objective ===
     free_bits: float = 48.0
@@ -55,7 +58,9 @@ class Config:
     seed: int = 0
 
     # === Speed (see README: Performance) ===
-    precision: str = "float32"  # "float32" or "mixed_bfloat16" (LSTMs in bfloat16; weights, outputs, loss in float32).
+    # "auto" (mixed_bfloat16 where the CPU has bfloat16 units or the GPU bfloat16 tensor cores, else float32),
+    # "float32" or "mixed_bfloat16" (LSTMs in bfloat16; weights, outputs, loss in float32).
+    precision: str = "auto"
     jit_compile: bool = False  # XLA-compile the train step (slower on CPU; no scheduled sampling).
 
     @property
@@ -70,14 +75,18 @@ class Config:
             raise ValueError(f"input_transform={self.input_transform} needs representation=groove.")
         _check_choice("groove_loss", self.groove_loss, ("magenta", "masked"))
         _check_choice("sampling_schedule", self.sampling_schedule, ("constant", "inverse_sigmoid"))
-        _check_choice("precision", self.precision, ("float32", "mixed_bfloat16"))
+        _check_choice("groove_heads", self.groove_heads, ("mse", "binned"))
+        if self.groove_heads == "binned" and self.representation != "groove":
+            raise ValueError("groove_heads=binned needs representation=groove.")
+        _check_choice("precision", self.precision, ("auto", "float32", "mixed_bfloat16"))
         if self.jit_compile and (self.sampling_schedule != "constant" or self.sampling_rate > 0):
             raise ValueError(
                 "jit_compile does not support scheduled sampling: XLA cannot compile its tf.cond of step loops."
             )
         if not 0.0 <= self.dropout_rate < 1.0:
             raise ValueError(f"dropout_rate must be in [0, 1), got {self.dropout_rate}.")
-        for name in ("z_size", "num_bars", "steps_per_bar", "batch_size", "conductor_output_size"):
+        for name in ("z_size", "num_bars", "steps_per_bar", "batch_size", "conductor_output_size",
+                     "velocity_bins", "offset_bins"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}.")
         for name in ("encoder_rnn_sizes", "conductor_rnn_sizes", "decoder_rnn_sizes"):

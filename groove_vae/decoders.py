@@ -167,7 +167,7 @@ class SegmentDecoder(keras.layers.Layer):
             output = self.output_projection(out)
             sample = representation.sample(output, temperature, seed + tf.stack([0, 2 * t]))
             if forced_hits is not None:
-                sample = representation.force_hits(output, forced_hits[:, t])
+                sample = representation.force_hits(output, forced_hits[:, t], temperature, seed + tf.stack([0, 2 * t]))
             if targets is not None:
                 coin = tf.random.stateless_uniform([batch, 1], seed=seed + tf.stack([0, 2 * t + 1]))
                 sample_fed = tf.where(coin < sampling_probability, sample, targets[:, t])

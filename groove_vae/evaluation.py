@@ -18,6 +18,22 @@ from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
 from groove_vae.model import MusicVAE, kl_divergence
 
 GREEDY_TEMPERATURE = 1e-4  # "Sampled" reconstruction feeds back (near-)argmax outputs.
+TIMEKEEPERS = (2, 3, 8)  # Closed hi-hat, open hi-hat, ride: what keeps time in a bar.
+
+
+def hits_of(groove: np.ndarray) -> np.ndarray:
+    """[..., 27] groove -> [..., 9] hits."""
+    return groove[..., :NUM_CLASSES]
+
+
+def velocities_of(groove: np.ndarray) -> np.ndarray:
+    """[..., 27] groove -> [..., 9] velocities in [0, 1]."""
+    return groove[..., NUM_CLASSES : 2 * NUM_CLASSES]
+
+
+def offsets_of(groove: np.ndarray) -> np.ndarray:
+    """[..., 27] groove -> [..., 9] offsets in [-1, 1] (1 is half a step)."""
+    return groove[..., 2 * NUM_CLASSES :]
 
 
 def step_accuracy(predicted: np.ndarray, truth: np.ndarray) -> float:
@@ -41,10 +57,10 @@ def timing_errors(predicted: np.ndarray, truth: np.ndarray, qpm: np.ndarray) -> 
     both = (predicted[..., :NUM_CLASSES] > 0.5) & (truth[..., :NUM_CLASSES] > 0.5)
     if not both.any():
         return {"velocity_mae": math.nan, "offset_mae_ms": math.nan}
-    velocity_error = np.abs(predicted[..., 9:18] - truth[..., 9:18]) * 127.0
+    velocity_error = np.abs(velocities_of(predicted) - velocities_of(truth)) * 127.0
     step_ms = 60000.0 / np.asarray(qpm, np.float64) / STEPS_PER_QUARTER  # [clips]
     # An offset of 1 is half a step.
-    offset_error_ms = np.abs(predicted[..., 18:27] - truth[..., 18:27]) / 2.0 * step_ms[:, None, None]
+    offset_error_ms = np.abs(offsets_of(predicted) - offsets_of(truth)) / 2.0 * step_ms[:, None, None]
     return {
         "velocity_mae": float(velocity_error[both].mean()),
         "offset_mae_ms": float(offset_error_ms[both].mean()),
@@ -67,9 +83,10 @@ def fraction_copied(samples: np.ndarray, training: np.ndarray) -> float:
 def feel(groove: np.ndarray, steps_per_bar: int = 16) -> dict[str, float]:
     """What a listener hears beyond the hits: loudness and its spread (MIDI units),
     microtiming spread (fractions of a 16th), and how bars relate: the share of
-    consecutive bar pairs with identical hit grids, and of their cells that agree."""
-    hit = groove[..., :NUM_CLASSES] > 0.5
-    velocities, offsets = groove[..., 9:18][hit] * 127.0, groove[..., 18:27][hit] / 2.0
+    consecutive bar pairs with identical hit grids, of their cells that agree, and of
+    those whose timekeeper changes."""
+    hit = hits_of(groove) > 0.5
+    velocities, offsets = velocities_of(groove)[hit] * 127.0, offsets_of(groove)[hit] / 2.0
     bars = hit.reshape(len(groove), -1, steps_per_bar, NUM_CLASSES)
     same_cells = bars[:, 1:] == bars[:, :-1]
     return {
@@ -78,22 +95,86 @@ def feel(groove: np.ndarray, steps_per_bar: int = 16) -> dict[str, float]:
         "offset_std_16ths": float(offsets.std()) if offsets.size else math.nan,
         "repeated_bar_fraction": float(np.mean(np.all(same_cells, axis=(2, 3)))),
         "bar_cell_agreement": float(np.mean(same_cells)),
+        "timekeeper_change_rate": timekeeper_change_rate(groove, steps_per_bar),
     }
+
+
+def feel_by_instrument(groove: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per drum class with hits: velocity mean and spread (MIDI units), microtiming
+    spread (16ths) and the number of hits. Kick, snare and hats play at different
+    loudness, so a pooled spread can match the data while every drum is wrong."""
+    hit = hits_of(groove) > 0.5
+    result = {}
+    for c, name in enumerate(DRUM_CLASS_NAMES):
+        cells = hit[..., c]
+        if not cells.any():
+            continue
+        velocity, offset = velocities_of(groove)[..., c][cells] * 127.0, offsets_of(groove)[..., c][cells] / 2.0
+        result[name] = {"velocity_mean": float(velocity.mean()), "velocity_std": float(velocity.std()),
+                        "offset_std_16ths": float(offset.std()), "hits": int(cells.sum())}
+    return result
+
+
+def timekeepers(groove: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
+    """[clips, steps, 27] -> [clips, bars] the most-played of closed hi-hat, open hi-hat
+    and ride in each bar (its class index), or -1 in a bar that plays none of them."""
+    hit = hits_of(groove) > 0.5
+    counts = hit[..., list(TIMEKEEPERS)].reshape(len(groove), -1, steps_per_bar, len(TIMEKEEPERS)).sum(axis=2)
+    keeper = np.asarray(TIMEKEEPERS)[np.argmax(counts, axis=-1)]
+    return np.where(counts.max(axis=-1) > 0, keeper, -1)
+
+
+def timekeeper_change_rate(groove: np.ndarray, steps_per_bar: int = 16) -> float:
+    """The share of consecutive bar pairs, both with a timekeeper, whose timekeeper differs."""
+    keeper = timekeepers(groove, steps_per_bar)
+    both = (keeper[:, 1:] >= 0) & (keeper[:, :-1] >= 0)
+    if not both.any():
+        return math.nan
+    return float(np.mean((keeper[:, 1:] != keeper[:, :-1])[both]))
+
+
+def crps_binned(probs: np.ndarray, truth: np.ndarray, resolution: int = 8) -> np.ndarray:
+    """The continuous ranked probability score of values in [0, 1] under distributions
+    over equal bins [..., bins], uniform within each bin: the integral of
+    (F(x) - [x >= truth])^2 over [0, 1], in the values' units (lower is better; for a
+    point forecast it is the absolute error, so it compares distributional and
+    point heads)."""
+    probs = np.asarray(probs, np.float64)
+    bins = probs.shape[-1]
+    grid = (np.arange(bins * resolution) + 0.5) / (bins * resolution)  # Midpoints, [G].
+    index, fraction = np.divmod(grid * bins, 1.0)
+    index = index.astype(int)
+    below = np.concatenate([np.zeros(probs.shape[:-1] + (1,)), np.cumsum(probs, -1)[..., :-1]], -1)
+    cdf = below[..., index] + probs[..., index] * fraction  # [..., G]
+    step = (grid >= np.asarray(truth, np.float64)[..., None]).astype(np.float64)
+    return np.mean(np.square(cdf - step), axis=-1)
+
+
+def groove_scores(model: MusicVAE, outputs: np.ndarray, truth: np.ndarray, qpm: np.ndarray) -> dict[str, float]:
+    """Proper scores of the true velocity and offset of every true hit under the model's
+    predicted distribution: CRPS (MIDI units, milliseconds), for squared-error heads the
+    absolute error of their point prediction; for binned heads also the true bin's NLL."""
+    rep = model.representation
+    hit = hits_of(truth) > 0.5
+    step_ms = np.broadcast_to((60000.0 / np.asarray(qpm, np.float64) / STEPS_PER_QUARTER)[:, None, None], hit.shape)
+    if getattr(rep, "heads", None) == "binned":
+        velocity_probs, offset_probs = (p.numpy() for p in rep.probabilities(tf.constant(outputs)))
+        velocity_crps = crps_binned(velocity_probs[hit], velocities_of(truth)[hit])
+        offset_crps = crps_binned(offset_probs[hit], (offsets_of(truth)[hit] + 1.0) / 2.0) * 2.0
+        velocity_nll, offset_nll = (x.numpy()[hit] for x in rep.groove_nll(tf.constant(truth), tf.constant(outputs)))
+        extra = {"velocity_bin_nll": float(velocity_nll.mean()), "offset_bin_nll": float(offset_nll.mean())}
+    else:
+        _, velocity, offset = (x.numpy() for x in rep.split(tf.constant(outputs)))
+        velocity_crps = np.abs(velocity[hit] - velocities_of(truth)[hit])
+        offset_crps = np.abs(offset[hit] - offsets_of(truth)[hit])
+        extra = {}
+    return {"velocity_crps": float(velocity_crps.mean() * 127.0),
+            "offset_crps_ms": float((offset_crps / 2.0 * step_ms[hit]).mean()), **extra}
 
 
 def active_dimensions(mu: np.ndarray, threshold: float = 0.01) -> int:
     """Latent dimensions whose posterior mean varies across clips (Burda et al., 2016)."""
     return int(np.sum(np.var(mu, axis=0) > threshold))
-
-
-def _teacher_forced_groove(model: MusicVAE, outputs: tf.Tensor) -> np.ndarray:
-    """Raw teacher-forced outputs -> a groove tensor of thresholded predictions."""
-    rep = model.representation
-    hits = rep.predicted_hits(outputs)
-    if rep.name == "groove":
-        _, velocity, offset = rep.split(outputs)
-        return tf.concat([hits, velocity * hits, offset * hits], -1).numpy()
-    return rep.to_groove(tf.one_hot(tf.argmax(outputs, -1), rep.output_depth)).numpy()
 
 
 def _batch_pass(model: MusicVAE):
@@ -124,14 +205,20 @@ def evaluate(
     seed: int = 0,
 ) -> dict[str, float]:
     """Reconstruction metrics over clips: teacher-forced and sampled (the decoder fed its
-    own greedy outputs) from z = mu, and the ELBO's terms in nats per clip."""
+    own greedy outputs) from z = mu, and the ELBO's terms in nats per clip. Velocity and
+    offset errors score the heads' point estimate (binned heads: the median); CRPS and
+    bin NLL score the whole predicted distribution (teacher-forced)."""
     run = _batch_pass(model)
-    teacher, sampled, nll, kl, mus = [], [], [], [], []
+    teacher, sampled, nll, kl, mus, batch_scores, batch_weights = [], [], [], [], [], [], []
     for start in range(0, len(groove), batch_size):
         outputs, samples, batch_nll, batch_kl, mu = run(
             tf.constant(groove[start : start + batch_size]), tf.constant([seed, start], tf.int32)
         )
-        teacher.append(_teacher_forced_groove(model, outputs))
+        teacher.append(model.representation.point_estimate(outputs).numpy())
+        if model.representation.name == "groove":
+            batch_scores.append(groove_scores(model, outputs.numpy(), groove[start : start + batch_size],
+                                              qpm[start : start + batch_size]))
+            batch_weights.append(float(groove[start : start + batch_size, :, :NUM_CLASSES].sum()))
         sampled.append(samples.numpy())
         nll.append(batch_nll.numpy())
         kl.append(batch_kl.numpy())
@@ -151,6 +238,10 @@ def evaluate(
         for name, prediction in (("teacher_forced", teacher), ("sampled", sampled)):
             scores = {**hit_scores(prediction, groove), **timing_errors(prediction, groove, qpm)}
             results.update({f"{k}_{name}": v for k, v in scores.items()})
+        weights = np.asarray(batch_weights) / np.sum(batch_weights)  # Per true hit.
+        for key in batch_scores[0]:
+            results[f"{key}_teacher_forced"] = float(sum(w * b[key] for w, b in zip(weights, batch_scores)))
+    results["timekeeper_change_rate_sampled"] = timekeeper_change_rate(sampled)
     return results
 
 
@@ -187,26 +278,74 @@ def humanize_scores(vae, groove: np.ndarray, qpm: np.ndarray, batch_size: int = 
     """How a model plays the test split's hits when given them quantized and flat.
 
     Each clip's hits are kept (humanize never changes them); the figures compare the
-    velocities and offsets the model gives them with what the drummer played, beside
-    the spread of both (a model that plays everything at the mean has a low error and
-    no feel).
+    velocities and offsets the model plays (sampled, at temperature 1) with what the
+    drummer played, beside the spread of both (a model that plays everything at the
+    mean has a low error and no feel). MAE scores the point estimate of each step's
+    predicted distribution, CRPS the distribution itself.
     """
     from groove_vae.representations import transform_inputs
 
-    played = []
+    model = vae.model
+    decode = tf.function(lambda z, s, hits: model.decode(z, 1.0, s, forced_hits=hits, return_outputs=True),
+                         reduce_retracing=True)
+    played, point, scores, weights = [], [], [], []
     for start in range(0, len(groove), batch_size):
         batch = groove[start : start + batch_size]
         flat = transform_inputs(tf.constant(batch), "humanize").numpy()
-        played.append(vae.humanize_tensors(flat, seed))
-    played = np.concatenate(played)
-    hit = groove[..., :NUM_CLASSES] > 0.5
+        z = vae.encode_tensors(flat)
+        samples, outputs = decode(tf.constant(z), tf.constant(seed), tf.constant(hits_of(flat)))
+        played.append(samples.numpy())
+        point.append(model.representation.point_estimate(outputs, tf.constant(hits_of(batch))).numpy())
+        scores.append(groove_scores(model, outputs.numpy(), batch, qpm[start : start + batch_size]))
+        weights.append(float(hits_of(batch).sum()))
+    played, point = np.concatenate(played), np.concatenate(point)
+    hit = hits_of(groove) > 0.5
     step_ms = 60000.0 / np.asarray(qpm, np.float64) / STEPS_PER_QUARTER
-    offset_ms = lambda g: g[..., 18:27] / 2.0 * step_ms[:, None, None]  # noqa: E731
+    offset_ms = lambda g: offsets_of(g) / 2.0 * step_ms[:, None, None]  # noqa: E731
+    weights = np.asarray(weights) / np.sum(weights)
     return {
-        "velocity_mae": float(np.abs(played[..., 9:18] - groove[..., 9:18])[hit].mean() * 127),
-        "offset_mae_ms": float(np.abs(offset_ms(played) - offset_ms(groove))[hit].mean()),
-        "velocity_std_played": float(played[..., 9:18][hit].std() * 127),
-        "velocity_std_data": float(groove[..., 9:18][hit].std() * 127),
+        "velocity_mae": float(np.abs(velocities_of(point) - velocities_of(groove))[hit].mean() * 127),
+        "offset_mae_ms": float(np.abs(offset_ms(point) - offset_ms(groove))[hit].mean()),
+        **{key: float(sum(w * s[key] for w, s in zip(weights, scores))) for key in scores[0]},
+        "velocity_std_played": float(velocities_of(played)[hit].std() * 127),
+        "velocity_std_data": float(velocities_of(groove)[hit].std() * 127),
         "offset_std_ms_played": float(offset_ms(played)[hit].std()),
         "offset_std_ms_data": float(offset_ms(groove)[hit].std()),
     }
+
+
+def within(value: float, reference: float, tolerance: float) -> bool:
+    """Whether `value` lies within `tolerance` (a fraction) of `reference`."""
+    return abs(value - reference) <= tolerance * abs(reference)
+
+
+def feel_table(data: np.ndarray, samples: dict[str, np.ndarray], tolerance: float = 0.10) -> str:
+    """Velocity mean, velocity spread and microtiming spread of sample sets beside the
+    data's, pooled and per drum, each marked "ok" when within `tolerance` of the data."""
+    sets = {"data": data, **samples}
+    pooled = {name: feel(g) for name, g in sets.items()}
+    per_drum = {name: feel_by_instrument(g) for name, g in sets.items()}
+    header = f"{'feel':<34}" + "".join(f"{name:>16}" for name in sets)
+    lines = [header, "-" * len(header)]
+
+    def row(label, values, reference):
+        cells = [f"{values[0]:>16.3f}"]
+        for v in values[1:]:
+            mark = "ok" if within(v, reference, tolerance) else "  "
+            cells.append(f"{v:>13.3f} {mark}")
+        lines.append(f"{label:<34}" + "".join(cells))
+
+    for key in ("velocity_mean", "velocity_std", "offset_std_16ths"):
+        values = [pooled[n][key] for n in sets]
+        row(f"all drums {key}", values, values[0])
+    for drum in DRUM_CLASS_NAMES:
+        if drum not in per_drum["data"] or per_drum["data"][drum]["hits"] < 200:
+            continue
+        for key in ("velocity_mean", "velocity_std", "offset_std_16ths"):
+            values = [per_drum[n].get(drum, {}).get(key, math.nan) for n in sets]
+            row(f"{drum} {key}", values, values[0])
+    for key in ("timekeeper_change_rate", "bar_cell_agreement"):
+        values = [pooled[n][key] for n in sets]
+        lines.append(f"{key:<34}" + "".join(f"{v:>16.3f}" for v in values))
+    lines.append(f"(ok: within {tolerance:.0%} of the data)")
+    return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 
 import keras
@@ -19,6 +20,30 @@ def kl_divergence(mu, sigma):
     return tf.reduce_sum(
         0.5 * (tf.square(mu) + tf.square(sigma) - 1.0) - tf.math.log(sigma + 1e-8), axis=-1
     )
+
+
+@functools.cache
+def resolve_precision(name: str) -> str:
+    """"auto" -> "mixed_bfloat16" where bfloat16 is fast (a GPU with bfloat16 tensor cores,
+    compute capability 8.0 or more; else a CPU with AVX512-BF16 or AMX-BF16 units), else
+    "float32": on an AVX2-only CPU bfloat16 is emulated and trains slower than float32.
+    Other names are returned as they are."""
+    if name != "auto":
+        return name
+    for gpu in tf.config.list_physical_devices("GPU"):
+        capability = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
+        return "mixed_bfloat16" if capability >= (8, 0) else "float32"
+    return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+
+
+def cpu_has_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether this CPU has bfloat16 arithmetic units (Linux: the flags in /proc/cpuinfo)."""
+    try:
+        with open(cpuinfo) as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 @contextlib.contextmanager
@@ -54,10 +79,12 @@ class MusicVAE(keras.Model):
         super().__init__(**kwargs)
         self.config = configs.from_dict(config)
         c = self.config
-        self.representation = get_representation(c.representation, c.groove_loss)
+        self.representation = get_representation(
+            c.representation, c.groove_loss, c.groove_heads, c.velocity_bins, c.offset_bins)
         depth = self.representation.output_depth
+        self.precision = resolve_precision(c.precision)
         # === Layers === (with precision=mixed_bfloat16, all but mu, sigma and the output projections)
-        with dtype_policy(c.precision):
+        with dtype_policy(self.precision):
             self.encoder = BidirectionalLstmEncoder(c.encoder_rnn_sizes, c.z_size, c.dropout_rate, name="encoder")
             if c.decoder == "hierarchical":
                 self.decoder = HierarchicalDecoder(
@@ -75,7 +102,8 @@ class MusicVAE(keras.Model):
         # === Metrics ===
         self.trackers = {
             name: keras.metrics.Mean(name=name)
-            for name in ("loss", "reconstruction_loss", "kl", "kl_bits", "beta", "sampling_probability", "accuracy")
+            for name in ("loss", "reconstruction_loss", "hit_nll", "kl", "kl_bits", "beta", "sampling_probability",
+                         "accuracy")
         }
 
     def build(self, input_shape=None):
@@ -110,14 +138,16 @@ class MusicVAE(keras.Model):
             self.decoder.embeddings(mu, training=training), shift_right(inputs), training=training
         )
 
-    def decode(self, z, temperature=1.0, seed=0, forced_hits=None):
+    def decode(self, z, temperature=1.0, seed=0, forced_hits=None, return_outputs=False):
         """z [batch, z_size] -> sampled groove tensors [batch, steps, 27] (drums: at a fixed
-        velocity). `forced_hits` [batch, steps, 9] fixes the hits (groove only)."""
+        velocity). `forced_hits` [batch, steps, 9] fixes the hits (groove only).
+        `return_outputs` also returns the raw outputs each step was sampled from."""
         seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0, tf.int32)])
-        _, samples = self.decoder.core.autoregressive(
+        outputs, samples = self.decoder.core.autoregressive(
             self.decoder.embeddings(z), self.representation, seed, temperature, forced_hits=forced_hits
         )
-        return self.representation.to_groove(samples)
+        groove = self.representation.to_groove(samples)
+        return (groove, outputs) if return_outputs else groove
 
     def sample(self, num_samples, temperature=1.0, seed=0):
         """z ~ N(0, I) -> groove tensors [num_samples, steps, 27]."""
@@ -151,6 +181,7 @@ class MusicVAE(keras.Model):
         values = {
             "loss": loss,
             "reconstruction_loss": tf.reduce_mean(reconstruction),
+            "hit_nll": tf.reduce_mean(tf.reduce_sum(self.representation.hit_loss(inputs, outputs), axis=-1)),
             "kl": tf.reduce_mean(kl),
             "kl_bits": tf.reduce_mean(kl) / math.log(2.0),
             "beta": self.beta,

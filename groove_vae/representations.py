@@ -56,9 +56,12 @@ def transform_inputs(groove: tf.Tensor, transform: str) -> tf.Tensor:
 
 
 class GrooveRepresentation:
-    """GrooVAE: per step and class a hit (sigmoid), velocity (sigmoid), offset (tanh)."""
+    """GrooVAE with squared-error heads: per step and class a hit (sigmoid), velocity
+    (sigmoid), offset (tanh). The heads predict the mean of what a drummer might play,
+    so sampled velocity and timing have less spread than a drummer's."""
 
     name = "groove"
+    heads = "mse"
     input_depth = GROOVE_DEPTH
     output_depth = GROOVE_DEPTH
 
@@ -87,6 +90,11 @@ class GrooveRepresentation:
             squared *= hits
         return tf.reduce_sum(bce + squared, axis=-1)
 
+    def hit_loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+        """The hits' share of the loss [batch, steps]: comparable across heads."""
+        return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(
+            labels=targets[..., :NUM_CLASSES], logits=outputs[..., :NUM_CLASSES]), axis=-1)
+
     def predicted_hits(self, outputs: tf.Tensor) -> tf.Tensor:
         """Thresholded hits (p > 0.5), for reconstruction metrics."""
         return tf.cast(outputs[..., :NUM_CLASSES] > 0.0, tf.float32)
@@ -94,20 +102,129 @@ class GrooveRepresentation:
     def target_hits(self, targets: tf.Tensor) -> tf.Tensor:
         return targets[..., :NUM_CLASSES]
 
+    def point_estimate(self, outputs: tf.Tensor, hits: tf.Tensor | None = None) -> tf.Tensor:
+        """Raw outputs -> a groove of thresholded hits (or the `hits` given) with the heads'
+        point velocity and offset (here the predicted mean), for reconstruction metrics."""
+        hits = self.predicted_hits(outputs) if hits is None else hits
+        _, velocity, offset = self.split(outputs)
+        return tf.concat([hits, velocity * hits, offset * hits], -1)
+
     def sample(self, outputs: tf.Tensor, temperature: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
         """One step's outputs [batch, 27] -> a groove step; hits ~ Bernoulli(sigmoid(logit/T))."""
-        hit_logits, velocity, offset = self.split(outputs)
+        hit_logits = outputs[..., :NUM_CLASSES]
         noise = tf.random.stateless_uniform(tf.shape(hit_logits), seed=seed)
         hits = tf.cast(noise < tf.sigmoid(hit_logits / temperature), outputs.dtype)
-        return tf.concat([hits, velocity * hits, offset * hits], axis=-1)
+        return self.force_hits(outputs, hits, temperature, seed)
 
-    def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor) -> tf.Tensor:
+    def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor, temperature=1.0, seed=None) -> tf.Tensor:
         """One step's outputs with the hits given (humanize): the model's velocity and offset."""
         _, velocity, offset = self.split(outputs)
         return tf.concat([hits, velocity * hits, offset * hits], axis=-1)
 
     def to_groove(self, samples: tf.Tensor) -> tf.Tensor:
         return samples
+
+
+class BinnedGrooveRepresentation(GrooveRepresentation):
+    """GrooVAE with distributional heads: each hit's velocity and offset is a softmax
+    over equal-width bins of its range, sampled at generation time (temperature divides
+    the bin logits as it does the hit logits), so samples keep a drummer's spread
+    instead of playing the average.
+
+    Outputs [..., 9 + 9 * velocity_bins + 9 * offset_bins]: hit logits, then each
+    class's velocity bin logits, then each class's offset bin logits. Velocity and
+    offset are scored on true hits only (a silent cell has no loudness or timing). A
+    sampled value is uniform within its bin, so written notes are not quantized.
+    """
+
+    heads = "binned"
+
+    def __init__(self, velocity_bins: int = 32, offset_bins: int = 32):
+        super().__init__(masked_loss=True)
+        self.velocity_bins = velocity_bins
+        self.offset_bins = offset_bins
+        self.output_depth = NUM_CLASSES * (1 + velocity_bins + offset_bins)
+
+    def bin_logits(self, outputs: tf.Tensor):
+        """Raw outputs -> hit logits [..., 9], velocity [..., 9, Bv] and offset [..., 9, Bo] bin logits."""
+        shape = tf.shape(outputs)[:-1]
+        hit_logits, velocity, offset = tf.split(
+            outputs, [NUM_CLASSES, NUM_CLASSES * self.velocity_bins, NUM_CLASSES * self.offset_bins], axis=-1)
+        velocity = tf.reshape(velocity, tf.concat([shape, [NUM_CLASSES, self.velocity_bins]], 0))
+        offset = tf.reshape(offset, tf.concat([shape, [NUM_CLASSES, self.offset_bins]], 0))
+        return hit_logits, velocity, offset
+
+    def velocity_bin(self, velocity: tf.Tensor) -> tf.Tensor:
+        """Velocities in [0, 1] -> bin indices in [0, Bv)."""
+        return tf.clip_by_value(tf.cast(tf.floor(velocity * self.velocity_bins), tf.int32), 0, self.velocity_bins - 1)
+
+    def offset_bin(self, offset: tf.Tensor) -> tf.Tensor:
+        """Offsets in [-1, 1] -> bin indices in [0, Bo)."""
+        index = tf.floor((offset + 1.0) / 2.0 * self.offset_bins)
+        return tf.clip_by_value(tf.cast(index, tf.int32), 0, self.offset_bins - 1)
+
+    def groove_nll(self, targets: tf.Tensor, outputs: tf.Tensor):
+        """Cross-entropy of the true velocity and offset bins [..., 9] (nats; 0 where silent)."""
+        hits, velocity, offset = tf.split(targets, 3, axis=-1)
+        _, velocity_logits, offset_logits = self.bin_logits(outputs)
+        velocity_nll = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=self.velocity_bin(velocity), logits=velocity_logits)
+        offset_nll = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=self.offset_bin(offset), logits=offset_logits)
+        return velocity_nll * hits, offset_nll * hits
+
+    def loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+        """Per-step loss [batch, steps]: BCE on hits + cross-entropy of the true velocity
+        and offset bins on true hits."""
+        velocity_nll, offset_nll = self.groove_nll(targets, outputs)
+        return self.hit_loss(targets, outputs) + tf.reduce_sum(velocity_nll + offset_nll, axis=-1)
+
+    def probabilities(self, outputs: tf.Tensor):
+        """Velocity [..., 9, Bv] and offset [..., 9, Bo] bin probabilities."""
+        _, velocity_logits, offset_logits = self.bin_logits(outputs)
+        return tf.nn.softmax(velocity_logits), tf.nn.softmax(offset_logits)
+
+    def point_estimate(self, outputs: tf.Tensor, hits: tf.Tensor | None = None) -> tf.Tensor:
+        """Thresholded hits (or the `hits` given) with each distribution's median (the point
+        that minimizes the expected absolute error, which is what MAE scores), read off the
+        piecewise-linear CDF."""
+        hits = self.predicted_hits(outputs) if hits is None else hits
+        velocity_probs, offset_probs = self.probabilities(outputs)
+        velocity = _median(velocity_probs)
+        offset = _median(offset_probs) * 2.0 - 1.0
+        return tf.concat([hits, velocity * hits, offset * hits], -1)
+
+    def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor, temperature=1.0, seed=None) -> tf.Tensor:
+        """The hits given; velocity and offset drawn from their bins at `temperature`."""
+        _, velocity_logits, offset_logits = self.bin_logits(outputs)
+        seed = tf.zeros([2], tf.int32) if seed is None else seed
+        temperature = tf.cast(temperature, velocity_logits.dtype)
+        velocity = _sample_bins(velocity_logits / temperature, tf.random.experimental.stateless_fold_in(seed, 1))
+        offset = _sample_bins(offset_logits / temperature, tf.random.experimental.stateless_fold_in(seed, 2))
+        offset = offset * 2.0 - 1.0
+        return tf.concat([hits, velocity * hits, offset * hits], axis=-1)
+
+
+def _sample_bins(logits: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """One draw per row of bin logits [..., bins] (Gumbel-max), placed uniformly within
+    its bin: values in [0, 1], shape [...]."""
+    bins = logits.shape[-1]
+    uniform = tf.random.stateless_uniform(tf.concat([tf.shape(logits)[:-1], [bins + 1]], 0),
+                                          seed=seed, minval=1e-7, maxval=1.0 - 1e-7)
+    gumbel = -tf.math.log(-tf.math.log(uniform[..., :bins]))
+    index = tf.argmax(logits + gumbel, axis=-1, output_type=tf.int32)
+    return (tf.cast(index, logits.dtype) + uniform[..., bins]) / bins
+
+
+def _median(probs: tf.Tensor) -> tf.Tensor:
+    """The median in [0, 1] of distributions over equal bins [..., bins], uniform within each bin."""
+    bins = probs.shape[-1]
+    cdf = tf.cumsum(probs, axis=-1)
+    index = tf.minimum(tf.reduce_sum(tf.cast(cdf < 0.5, tf.int32), axis=-1), bins - 1)
+    p = tf.gather(probs, index[..., None], batch_dims=len(probs.shape) - 1)[..., 0]
+    below = tf.gather(cdf, index[..., None], batch_dims=len(probs.shape) - 1)[..., 0] - p
+    fraction = tf.clip_by_value((0.5 - below) / tf.maximum(p, 1e-12), 0.0, 1.0)
+    return (tf.cast(index, probs.dtype) + fraction) / bins
 
 
 class DrumsRepresentation:
@@ -125,8 +242,15 @@ class DrumsRepresentation:
         labels = tf.argmax(targets, axis=-1)
         return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=outputs)
 
+    def hit_loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+        return self.loss(targets, outputs)
+
     def predicted_hits(self, outputs: tf.Tensor) -> tf.Tensor:
         return labels_to_hits(tf.argmax(outputs, axis=-1, output_type=tf.int32))
+
+    def point_estimate(self, outputs: tf.Tensor) -> tf.Tensor:
+        """The most likely pattern at each step, as a groove at the fixed velocity."""
+        return self.to_groove(tf.one_hot(tf.argmax(outputs, -1), self.output_depth))
 
     def target_hits(self, targets: tf.Tensor) -> tf.Tensor:
         return labels_to_hits(tf.argmax(targets, axis=-1, output_type=tf.int32))
@@ -140,8 +264,11 @@ class DrumsRepresentation:
         return tf.concat([hits, hits * self.velocity, tf.zeros_like(hits)], axis=-1)
 
 
-def get_representation(name: str, groove_loss: str = "magenta"):
+def get_representation(name: str, groove_loss: str = "magenta", groove_heads: str = "mse",
+                       velocity_bins: int = 32, offset_bins: int = 32):
     if name == "groove":
+        if groove_heads == "binned":
+            return BinnedGrooveRepresentation(velocity_bins, offset_bins)
         return GrooveRepresentation(masked_loss=groove_loss == "masked")
     if name == "drums":
         return DrumsRepresentation()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -29,6 +30,7 @@ import tensorflow as tf
 
 from groove_vae import callbacks as gv_callbacks
 from groove_vae import configs, data
+from groove_vae.drums import NUM_CLASSES
 from groove_vae.model import MusicVAE, build_model
 
 CONFIG_FILE = "config.json"
@@ -220,6 +222,44 @@ def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
     return model
 
 
+def _variable_kind(variable) -> str:
+    """A variable's path below the model with Keras's numbering removed ("backward_lstm_2"
+    -> "backward_lstm"): Keras numbers layers per process, so two models built in one
+    process have different paths for the same weight."""
+    return "/".join(re.sub(r"_\d+$", "", part) for part in variable.path.split("/")[1:])
+
+
+def transfer_weights(source: MusicVAE, target: MusicVAE) -> str:
+    """Copies `source`'s weights into `target` by variable path; returns what it did.
+
+    Every variable must exist in both with the same shape, except the decoder's output
+    projection when the groove heads differ (squared-error vs binned): then its hit
+    columns are copied and the new heads start fresh, so a model can switch heads
+    without forgetting its hits.
+    """
+    if [_variable_kind(v) for v in source.weights] != [_variable_kind(v) for v in target.weights]:
+        raise ValueError("its weights do not fit this config's architecture (other layers).")
+    partial = []
+    for source_variable, variable in zip(source.weights, target.weights):
+        value, key = source_variable.numpy(), _variable_kind(variable)
+        if tuple(value.shape) == tuple(variable.shape):
+            variable.assign(value)
+        elif "output_projection" in key and source.representation.name == target.representation.name == "groove":
+            # Kernel [units, depth] or bias [depth]: the first 9 columns are the hit logits in both layouts.
+            new = variable.numpy()
+            new[..., :NUM_CLASSES] = value[..., :NUM_CLASSES]
+            variable.assign(new)
+            partial.append(key)
+        else:
+            raise ValueError(f"its weights do not fit this config's architecture ({key}: "
+                             f"{tuple(value.shape)} vs {tuple(variable.shape)}).")
+    targets = target.weights
+    if partial:
+        return (f"{len(targets) - len(partial)} of {len(targets)} weights copied; the {source.config.groove_heads} "
+                f"heads became {target.config.groove_heads} (hit logits copied, new heads start fresh)")
+    return f"all {len(targets)} weights copied"
+
+
 def _resolve_init(init_from: str) -> str:
     """"bundled" or a bundled model's name ("tap2drum") -> its directory; else the path as given."""
     from groove_vae.api import BUNDLED_MODELS
@@ -287,18 +327,15 @@ def train(
         checkpoint.restore(latest).assert_existing_objects_matched()
         print(f"Resumed from {latest} (step {int(optimizer.iterations.numpy())}).")
     elif init_from:
-        source = restore_model(_resolve_init(init_from))
-        if [w.shape for w in source.weights] != [w.shape for w in model.weights]:
-            raise ValueError(f"{init_from}: its weights do not fit this config's architecture.")
-        model.set_weights(source.get_weights())
-        print(f"Initialized from {init_from}.")
+        print(f"Initialized from {init_from}: {transfer_weights(restore_model(_resolve_init(init_from)), model)}.")
 
     step = _same_on_every_worker(strategy, int(optimizer.iterations.numpy()))
-    initial_epoch = step // steps_per_epoch
-    epochs = -(-num_steps // steps_per_epoch)
-    if initial_epoch >= epochs:
+    if step >= num_steps:
         print(f"{run_dir} already trained {step} steps (asked for {num_steps}).")
         return None
+    # Epochs keep their length; the last one ends at exactly `num_steps` (StopAtStep).
+    initial_epoch = step // steps_per_epoch
+    epochs = -(-num_steps // steps_per_epoch)
 
     # A non-chief worker saves as the chief does (saving may all-reduce), into a folder it removes.
     write_dir = run_dir if chief else tempfile.mkdtemp(prefix="groove_vae_worker_")
@@ -307,6 +344,7 @@ def train(
     train_ds = data.make_dataset(train_clips.groove, representation, config.batch_size, seed=config.seed)
     val_ds = data.make_dataset(val_clips.groove, representation, val_batch, shuffle=True, seed=config.seed + 1)
     callbacks = [
+        gv_callbacks.StopAtStep(num_steps),
         gv_callbacks.KLWarmup(config.max_beta, config.beta_warmup_steps),
         gv_callbacks.ScheduledSampling(config.sampling_schedule, config.sampling_rate),
         NonFiniteLoss(checkpoint, manager, on_nonfinite, resumed_from=latest),

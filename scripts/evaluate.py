@@ -17,7 +17,7 @@ flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "TFDS dataset of MIDI c
 flags.DEFINE_string("split", "test", "Split to evaluate.")
 flags.DEFINE_string("midi_dir", None, "Evaluate on every 4-bar window (sliding bar by bar) of the .mid/.midi "
                     "files under this folder instead of a TFDS split; prior samples are compared with them too.")
-flags.DEFINE_integer("num_samples", 1000, "Prior samples (temperature 1) for the density statistics.")
+flags.DEFINE_integer("num_samples", 1000, "Prior samples, at temperature 1 and at 0.5, for the density and feel statistics.")
 flags.DEFINE_integer("max_clips", 0, "Evaluate only the first N clips (0: the whole split).")
 flags.DEFINE_string("output_json", None, "Where to write the results (default: <run_dir>/eval_<split>.json).")
 flags.DEFINE_integer("seed", 0, "Seed for posterior and prior draws.")
@@ -60,13 +60,17 @@ def main(argv):
     results = evaluation.evaluate(vae.model, groove, qpm, seed=FLAGS.seed)
 
     samples = evaluation.prior_samples(vae.model, FLAGS.num_samples, 1.0, FLAGS.seed)
+    samples_cool = evaluation.prior_samples(vae.model, FLAGS.num_samples, 0.5, FLAGS.seed)
     if FLAGS.midi_dir:
         results["prior_fraction_copied_from_midi_dir"] = evaluation.fraction_copied(samples, clips.groove)
     else:
         train = data.load_split(FLAGS.tfds_name, "train", vae.config.num_steps, FLAGS.data_dir)
         results["prior_fraction_copied_from_train"] = evaluation.fraction_copied(samples, train.groove)
     results.update({f"feel_prior_{k}": v for k, v in evaluation.feel(samples).items()})
+    results.update({f"feel_prior_t05_{k}": v for k, v in evaluation.feel(samples_cool).items()})
     results.update({f"feel_data_{k}": v for k, v in evaluation.feel(groove).items()})
+    results["feel_by_drum"] = {name: evaluation.feel_by_instrument(g) for name, g in
+                               (("data", groove), ("prior_t1", samples), ("prior_t05", samples_cool))}
     results["hits_per_bar_prior"] = evaluation.hits_per_bar(samples)
     results["hits_per_bar_data"] = evaluation.hits_per_bar(groove)
     if FLAGS.humanize and vae.config.representation == "groove":
@@ -74,6 +78,14 @@ def main(argv):
     results.update(model=FLAGS.run_dir or "bundled", dataset=dataset, split=split, num_samples=FLAGS.num_samples)
 
     print(evaluation.format_table(results))
+    print()
+    print(evaluation.feel_table(groove, {"prior T=1.0": samples, "prior T=0.5": samples_cool}))
+    if "humanize_velocity_std_played" in results:
+        print()
+        for key, tolerance in (("velocity_std", 0.15), ("offset_std_ms", 0.15)):
+            played, data = results[f"humanize_{key}_played"], results[f"humanize_{key}_data"]
+            mark = "ok" if evaluation.within(played, data, tolerance) else "not within 15%"
+            print(f"humanize {key}: played {played:.2f}, drummers {data:.2f} ({mark})")
     with open(output, "w") as f:
         json.dump(results, f, indent=2)
     print(f"Results written to {output}")

@@ -19,7 +19,7 @@ SHARED_TFDS = os.path.join(ROOT, "..", "shared", "data", "tensorflow_datasets")
 
 TINY = (
     "encoder_rnn_sizes=[32,32],conductor_rnn_sizes=[24,24],conductor_output_size=16,"
-    "decoder_rnn_sizes=[24,24],z_size=8,batch_size=8,dropout_rate=0.0"
+    "decoder_rnn_sizes=[24,24],z_size=8,batch_size=8,dropout_rate=0.0,precision=float32"
 )
 CONFIG_NAMES = ["groovae_4bar", "groovae_4bar_flat", "hierdec_drums_4bar", "drums_4bar_flat"]
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from conftest import make_sequence, tiny_config, to_midi_bytes
 
 from groove_vae import data, training
@@ -75,3 +76,15 @@ def test_training_runs_on_a_midi_folder_and_fine_tuning_starts_from_its_weights(
     with pytest.raises(ValueError, match="do not fit this config's architecture"):
         training.train(tiny_config(extra="z_size=4"), str(tmp_path / "other"), num_steps=2, steps_per_epoch=2,
                        eval_batches=1, midi_dir=str(midi_dir), validation_fraction=0.3, verbose=0, init_from=base)
+
+
+def test_training_stops_at_exactly_the_step_asked_for_with_a_checkpoint_there(midi_dir, tmp_path, capsys):
+    run = str(tmp_path / "run")
+    common = dict(steps_per_epoch=4, eval_batches=1, midi_dir=str(midi_dir), validation_fraction=0.3, verbose=0)
+    training.train(tiny_config(), run, num_steps=5, **common)  # One whole epoch of 4, then 1 step.
+    assert tf.train.latest_checkpoint(f"{run}/checkpoints").endswith("ckpt-5")
+    training.train(tiny_config(), run, num_steps=7, **common)  # Resumed mid-epoch.
+    assert tf.train.latest_checkpoint(f"{run}/checkpoints").endswith("ckpt-7")
+    assert "Resumed from" in capsys.readouterr().out
+    assert training.train(tiny_config(), run, num_steps=7, **common) is None
+    assert "already trained 7 steps" in capsys.readouterr().out

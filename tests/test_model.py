@@ -15,7 +15,9 @@ def test_output_shapes_for_every_config(name):
     depth = 27 if config.representation == "groove" else 512
     inputs = model.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(0), 3)))
     assert inputs.shape == (3, 64, depth)
-    assert model(inputs).shape == (3, 64, depth)
+    # Binned heads: 9 hit logits, then 32 velocity and 32 offset bin logits per class.
+    output_depth = {"mse": 27, "binned": 9 * (1 + 32 + 32)}[config.groove_heads] if depth == 27 else 512
+    assert model(inputs).shape == (3, 64, output_depth)
     mu, sigma = model.encode(inputs)
     assert mu.shape == sigma.shape == (3, 8) and bool(tf.reduce_all(sigma > 0))
     samples = model.sample(2, seed=1)
@@ -61,7 +63,9 @@ def test_a_few_training_steps_lower_the_loss(name):
     before = float(model.compute_losses(inputs)[0])
     model.fit(tf.data.Dataset.from_tensors(inputs).repeat(), steps_per_epoch=15, epochs=1, verbose=0)
     after = float(model.compute_losses(inputs)[0])
-    assert after < 0.8 * before
+    # Binned heads start at log(32) nats per head and hit and must memorize random
+    # velocities and offsets, with gradients clipped to norm 1: they fall more slowly.
+    assert after < (0.85 if config.groove_heads == "binned" else 0.8) * before
 
 
 def test_scheduled_sampling_trains_through_the_step_loop():

@@ -1,0 +1,141 @@
+"""Distributional (binned) groove heads against squared-error heads, and what they are scored with."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import random_groove, tiny_config
+
+from groove_vae import evaluation, training
+from groove_vae.model import build_model, cpu_has_bfloat16, resolve_precision
+from groove_vae.representations import BinnedGrooveRepresentation, _median, _sample_bins
+
+
+def test_values_fall_in_the_bins_that_hold_them():
+    rep = BinnedGrooveRepresentation(velocity_bins=4, offset_bins=4)
+    np.testing.assert_array_equal(rep.velocity_bin(tf.constant([0.0, 0.24, 0.25, 0.99, 1.0])).numpy(), [0, 0, 1, 3, 3])
+    np.testing.assert_array_equal(rep.offset_bin(tf.constant([-1.0, -0.51, -0.5, 0.0, 1.0])).numpy(), [0, 0, 1, 2, 3])
+
+
+def test_the_loss_is_the_cross_entropy_of_the_true_bins_on_hits_only():
+    rep = BinnedGrooveRepresentation(velocity_bins=4, offset_bins=2)
+    target = np.zeros((1, 1, 27), np.float32)
+    target[0, 0, 0], target[0, 0, 9], target[0, 0, 18] = 1.0, 0.6, -0.5  # Kick: velocity bin 2, offset bin 0.
+    outputs = np.zeros((1, 1, rep.output_depth), np.float32)
+    outputs[0, 0, 9 + 2] = np.log(3.0)  # Kick's velocity bin 2: p = 3 / 6.
+    loss = rep.loss(tf.constant(target), tf.constant(outputs)).numpy()[0, 0]
+    hits_bce = np.log(2.0) * 9  # Every hit logit is 0: p = 0.5, right or wrong.
+    assert loss == pytest.approx(hits_bce + np.log(2.0) + np.log(2.0), rel=1e-5)
+
+
+def test_draws_follow_the_bin_probabilities_and_temperature_sharpens_them():
+    probs = np.array([0.1, 0.2, 0.3, 0.4])
+    logits = tf.constant(np.tile(np.log(probs), (20000, 1)), tf.float32)
+    draws = _sample_bins(logits, tf.constant([3, 4])).numpy()
+    counts = np.bincount((draws * 4).astype(int), minlength=4) / len(draws)
+    np.testing.assert_allclose(counts, probs, atol=0.015)
+    assert np.all((draws >= 0) & (draws <= 1))
+    assert len(np.unique(draws)) > 19000  # Spread within each bin, not four values.
+    sharp = _sample_bins(logits / 0.25, tf.constant([3, 4])).numpy()
+    assert sharp.std() < draws.std() and np.mean(sharp > 0.75) > 0.6
+
+
+def test_the_median_reads_the_piecewise_linear_cdf():
+    medians = _median(tf.constant([[0.0, 1.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25], [0.5, 0.0, 0.0, 0.5]])).numpy()
+    np.testing.assert_allclose(medians, [0.375, 0.5, 0.25], atol=1e-6)
+
+
+def test_crps_is_zero_for_certainty_and_the_absolute_error_for_a_point():
+    bins = 64
+    point = np.zeros(bins)
+    point[40] = 1.0  # All mass in [40/64, 41/64).
+    centre = 40.5 / bins
+    assert evaluation.crps_binned(point, np.float64(centre), resolution=64) < 1 / bins
+    assert evaluation.crps_binned(point, np.float64(0.1), resolution=64) == pytest.approx(centre - 0.1, abs=1 / bins)
+    uniform = np.full(bins, 1 / bins)
+    assert evaluation.crps_binned(uniform, np.float64(0.5), resolution=16) == pytest.approx(1 / 12, abs=1e-3)
+
+
+def train_on(config, groove, steps):
+    model = build_model(config)
+    model.compile(optimizer=training.make_optimizer(config))
+    dataset = tf.data.Dataset.from_tensor_slices(groove).repeat().batch(config.batch_size)
+    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
+    return model
+
+
+def test_binned_heads_keep_a_bimodal_velocity_that_squared_error_averages_away():
+    """Every hit is played at velocity 30 or 110, at random: the mean (70) is what no
+    drummer plays. Squared-error heads learn the mean; binned heads sample both."""
+    rng = np.random.default_rng(0)
+    groove = random_groove(rng, 64, density=0.2)
+    loud = rng.random(groove[..., :9].shape) < 0.5
+    groove[..., 9:18] = groove[..., :9] * np.where(loud, 110, 30) / 127
+    velocities = {}
+    for heads in ("mse", "binned"):
+        config = tiny_config(extra=f"groove_heads={heads},groove_loss=masked,batch_size=16,learning_rate=3e-3,"
+                             "min_learning_rate=3e-3,precision=float32")
+        model = train_on(config, groove, 150)
+        hits = tf.constant(groove[:16, :, :9])
+        played = model.decode(tf.zeros([16, config.z_size]), 1.0, 0, forced_hits=hits).numpy()
+        velocities[heads] = played[..., 9:18][groove[:16, :, :9] > 0.5] * 127
+    assert velocities["mse"].std() < 15  # Near the mean for every hit.
+    assert velocities["binned"].std() > 30  # Data: 40.
+    assert np.mean(velocities["binned"] < 50) > 0.25 and np.mean(velocities["binned"] > 90) > 0.25
+
+
+def test_switching_heads_keeps_the_hits_learned():
+    rng = np.random.default_rng(1)
+    mse = build_model(tiny_config(extra="groove_heads=mse"))
+    binned = build_model(tiny_config(extra="groove_heads=binned"))
+    message = training.transfer_weights(mse, binned)
+    assert "hit logits copied" in message
+    groove = tf.constant(random_groove(rng, 3))
+    np.testing.assert_allclose(binned(groove).numpy()[..., :9], mse(groove).numpy()[..., :9], atol=1e-5)
+    assert binned.representation.output_depth == 9 * (1 + 32 + 32)
+
+
+def test_evaluation_scores_both_heads_on_the_same_scale():
+    rng = np.random.default_rng(2)
+    truth = random_groove(rng, 4)
+    for heads in ("mse", "binned"):
+        model = build_model(tiny_config(extra=f"groove_heads={heads}"))
+        results = evaluation.evaluate(model, truth, np.full(4, 120.0), batch_size=2)
+        assert results["velocity_crps_teacher_forced"] > 0 and results["offset_crps_ms_teacher_forced"] > 0
+        assert ("velocity_bin_nll_teacher_forced" in results) == (heads == "binned")
+        # An untrained binned head is near uniform over [0, 127]: CRPS ~ a third of the range's mean error.
+        if heads == "binned":
+            assert 10 < results["velocity_crps_teacher_forced"] < 40
+
+
+def test_the_timekeeper_is_the_most_played_of_hats_and_ride():
+    groove = np.zeros((1, 64, 27), np.float32)
+    groove[0, 0:16:2, 2] = 1  # Bar 1: closed hi-hat eighths.
+    groove[0, 16:32:2, 2] = 1  # Bar 2: the same.
+    groove[0, 16, 8] = 1  # ... with one ride hit.
+    groove[0, 32:48:2, 8] = 1  # Bar 3: ride.
+    # Bar 4: no hats, no ride.
+    np.testing.assert_array_equal(evaluation.timekeepers(groove), [[2, 2, 8, -1]])
+    assert evaluation.timekeeper_change_rate(groove) == pytest.approx(0.5)  # 1 change in 2 pairs with a keeper.
+
+
+def test_feel_by_instrument_separates_the_drums():
+    groove = np.zeros((1, 64, 27), np.float32)
+    groove[0, ::4, 0], groove[0, ::4, 9] = 1, 120 / 127  # Loud kicks.
+    groove[0, 2::4, 2], groove[0, 2::4, 11] = 1, 40 / 127  # Soft hats.
+    groove[0, 2::8, 20] = 0.5  # Every other hat a quarter of a 16th late.
+    by_drum = evaluation.feel_by_instrument(groove)
+    assert set(by_drum) == {"kick", "closed_hihat"}
+    assert by_drum["kick"]["velocity_mean"] == pytest.approx(120, abs=1e-3) and by_drum["kick"]["velocity_std"] < 1e-3
+    assert by_drum["closed_hihat"]["offset_std_16ths"] == pytest.approx(0.125)
+
+
+def test_auto_precision_follows_the_cpu(tmp_path):
+    with_bf16, without = tmp_path / "bf16", tmp_path / "avx2"
+    with_bf16.write_text("processor : 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n")
+    without.write_text("processor : 0\nflags\t\t: fpu sse avx2 fma\n")
+    assert cpu_has_bfloat16(str(with_bf16)) and not cpu_has_bfloat16(str(without))
+    assert not cpu_has_bfloat16(str(tmp_path / "missing"))
+    assert resolve_precision("float32") == "float32"
+    expected = "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+    if not tf.config.list_physical_devices("GPU"):
+        assert resolve_precision("auto") == expected
