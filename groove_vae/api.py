@@ -125,16 +125,18 @@ class GrooveVAE:
                        steer: str = "prior") -> np.ndarray:
         """The latents [n, z_size] that `sample_tensors` decodes for the same arguments.
 
-        z ~ N(0, I); with a style, the same draws are moved into that style's Gaussian
-        (steer="prior") or shifted by its attribute vector (steer="vector"), times `strength`.
+        z from the Gaussian of the training clips' aggregate posterior (N(0, I) for a model
+        without one in its styles.npz); with a style, the same draws are moved into that
+        style's Gaussian (steer="prior") or shifted by its attribute vector (steer="vector"),
+        times `strength`.
         """
         if n <= 0:
             raise ValueError(f"The number of samples must be positive, got {n}.")
         check_steering(steer, strength)
-        z = tf.random.stateless_normal([n, self.config.z_size], seed=[seed, 1]).numpy()
+        noise = tf.random.stateless_normal([n, self.config.z_size], seed=[seed, 1]).numpy()
         if style is not None:
-            z = self.styles.latents(style, z, strength, steer)
-        return z
+            return self.styles.latents(style, noise, strength, steer)
+        return self.styles.prior_latents(noise)
 
     def encode_tensors(self, groove: np.ndarray) -> np.ndarray:
         """Groove tensors [batch, steps, 27] -> posterior means [batch, z_size]."""

@@ -246,13 +246,16 @@ def evaluate(
 
 
 def prior_samples(model: MusicVAE, num_samples: int, temperature: float = 1.0, seed: int = 0,
-                  batch_size: int = 250) -> np.ndarray:
-    """Groove tensors [num_samples, steps, 27] decoded from z ~ N(0, I)."""
+                  batch_size: int = 250, latents=None) -> np.ndarray:
+    """Groove tensors [num_samples, steps, 27] decoded from z ~ N(0, I), or from
+    `latents(noise)` of that noise (e.g. `StylePriors.prior_latents`, the fitted prior)."""
     decode = tf.function(model.decode, reduce_retracing=True)
     batches = []
     for i, start in enumerate(range(0, num_samples, batch_size)):
         n = min(batch_size, num_samples - start)
         z = tf.random.stateless_normal([n, model.config.z_size], seed=[seed, 1000 + i])
+        if latents is not None:
+            z = tf.constant(latents(z.numpy()), tf.float32)
         batches.append(decode(z, tf.constant(temperature), tf.constant(seed + i)).numpy())
     return np.concatenate(batches)
 

@@ -35,7 +35,10 @@ class StylePriors:
     """Per style: clip count, Gaussian mean [z] and its lower-triangular scale [z, z].
 
     `global_mean` [z] is the mean posterior over all clips, from which attribute vectors
-    are measured.
+    are measured. `prior_scale` [z, z], with `global_mean`, is the Gaussian of all clips'
+    aggregate posterior: unsteered samples are drawn from it rather than from N(0, I),
+    whose draws land where no clip's posterior lives and decode less coherent bars (more
+    timekeeper switches between bars). None (older files): N(0, I).
     """
 
     names: tuple[str, ...]
@@ -43,6 +46,7 @@ class StylePriors:
     means: np.ndarray
     scales: np.ndarray
     global_mean: np.ndarray
+    prior_scale: np.ndarray | None = None
 
     @classmethod
     def fit(cls, mu: np.ndarray, sigma: np.ndarray, labels, min_clips: int = 20) -> "StylePriors":
@@ -61,20 +65,24 @@ class StylePriors:
             members = labels == style
             if members.sum() < min_clips:
                 continue
-            mean = mu[members].mean(axis=0)
-            centred = mu[members] - mean
-            cov = centred.T @ centred / len(centred) + np.diag((sigma[members] ** 2).mean(axis=0))
-            try:
-                scales.append(np.linalg.cholesky(cov))
-            except np.linalg.LinAlgError:
-                raise ValueError(f"Style {style!r}: its posterior covariance is not positive definite "
-                                 "(sigma is zero somewhere?).") from None
+            mean, scale = _moment_matched_gaussian(mu[members], sigma[members], f"Style {style!r}")
             names.append(style)
             counts.append(int(members.sum()))
             means.append(mean)
+            scales.append(scale)
         z_size = mu.shape[1]
+        global_mean, prior_scale = _moment_matched_gaussian(mu, sigma, "All clips")
         return cls(tuple(names), np.array(counts, np.int64), np.array(means, np.float32).reshape(-1, z_size),
-                   np.array(scales, np.float32).reshape(-1, z_size, z_size), mu.mean(axis=0).astype(np.float32))
+                   np.array(scales, np.float32).reshape(-1, z_size, z_size), global_mean.astype(np.float32),
+                   prior_scale.astype(np.float32))
+
+    def prior_latents(self, noise: np.ndarray) -> np.ndarray:
+        """Standard normal noise [n, z] -> unsteered latents: draws from the aggregate
+        posterior's Gaussian where it was fitted, else the noise itself."""
+        noise = np.asarray(noise, np.float32)
+        if self.prior_scale is None:
+            return noise
+        return self.global_mean + noise @ self.prior_scale.T
 
     # === Steering ===
     def vector(self, style: str) -> np.ndarray:
@@ -92,13 +100,14 @@ class StylePriors:
         """
         check_steering(steer, strength)
         noise = np.asarray(noise, np.float32)
+        plain = self.prior_latents(noise)
         if steer == "vector":
-            return noise + strength * self.vector(style)
+            return plain + strength * self.vector(style)
         i = self.index(style)
         styled = self.means[i] + noise @ self.scales[i].T
         if strength > 1.0:
             return styled + (strength - 1.0) * self.vector(style)
-        return strength * styled + (1.0 - strength) * noise
+        return strength * styled + (1.0 - strength) * plain
 
     @property
     def z_size(self) -> int:
@@ -112,8 +121,9 @@ class StylePriors:
 
     # === Files ===
     def save(self, path: str) -> None:
+        prior = {} if self.prior_scale is None else {"prior_scale": self.prior_scale}
         np.savez_compressed(path, names=np.array(self.names), counts=self.counts, means=self.means,
-                            scales=self.scales.astype(np.float16), global_mean=self.global_mean)
+                            scales=self.scales.astype(np.float16), global_mean=self.global_mean, **prior)
 
     @classmethod
     def load(cls, path: str) -> "StylePriors":
@@ -121,8 +131,9 @@ class StylePriors:
         around them, so both ways of steering still do what they did."""
         with np.load(path) as f:
             if "names" in f.files:
+                prior_scale = f["prior_scale"].astype(np.float32) if "prior_scale" in f.files else None
                 return cls(tuple(f["names"].tolist()), f["counts"], f["means"], f["scales"].astype(np.float32),
-                           f["global_mean"])
+                           f["global_mean"], prior_scale)
             vectors = {k: f[k] for k in f.files}
         if not vectors:
             return cls.empty(0)
@@ -136,6 +147,18 @@ class StylePriors:
     def empty(cls, z_size: int) -> "StylePriors":
         return cls((), np.zeros(0, np.int64), np.zeros((0, z_size), np.float32),
                    np.zeros((0, z_size, z_size), np.float32), np.zeros(z_size, np.float32))
+
+
+def _moment_matched_gaussian(mu: np.ndarray, sigma: np.ndarray, what: str):
+    """Posteriors [clips, z] -> the mean [z] and Cholesky factor [z, z] of the Gaussian with
+    their aggregate posterior's moments: Cov(mu) + diag(mean sigma^2)."""
+    mean = mu.mean(axis=0)
+    centred = mu - mean
+    cov = centred.T @ centred / len(centred) + np.diag((sigma**2).mean(axis=0))
+    try:
+        return mean, np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{what}: the posterior covariance is not positive definite (sigma is zero somewhere?).") from None
 
 
 def check_steering(steer: str, strength: float) -> None:

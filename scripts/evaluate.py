@@ -59,8 +59,11 @@ def main(argv):
         groove, qpm = groove[: FLAGS.max_clips], qpm[: FLAGS.max_clips]
     results = evaluation.evaluate(vae.model, groove, qpm, seed=FLAGS.seed)
 
-    samples = evaluation.prior_samples(vae.model, FLAGS.num_samples, 1.0, FLAGS.seed)
-    samples_cool = evaluation.prior_samples(vae.model, FLAGS.num_samples, 0.5, FLAGS.seed)
+    # The prior that sample.py draws from: the fitted aggregate posterior where styles.npz has it.
+    latents = vae.styles.prior_latents
+    samples = evaluation.prior_samples(vae.model, FLAGS.num_samples, 1.0, FLAGS.seed, latents=latents)
+    samples_cool = evaluation.prior_samples(vae.model, FLAGS.num_samples, 0.5, FLAGS.seed, latents=latents)
+    results["prior"] = "standard normal" if vae.styles.prior_scale is None else "fitted aggregate posterior"
     if FLAGS.midi_dir:
         results["prior_fraction_copied_from_midi_dir"] = evaluation.fraction_copied(samples, clips.groove)
     else:

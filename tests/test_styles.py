@@ -50,14 +50,33 @@ def test_correlated_clips_give_a_correlated_prior_and_its_samples_have_its_momen
 
 def test_strength_morphs_the_same_noise_from_the_plain_prior_to_the_style(priors):
     noise = np.random.default_rng(1).standard_normal((4, 2)).astype(np.float32)
-    np.testing.assert_allclose(priors.latents("rock", noise, strength=0.0), noise)
+    plain = priors.prior_latents(noise)  # The unsteered draw: from all clips' aggregate posterior.
+    np.testing.assert_allclose(priors.latents("rock", noise, strength=0.0), plain, rtol=1e-6)
     rock = priors.index("rock")
     full = priors.means[rock] + noise @ priors.scales[rock].T
     np.testing.assert_allclose(priors.latents("rock", noise, strength=1.0), full, rtol=1e-6)
-    np.testing.assert_allclose(priors.latents("rock", noise, strength=0.5), (noise + full) / 2, rtol=1e-6)
+    np.testing.assert_allclose(priors.latents("rock", noise, strength=0.5), (plain + full) / 2, rtol=1e-6)
     # Above 1: the style's draw, pushed further along its difference from the average clip.
     np.testing.assert_allclose(priors.latents("rock", noise, strength=1.5), full + 0.5 * priors.vector("rock"), rtol=1e-6)
-    np.testing.assert_allclose(priors.latents("rock", noise, 2.0, steer="vector"), noise + 2 * priors.vector("rock"))
+    np.testing.assert_allclose(priors.latents("rock", noise, 2.0, steer="vector"),
+                               plain + 2 * priors.vector("rock"), rtol=1e-6)
+
+
+def test_unsteered_samples_come_from_the_gaussian_of_all_clips(priors, tmp_path):
+    """All five clips, labelled or not, define the plain prior: mean and Cov(mu) + mean sigma^2."""
+    np.testing.assert_allclose(priors.global_mean, MU.mean(axis=0), rtol=1e-6)
+    expected = np.cov(MU, rowvar=False, bias=True) + np.diag((SIGMA**2).mean(axis=0))
+    np.testing.assert_allclose(priors.prior_scale @ priors.prior_scale.T, expected, rtol=1e-5)
+    z = priors.prior_latents(np.random.default_rng(2).standard_normal((200_000, 2)))
+    np.testing.assert_allclose(np.cov(z, rowvar=False), expected, rtol=0.02, atol=0.02)
+    path = str(tmp_path / "styles.npz")
+    priors.save(path)
+    np.testing.assert_allclose(StylePriors.load(path).prior_scale, priors.prior_scale)
+    # A file without it (fitted before) samples the standard normal, as it did.
+    np.savez(path, names=np.array(priors.names), counts=priors.counts, means=priors.means,
+             scales=priors.scales, global_mean=priors.global_mean)
+    noise = np.ones((3, 2), np.float32)
+    np.testing.assert_array_equal(StylePriors.load(path).prior_latents(noise), noise)
 
 
 def test_unknown_styles_and_ways_of_steering_are_refused_by_name(priors):
@@ -116,9 +135,10 @@ def test_the_api_samples_styles_from_their_prior():
     z_size = vae.config.z_size
     vae.styles = StylePriors.fit(np.random.default_rng(0).normal(5.0, 0.1, (30, z_size)),
                                  np.full((30, z_size), 0.1), np.full(30, "funk"))
-    plain = vae.sample_latents(64, seed=3)
+    noise = api.GrooveVAE(build_model(tiny_config())).sample_latents(64, seed=3)  # No styles: N(0, I).
+    np.testing.assert_allclose(vae.sample_latents(64, seed=3), vae.styles.prior_latents(noise), rtol=1e-6)
     funk = vae.sample_latents(64, seed=3, style="funk")
-    np.testing.assert_allclose(funk, vae.styles.latents("funk", plain), rtol=1e-6)
+    np.testing.assert_allclose(funk, vae.styles.latents("funk", noise), rtol=1e-6)
     assert abs(funk.mean() - 5.0) < 0.1 and funk.std() < 0.3  # Drawn where the style's clips are.
     assert vae.style_names == ("funk",)
     with pytest.raises(ValueError, match="Known styles: funk"):
