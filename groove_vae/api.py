@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from note_seq.protobuf import music_pb2
 
-from groove_vae import converter, training
+from groove_vae import checks, converter, training
 from groove_vae.styles import StylePriors, check_steering
 from groove_vae.model import MusicVAE, build_model
 
@@ -113,7 +113,8 @@ class GrooveVAE:
     def decode_tensors(self, z, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
         """z [batch, z_size] -> groove tensors [batch, steps, 27]."""
         z = self._check_z(z)
-        _check_temperature(temperature)
+        checks.check_temperature(temperature)
+        checks.check_seed(seed)
         return self._decode(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32)).numpy()
 
     def sample_tensors(self, n: int, temperature: float = 1.0, seed: int = 0, style: str | None = None,
@@ -130,8 +131,8 @@ class GrooveVAE:
         style's Gaussian (steer="prior") or shifted by its attribute vector (steer="vector"),
         times `strength`.
         """
-        if n <= 0:
-            raise ValueError(f"The number of samples must be positive, got {n}.")
+        checks.check_count("The number of samples", n)
+        checks.check_seed(seed)
         check_steering(steer, strength)
         noise = tf.random.stateless_normal([n, self.config.z_size], seed=[seed, 1]).numpy()
         if style is not None:
@@ -166,11 +167,13 @@ class GrooveVAE:
 
     def decode(self, z, temperature: float = 1.0, seed: int = 0, qpm: float = converter.DEFAULT_QPM):
         """z [batch, z_size] -> a list of 4-bar drum NoteSequences at `qpm`."""
+        checks.check_qpm(qpm)
         return [converter.groove_to_note_sequence(g, qpm) for g in self.decode_tensors(z, temperature, seed)]
 
     def sample(self, n: int, temperature: float = 1.0, seed: int = 0, qpm: float = converter.DEFAULT_QPM,
                style: str | None = None, strength: float = 1.0, steer: str = "prior"):
         """n beats from the prior, or from a GMD style's (`style_names`), as NoteSequences."""
+        checks.check_qpm(qpm)
         grooves = self.sample_tensors(n, temperature, seed, style, strength, steer)
         return [converter.groove_to_note_sequence(g, qpm) for g in grooves]
 
@@ -187,8 +190,7 @@ class GrooveVAE:
         Every step is decoded with the same random draws (`seed`), so neighbours differ
         only by their latent and the ends equal `reconstruct(a)` and `reconstruct(b)`.
         """
-        if num_steps < 2:
-            raise ValueError(f"num_steps must be at least 2, got {num_steps}.")
+        checks.check_count("num_steps", num_steps, 2, checks.MAX_INTERPOLATION_STEPS)
         if method not in ("slerp", "linear"):
             raise ValueError(f"method must be 'slerp' or 'linear', got {method!r}.")
         (windows_a, qpm), (windows_b, _) = self.windows(a), self.windows(b)
@@ -216,6 +218,7 @@ class GrooveVAE:
         """Groove windows [batch, steps, 27] -> the same hits with the model's velocities and offsets."""
         if self.config.representation != "groove":
             raise ValueError("humanize needs a groove model (representation=groove).")
+        checks.check_seed(seed)
         z = self.encode_tensors(groove)
         hits = np.asarray(groove, np.float32)[..., : converter.NUM_CLASSES]
         return self._decode_forced(tf.constant(z), tf.constant(1.0), tf.constant(seed), tf.constant(hits)).numpy()
@@ -253,12 +256,8 @@ class GrooveVAE:
             raise ValueError(f"z must have shape [batch, {self.config.z_size}], got {list(z.shape)}.")
         if not np.all(np.isfinite(z)):
             raise ValueError("z must be finite (no NaN or Inf).")
+        checks.check_count("The batch of latents", len(z))
         return z
-
-
-def _check_temperature(temperature: float) -> None:
-    if not temperature > 0:
-        raise ValueError(f"temperature must be positive, got {temperature}.")
 
 
 def _read(midi: MidiLike, source: str | None = None) -> tuple[music_pb2.NoteSequence, str]:

@@ -197,9 +197,9 @@ def apply_hparams(config: Config, hparams: str) -> Config:
 
 
 def save_config(config: Config, path: str) -> None:
-    with open(path, "w") as f:
-        json.dump(config.to_dict(), f, indent=2, sort_keys=True)
-        f.write("\n")
+    from groove_vae.files import write_text
+
+    write_text(path, json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
 
 
 def read_saved_config(path: str) -> Config:

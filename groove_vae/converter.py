@@ -332,10 +332,12 @@ def groove_to_note_sequence(
 
 
 def write_midi(ns: music_pb2.NoteSequence, path: str | os.PathLike) -> str:
-    """Writes a NoteSequence as a standard MIDI file; returns the path."""
-    path = os.fspath(path)
-    midi_io.note_sequence_to_midi_file(ns, path)
-    return path
+    """Writes a NoteSequence as a standard MIDI file, whole or not at all; returns the path.
+
+    The MIDI bytes are made first, so a bad value fails before anything is written."""
+    from groove_vae.files import write_bytes
+
+    return write_bytes(path, note_sequence_to_midi_bytes(ns))
 
 
 def note_sequence_to_midi_bytes(ns: music_pb2.NoteSequence) -> bytes:

@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterable
 
 from groove_vae import data
+from groove_vae.files import write_bytes
 
 INFO_CSV = "groove/info.csv"
 
@@ -64,7 +65,6 @@ def extract(zip_path: str, output_dir: str, held_out_dir: str | None = None, hel
             held_out = held_out_dir and data.split_of(row["midi_filename"], 1.0 - held_out_fraction) == "train"
             path = os.path.join(held_out_dir if held_out else output_dir, row["midi_filename"])
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as f:
-                f.write(archive.read("groove/" + row["midi_filename"]))
+            write_bytes(path, archive.read("groove/" + row["midi_filename"]))
             paths.append(path)
     return paths

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from groove_vae import converter
+from groove_vae.files import atomic_write, write_bytes
 from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
 
 SOUNDFONT_PATHS = (
@@ -48,13 +49,15 @@ def render_wav(ns, path: str, soundfont: str | None = None, sample_rate: int = 4
     font = find_soundfont(soundfont)
     with tempfile.TemporaryDirectory() as tmp:
         midi_path = converter.write_midi(ns, os.path.join(tmp, "clip.mid"))
+        wav_path = os.path.join(tmp, "clip.wav")
         result = subprocess.run(
-            [program, "-ni", "-g", "1.0", "-r", str(sample_rate), "-F", path, font, midi_path],
+            [program, "-ni", "-g", "1.0", "-r", str(sample_rate), "-F", wav_path, font, midi_path],
             capture_output=True, text=True, timeout=120,
         )
-    if result.returncode != 0 or not os.path.exists(path):
-        raise RenderError(f"FluidSynth failed on {path}: {result.stderr.strip()[-300:]}")
-    return path
+        if result.returncode != 0 or not os.path.exists(wav_path):
+            raise RenderError(f"FluidSynth failed on {path}: {result.stderr.strip()[-300:]}")
+        with open(wav_path, "rb") as f:
+            return write_bytes(path, f.read())
 
 
 def render_one_shots(soundfont: str | None = None, sample_rate: int = 44100, seconds: float = 1.5) -> dict[str, bytes]:
@@ -214,7 +217,8 @@ def save_extras(ns, midi_path: str, wav: bool = False, png: bool = False, title:
     stem = os.path.splitext(midi_path)[0]
     written = []
     if png:
-        draw_grid(sequence_to_grid(ns), title or os.path.basename(stem)).save(stem + ".png")
+        with atomic_write(stem + ".png") as f:
+            draw_grid(sequence_to_grid(ns), title or os.path.basename(stem)).save(f, format="PNG")
         written.append(stem + ".png")
     if wav:
         written.append(render_wav(ns, stem + ".wav"))

@@ -121,9 +121,12 @@ class StylePriors:
 
     # === Files ===
     def save(self, path: str) -> None:
+        from groove_vae.files import atomic_write
+
         prior = {} if self.prior_scale is None else {"prior_scale": self.prior_scale}
-        np.savez_compressed(path, names=np.array(self.names), counts=self.counts, means=self.means,
-                            scales=self.scales.astype(np.float16), global_mean=self.global_mean, **prior)
+        with atomic_write(path) as f:
+            np.savez_compressed(f, names=np.array(self.names), counts=self.counts, means=self.means,
+                                scales=self.scales.astype(np.float16), global_mean=self.global_mean, **prior)
 
     @classmethod
     def load(cls, path: str) -> "StylePriors":

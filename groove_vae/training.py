@@ -31,6 +31,7 @@ import tensorflow as tf
 from groove_vae import callbacks as gv_callbacks
 from groove_vae import configs, data
 from groove_vae.drums import NUM_CLASSES
+from groove_vae.files import atomic_write, write_text
 from groove_vae.model import MusicVAE, build_model
 
 CONFIG_FILE = "config.json"
@@ -167,10 +168,8 @@ class KeepBest(keras.callbacks.Callback):
         tmp = os.path.join(self.run_dir, "best.tmp.weights.h5")
         self.model.save_weights(tmp)
         os.replace(tmp, os.path.join(self.run_dir, BEST_WEIGHTS))
-        with open(self.record_path + ".tmp", "w") as f:
-            json.dump({"monitor": self.monitor, "value": self.best,
-                       "step": int(self.model.optimizer.iterations.numpy())}, f)
-        os.replace(self.record_path + ".tmp", self.record_path)
+        write_text(self.record_path, json.dumps({"monitor": self.monitor, "value": self.best,
+                                                 "step": int(self.model.optimizer.iterations.numpy())}))
 
 
 def resolve_run_config(config: configs.Config, run_dir: str, write: bool = True) -> configs.Config:
@@ -192,7 +191,11 @@ def resolve_run_config(config: configs.Config, run_dir: str, write: bool = True)
 
 
 def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
-    """Loads a run's model: its best weights, else its latest checkpoint."""
+    """Loads a run's model: its best weights, else its latest checkpoint. `run_dir` may
+    also name one checkpoint of a run (`<run>/checkpoints/ckpt-1000`)."""
+    checkpoint = None
+    if os.path.exists(run_dir + ".index"):
+        checkpoint, run_dir, prefer_best = run_dir, os.path.dirname(os.path.dirname(run_dir)), False
     path = os.path.join(run_dir, CONFIG_FILE)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{run_dir}: no {CONFIG_FILE}; not a groove-vae run directory.")
@@ -209,7 +212,7 @@ def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
     if prefer_best and os.path.exists(best):
         model.load_weights(best)
         return model
-    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    latest = checkpoint or tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
     if latest is None:
         raise FileNotFoundError(f"{run_dir}: no checkpoint or {BEST_WEIGHTS} to load.")
     # Keras 3 layers' weights reach a tf.train checkpoint only through the optimizer's
@@ -411,7 +414,8 @@ def package_run(run_dir: str, output_dir: str, provenance: dict | None = None, d
     os.makedirs(output_dir, exist_ok=True)
     configs.save_config(model.config, os.path.join(output_dir, CONFIG_FILE))
     weights = {f"w{i:03d}": w.astype(dtype) for i, w in enumerate(model.get_weights())}
-    np.savez_compressed(os.path.join(output_dir, COMPACT_WEIGHTS), **weights)
+    with atomic_write(os.path.join(output_dir, COMPACT_WEIGHTS)) as f:
+        np.savez_compressed(f, **weights)
     stale = os.path.join(output_dir, BEST_WEIGHTS)
     if os.path.exists(stale):
         os.remove(stale)
@@ -421,6 +425,5 @@ def package_run(run_dir: str, output_dir: str, provenance: dict | None = None, d
         with open(best_path) as f:
             record["best"] = json.load(f)
     record.update(provenance or {})
-    with open(os.path.join(output_dir, "provenance.json"), "w") as f:
-        json.dump(record, f, indent=2)
+    write_text(os.path.join(output_dir, "provenance.json"), json.dumps(record, indent=2))
     return output_dir

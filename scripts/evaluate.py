@@ -89,8 +89,9 @@ def main(argv):
             played, data = results[f"humanize_{key}_played"], results[f"humanize_{key}_data"]
             mark = "ok" if evaluation.within(played, data, tolerance) else "not within 15%"
             print(f"humanize {key}: played {played:.2f}, drummers {data:.2f} ({mark})")
-    with open(output, "w") as f:
-        json.dump(results, f, indent=2)
+    from groove_vae.files import write_text
+
+    write_text(output, json.dumps(results, indent=2))
     print(f"Results written to {output}")
 
 

@@ -28,9 +28,10 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
-    for name in ("num_output", "temperature", "qpm"):
-        if getattr(FLAGS, name) <= 0:
-            raise app.UsageError(f"--{name} must be positive.")
+    from groove_vae import checks
+
+    with cli.usage_errors():  # Before the model loads (which checks the shared flags).
+        checks.check_count("--num_output", FLAGS.num_output)
 
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
