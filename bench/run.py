@@ -175,7 +175,7 @@ def main(argv):
 
     quick, smoke = FLAGS.quick or FLAGS.smoke, FLAGS.smoke
     toy = SMOKE_SIZES if smoke else {}
-    bf16 = {"precision": "mixed_bfloat16"}
+    f32, bf16 = {"precision": "float32"}, {"precision": "mixed_bfloat16"}  # Pinned: configs default to "auto".
     results = {
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "tensorflow": tf.__version__,
                     "python": platform.python_version()},
@@ -186,9 +186,9 @@ def main(argv):
     peak, peak_cpu = matmul_peak_gflops(tf, n, repeats)
     results["matmul_peak_gflops"], results["matmul_gflop_per_cpu_s"] = peak, peak_cpu
     results["matmul_peak_gflops_bf16"] = matmul_peak_gflops(tf, n, repeats, "bfloat16")[0]
-    runs = [("groovae_4bar", 64, {}), ("groovae_4bar", 64, bf16), ("hierdec_drums_4bar", 64, {})]
+    runs = [("groovae_4bar", 64, f32), ("groovae_4bar", 64, bf16), ("hierdec_drums_4bar", 64, f32)]
     if not quick:
-        runs += [("groovae_4bar", 512, {}), ("groovae_4bar", 512, bf16), ("hierdec_drums_4bar", 512, {})]
+        runs += [("groovae_4bar", 512, f32), ("groovae_4bar", 512, bf16), ("hierdec_drums_4bar", 512, f32)]
     results["training"] = []
     for name, batch, overrides in runs:
         batch = 4 if smoke else batch

@@ -19,7 +19,8 @@ from groove_vae import training
 # are most of the time here. batch_size=8 is global: 4 per replica. Two steps and a checkpoint,
 # then a resumed run to four.
 CONFIG = "groovae_4bar_flat"
-SMALL = "encoder_rnn_sizes=[16],decoder_rnn_sizes=[16],z_size=4,batch_size=8,dropout_rate=0.0"
+# float32 pinned: "auto" picks bfloat16 on CPUs with its units, and these tests compare weights at 1e-5.
+SMALL = "encoder_rnn_sizes=[16],decoder_rnn_sizes=[16],z_size=4,batch_size=8,dropout_rate=0.0,precision=float32"
 
 # Equal up to float32 reduction order: a replica's gradient is the mean over its 4 examples and
 # the all-reduce averages the two, where one process sums the 8 at once, so gradients agree to a
