@@ -84,13 +84,13 @@ def bundled_vae():
 
 
 @contextlib.contextmanager
-def serve_in_thread(app):
+def serve_in_thread(app, **config):
     """Runs an ASGI app with uvicorn on a free 127.0.0.1 port in a thread; yields its URL."""
     import uvicorn
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -13,25 +13,30 @@ grid, in steps), as in the groove tensor:
 
     {"qpm": 120.0, "steps": 64, "notes": [{"step": 0, "drum": 0, "velocity": 0.8, "offset": -0.1}, ...]}
 
-Every error is JSON, {"error": "..."}: 413 for a body over the upload limit, 415 for a
-file that is not MIDI, 422 for MIDI the model cannot take (no drums, not 4/4, ...) and
-for invalid arguments, 503 for what this server lacks (a Tap2Drum model, FluidSynth).
+Every error is JSON, {"error": "..."}: 403 for a request from another site (an Origin
+that is not the app's own) or for a Host the app does not answer to (DNS rebinding), 408
+for a body not sent in time, 413 for a body over the upload limit, 415 for a file that
+is not MIDI, 422 for MIDI the model cannot take (no drums, not 4/4, ...) and for invalid
+arguments, 503 for what this server lacks (a Tap2Drum model, FluidSynth) and, with a
+Retry-After header, when the model's queue is full.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
 import threading
-from typing import Literal
+from typing import Callable, Iterable, Literal
 
 import numpy as np
-from fastapi import FastAPI, File, HTTPException, UploadFile
+from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -46,6 +51,9 @@ NO_TAP_MODEL = (
     "installed. Start the server with --tap_run_dir=<a model trained with input_transform=tap>."
 )
 MAX_SEED = 2**31 - 1
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # The names a local app answers to (its Host header).
+QUEUE_DEPTH = 8  # Model requests that may wait behind the running one before the app answers 503.
+BODY_TIMEOUT_S = 20.0  # A request body not sent whole within this is refused (408).
 MIN_QPM, MAX_QPM = 20.0, 400.0  # Tempos a beat may have here (a WAV at 1 qpm would be hours long).
 
 log = logging.getLogger(__name__)
@@ -135,23 +143,29 @@ def _require_hits(beat: Beat, verb: str) -> None:
 
 # === The app ===
 def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: str = NO_TAP_MODEL,
-               max_upload_bytes: int = MAX_UPLOAD_BYTES, model_name: str = "groove-vae") -> FastAPI:
+               max_upload_bytes: int = MAX_UPLOAD_BYTES, model_name: str = "groove-vae",
+               allowed_hosts: Iterable[str] | None = LOCAL_HOSTS, queue_depth: int = QUEUE_DEPTH,
+               body_timeout_s: float = BODY_TIMEOUT_S) -> FastAPI:
     """The API over loaded models (tests pass tiny ones); `tap_vae` None makes drumify a 503.
 
-    Model calls are serialized by a lock: the CPU is better spent on one request at a time.
+    Model calls run one at a time through a bounded queue (the CPU is better spent on one
+    request at a time); `allowed_hosts` None answers any Host (a server for other machines).
     """
     if tap_vae is not None and tap_vae.config.input_transform != "tap":
         raise ValueError(f"The drumify model has input_transform={tap_vae.config.input_transform}; it needs tap.")
-    app = FastAPI(title="groove-vae", summary="A drum machine over a MusicVAE", docs_url="/api/docs",
+    app = FastAPI(title="groove-vae", summary="A drum machine over a MusicVAE", docs_url=None,
                   redoc_url=None, openapi_url="/api/openapi.json")
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_upload_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_upload_bytes, timeout_s=body_timeout_s)
+    app.add_middleware(SameOriginMiddleware, allowed_hosts=allowed_hosts)  # Added last: runs first.
     _add_error_handlers(app)
-    lock = threading.Lock()
+    queue = ModelQueue(queue_depth)
+    app.state.queue = queue
+    kit_lock = threading.Lock()
     steps = vae.config.num_steps
     one_shots: dict[str, bytes] = {}
 
     @app.get("/api/info")
-    def info() -> dict:
+    async def info() -> dict:
         return {
             "model": model_name, "z_size": vae.config.z_size, "steps": steps, "drums": list(DRUM_CLASS_NAMES),
             "styles": list(vae.style_names), "max_upload_bytes": max_upload_bytes,
@@ -160,74 +174,78 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         }
 
     @app.post("/api/sample")
-    def sample(request: SampleRequest) -> dict:
+    async def sample(request: SampleRequest, http: Request) -> dict:
         """A beat from the prior (steered toward a style if one is named) and its latent."""
-        with lock:
+        def work():
             z = vae.sample_latents(1, request.seed, request.style or None, request.strength, request.steer)
-            groove = vae.decode_tensors(z, request.temperature, request.seed)[0]
+            return z, vae.decode_tensors(z, request.temperature, request.seed)[0]
+
+        z, groove = await queue.run(http, work)
         return {"beat": groove_to_beat(groove, request.qpm), "z": z[0].tolist()}
 
     @app.post("/api/encode")
-    def encode(beat: Beat) -> dict:
-        with lock:
-            z = vae.encode_tensors(beat_to_groove(beat, steps)[None])[0]
+    async def encode(beat: Beat, http: Request) -> dict:
+        z = await queue.run(http, lambda: vae.encode_tensors(beat_to_groove(beat, steps)[None])[0])
         return {"z": z.tolist()}
 
     @app.post("/api/decode")
-    def decode(request: DecodeRequest) -> dict:
-        with lock:
-            groove = vae.decode_tensors([request.z], request.temperature, request.seed)[0]
+    async def decode(request: DecodeRequest, http: Request) -> dict:
+        groove = await queue.run(http, lambda: vae.decode_tensors([request.z], request.temperature, request.seed)[0])
         return {"beat": groove_to_beat(groove, request.qpm)}
 
     @app.post("/api/blend")
-    def blend(request: BlendRequest) -> dict:
+    async def blend(request: BlendRequest, http: Request) -> dict:
         """Beat Blender: the corners' latents mixed at (x, y), decoded with a fixed seed."""
         z = blend_latents(request.corners, request.x, request.y)
-        with lock:
-            groove = vae.decode_tensors(z[None], request.temperature, request.seed)[0]
+        groove = await queue.run(http, lambda: vae.decode_tensors(z[None], request.temperature, request.seed)[0])
         return {"beat": groove_to_beat(groove, request.qpm), "z": z.tolist()}
 
     @app.post("/api/interpolate")
-    def interpolate(request: InterpolateRequest) -> dict:
+    async def interpolate(request: InterpolateRequest, http: Request) -> dict:
         """The slerp path from beat a to beat b, each step decoded with the same draws."""
         grooves = np.stack([beat_to_groove(request.a, steps), beat_to_groove(request.b, steps)])
-        with lock:
+
+        def work():
             z_a, z_b = vae.encode_tensors(grooves)
             path = vae.interpolate_latents(z_a, z_b, request.num_steps)
-            beats = [vae.decode_tensors(z[None], request.temperature, request.seed)[0] for z in path]
+            return [vae.decode_tensors(z[None], request.temperature, request.seed)[0] for z in path]
+
+        beats = await queue.run(http, work)
         return {"beats": [groove_to_beat(g, request.a.qpm) for g in beats]}
 
     @app.post("/api/humanize")
-    def humanize(request: BeatRequest) -> dict:
+    async def humanize(request: BeatRequest, http: Request) -> dict:
         """The same hits, played with the model's velocities and microtiming."""
         _require_hits(request.beat, "humanize")
-        with lock:
-            groove = vae.humanize_tensors(beat_to_groove(request.beat, steps)[None], request.seed)[0]
+        groove = await queue.run(
+            http, lambda: vae.humanize_tensors(beat_to_groove(request.beat, steps)[None], request.seed)[0])
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/drumify")
-    def drumify(request: BeatRequest) -> dict:
+    async def drumify(request: BeatRequest, http: Request) -> dict:
         """Tap2Drum: a rhythm (only when each step is hit counts) -> a full-kit groove."""
         if tap_vae is None:
             raise HTTPException(503, tap_message)
         _require_hits(request.beat, "drumify")
-        with lock:
-            groove = tap_vae.drumify_tensors(beat_to_groove(request.beat, steps)[None],
-                                             request.temperature, request.seed)[0]
+        groove = await queue.run(http, lambda: tap_vae.drumify_tensors(
+            beat_to_groove(request.beat, steps)[None], request.temperature, request.seed)[0])
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/upload")
-    def upload(file: UploadFile = File(description="a 4/4 drum MIDI file")) -> dict:
+    async def upload(http: Request, file: UploadFile = File(description="a 4/4 drum MIDI file")) -> dict:
         """MIDI file -> its first 4 bars as a beat, and their latent (for a blender corner)."""
-        data = file.file.read(max_upload_bytes + 1)
+        data = await file.read(max_upload_bytes + 1)
         if len(data) > max_upload_bytes:
             raise HTTPException(413, _too_large_message(len(data), max_upload_bytes))
         name = os.path.basename(file.filename or "") or "upload"
-        with lock:
+
+        def work():
             windows, qpm = vae.windows(data, source=name)
             if not MIN_QPM <= qpm <= MAX_QPM:
                 raise ValueError(f"{name}: tempo {qpm:g} qpm; the app takes {MIN_QPM:g} to {MAX_QPM:g} qpm.")
-            z = vae.encode_tensors(windows[:1])[0]
+            return windows, qpm, vae.encode_tensors(windows[:1])[0]
+
+        windows, qpm, z = await queue.run(http, work)
         return {"beat": groove_to_beat(windows[0], qpm), "z": z.tolist(), "windows": len(windows), "name": name}
 
     @app.post("/api/midi")
@@ -239,7 +257,7 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
 
     def kit(why: str) -> dict[str, bytes]:
         """The General MIDI kit's one-shots, rendered by FluidSynth on first use, then kept."""
-        with lock:
+        with kit_lock:
             if not one_shots:
                 try:
                     one_shots.update(render.render_one_shots())
@@ -263,8 +281,13 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         return Response(shots[name], media_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
+    async def page() -> FileResponse:
         return FileResponse(os.path.join(STATIC_DIR, "index.html"))
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> FileResponse:
+        """The API reference, drawn by the page itself from /api/openapi.json: nothing from the internet."""
+        return FileResponse(os.path.join(STATIC_DIR, "api.html"))
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
@@ -296,8 +319,8 @@ def _too_large_message(size: int, limit: int) -> str:
 
 
 # === Errors: always JSON, 4xx for bad input ===
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -321,7 +344,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request, error: StarletteHTTPException) -> JSONResponse:
-        return _error(error.status_code, str(error.detail))
+        return _error(error.status_code, str(error.detail), error.headers)
 
     @app.exception_handler(Exception)
     async def server_error(request, error: Exception) -> JSONResponse:
@@ -329,12 +352,92 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(500, f"Internal error ({type(error).__name__}); see the server's log.")
 
 
-class BodyLimitMiddleware:
-    """Refuses a request body over `max_bytes` with a JSON 413, whether declared or streamed."""
+# === Backpressure and who may drive the app ===
+class ModelQueue:
+    """Runs model work one call at a time, with at most `depth` calls waiting.
 
-    def __init__(self, app, max_bytes: int):
+    A full queue answers 503 with Retry-After at once instead of stacking threads (so cheap
+    routes such as /api/info and the static files never wait behind the model), and a
+    request whose client has gone by the time its turn comes is dropped, not computed.
+    """
+
+    def __init__(self, depth: int = QUEUE_DEPTH):
+        if depth < 0:
+            raise ValueError(f"queue_depth must be >= 0, got {depth}.")
+        self.depth = depth
+        self.pending = 0  # Admitted calls: the running one and those waiting.
+        self.dropped = 0  # Calls whose client left before their turn.
+        self.refused = 0  # Calls answered 503 because the queue was full.
+        self._model = threading.Lock()
+        self._count = threading.Lock()
+
+    async def run(self, request: Request, work: Callable):
+        with self._count:
+            if self.pending > self.depth:
+                self.refused += 1
+                raise HTTPException(503, f"The model is busy ({self.pending} requests ahead); try again shortly.",
+                                    headers={"Retry-After": "1"})
+            self.pending += 1
+        try:
+            await run_in_threadpool(self._model.acquire)  # Not cancellable: the lock is always released below.
+            try:
+                if await request.is_disconnected():
+                    self.dropped += 1
+                    log.info("dropped %s: its client went away while it waited", request.url.path)
+                    raise HTTPException(499, "The client went away.")
+                return await run_in_threadpool(work)
+            finally:
+                self._model.release()
+        finally:
+            with self._count:
+                self.pending -= 1
+
+
+def _hostname(host: str) -> str:
+    """'127.0.0.1:8000' -> '127.0.0.1', '[::1]:8000' -> '::1', 'localhost' -> 'localhost'."""
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class SameOriginMiddleware:
+    """Only the app's own page may drive it, as local servers such as Jupyter check.
+
+    A Host header that is not one of `allowed_hosts` is a DNS-rebinding attempt (another
+    site's name resolved to 127.0.0.1); an Origin header other than the app's own is
+    another web page's script (a "simple" cross-origin POST is sent without asking). Both
+    get 403. Requests without an Origin (curl, scripts, the page's own GETs) pass.
+    """
+
+    def __init__(self, app, allowed_hosts: Iterable[str] | None = LOCAL_HOSTS):
+        self.app = app
+        self.allowed_hosts = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        host = headers.get("host", "")
+        if self.allowed_hosts is not None and _hostname(host.lower()) not in self.allowed_hosts:
+            log.warning("refused a request for Host %r", host)
+            return await _error(403, f"This app answers to {', '.join(sorted(self.allowed_hosts))}, "
+                                     f"not to Host {host!r}.")(scope, receive, send)
+        origin = headers.get("origin")
+        if origin is not None and origin.lower() != f"{scope.get('scheme', 'http')}://{host}".lower():
+            log.warning("refused a request from Origin %r", origin)
+            return await _error(403, f"Requests from {origin} are refused: only this app's own page "
+                                     "may drive it.")(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+class BodyLimitMiddleware:
+    """Refuses a request body over `max_bytes` with a JSON 413, whether declared or streamed,
+    and one not sent whole within `timeout_s` with a 408 (a half-sent body holds no thread)."""
+
+    def __init__(self, app, max_bytes: int, timeout_s: float = BODY_TIMEOUT_S):
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -349,12 +452,18 @@ class BodyLimitMiddleware:
                 more = message.get("more_body", False)
             response = _error(413, _too_large_message(int(declared), self.max_bytes))
             return await response(scope, receive, send)
-        received = 0
+        received, complete = 0, False
 
         async def limited_receive():
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # After the body: waits for a disconnect, unbounded by design.
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout_s)
+            except asyncio.TimeoutError:
+                raise StarletteHTTPException(408, f"The request body was not sent within {self.timeout_s:g} s.")
             received += len(message.get("body", b""))
+            complete = message.get("type") != "http.request" or not message.get("more_body", False)
             if received > self.max_bytes:  # A body sent without its length.
                 raise StarletteHTTPException(413, _too_large_message(received, self.max_bytes))
             return message

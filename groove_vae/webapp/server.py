@@ -11,11 +11,17 @@ Importing this module is cheap (absl only); TensorFlow and FastAPI load when it 
 
 from __future__ import annotations
 
+import errno
 import logging
+import math
+import socket
 
 from absl import app, flags
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_UPLOAD_MB = 100.0  # The cap on --max_upload_mb: a 4-bar MIDI file is a few kB.
+HEAD_TIMEOUT_S = 10.0  # A connection that has not sent a whole request head within this is closed.
+KEEP_ALIVE_S = 5.0  # An idle keep-alive connection is closed after this.
 log = logging.getLogger("groove_vae.webapp")
 
 
@@ -46,24 +52,82 @@ def load_models(run_dir: str | None, tap_run_dir: str | None):
     return vae, tap_vae, None
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, taken before the models load: a busy port fails at once, in words."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise OSError(f"Port {port} on {host} is in use (another server, or groove-vae serve "
+                          "already running?); pick another with --port.") from None
+        raise OSError(f"Cannot listen on {host}:{port}: {e.strerror}.") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def head_timeout_protocol(timeout_s: float = HEAD_TIMEOUT_S):
+    """uvicorn's HTTP/1.1 protocol, also closing a connection that has not sent a whole
+    request head within `timeout_s` (uvicorn times out only idle keep-alive connections, so
+    a client that connects and sends half a request would hold its socket for ever)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeadTimeoutH11Protocol(H11Protocol):
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self._arm_head_timer()
+
+        def _arm_head_timer(self):
+            self._head_cycle = self.cycle
+            self._head_timer = self.loop.call_later(timeout_s, self._head_timed_out)
+
+        def _head_timed_out(self):
+            if self.cycle is self._head_cycle and not self.transport.is_closing():  # No new request head.
+                self.transport.close()
+
+        def on_response_complete(self):
+            super().on_response_complete()
+            self._head_timer.cancel()
+            self._arm_head_timer()
+
+        def connection_lost(self, exc):
+            self._head_timer.cancel()
+            super().connection_lost(exc)
+
+    return HeadTimeoutH11Protocol
+
+
 def serve(run_dir: str | None = None, tap_run_dir: str | None = None, host: str = "127.0.0.1",
-          port: int = 8000, max_upload_bytes: int = 1_000_000) -> None:
-    import uvicorn
+          port: int = 8000, max_upload_bytes: int = 1_000_000, head_timeout_s: float = HEAD_TIMEOUT_S) -> None:
+    sock = bind(host, port)  # First: a busy port is said at once, before seconds of loading.
+    try:
+        import uvicorn
 
-    from groove_vae.webapp.app import NO_TAP_MODEL, create_app, warm_up
+        from groove_vae.webapp.app import NO_TAP_MODEL, create_app, warm_up
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
-    vae, tap_vae, tap_message = load_models(run_dir, tap_run_dir)
-    warm_up(vae, tap_vae)
-    if tap_vae is None:
-        log.warning("Drumify is off: %s", tap_message)
-    if host not in LOCAL_HOSTS:
-        log.warning("Listening on %s: anyone who can reach this machine on port %d can use the app.", host, port)
-    application = create_app(vae, tap_vae, tap_message or NO_TAP_MODEL, max_upload_bytes,
-                             model_name=run_dir or "bundled groovae_4bar")
-    shown = f"[{host}]" if ":" in host else host
-    print(f"groove-vae web app: http://{shown}:{port}/  (Ctrl-C stops it)", flush=True)
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+        vae, tap_vae, tap_message = load_models(run_dir, tap_run_dir)
+        warm_up(vae, tap_vae)
+        if tap_vae is None:
+            log.warning("Drumify is off: %s", tap_message)
+        local = host in LOCAL_HOSTS
+        if not local:
+            log.warning("Listening on %s: anyone who can reach this machine on port %d can use the app.", host, port)
+        application = create_app(vae, tap_vae, tap_message or NO_TAP_MODEL, max_upload_bytes,
+                                 model_name=run_dir or "bundled groovae_4bar",
+                                 allowed_hosts=LOCAL_HOSTS if local else None)
+        config = uvicorn.Config(application, log_level="warning", lifespan="off", timeout_keep_alive=KEEP_ALIVE_S,
+                                http=head_timeout_protocol(head_timeout_s))
+        server = uvicorn.Server(config)
+        shown = f"[{host}]" if ":" in host else host
+        print(f"groove-vae web app: http://{shown}:{port}/  (Ctrl-C stops it)", flush=True)
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 def main(argv) -> None:
@@ -72,9 +136,10 @@ def main(argv) -> None:
     flags_ = flags.FLAGS
     if not 0 < flags_.port < 65536:
         raise app.UsageError(f"--port must be 1-65535, got {flags_.port}.")
-    if flags_.max_upload_mb <= 0:
-        raise app.UsageError("--max_upload_mb must be positive.")
+    if not (math.isfinite(flags_.max_upload_mb) and 0 < flags_.max_upload_mb <= MAX_UPLOAD_MB):
+        raise app.UsageError(f"--max_upload_mb must be above 0 and at most {MAX_UPLOAD_MB:g}, "
+                             f"got {flags_.max_upload_mb:g}.")
     try:
         serve(flags_.run_dir, flags_.tap_run_dir, flags_.host, flags_.port, int(flags_.max_upload_mb * 1e6))
-    except (FileNotFoundError, ValueError) as e:
+    except (OSError, ValueError) as e:  # A busy port, a missing model: one line, no traceback.
         raise app.UsageError(str(e))
