@@ -66,6 +66,8 @@ def check_output_dir(path: str) -> None:
         probe = os.path.dirname(probe)
     if not os.path.isdir(probe):
         raise ValueError(f"{path}: {probe} is a file, not a folder.")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValueError(f"{path}: {probe} is not writable.")
 
 
 def check_output_file(path: str) -> None:

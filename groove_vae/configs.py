@@ -203,6 +203,16 @@ def save_config(config: Config, path: str) -> None:
 
 
 def read_saved_config(path: str) -> Config:
-    """Reads a config written by `save_config` (a run's resolved config)."""
-    with open(path) as f:
-        return from_dict(json.load(f))
+    """Reads a config written by `save_config` (a run's resolved config); a file that is
+    unreadable, not JSON or not a config is a ValueError naming it."""
+    try:
+        with open(path) as f:
+            values = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: not a readable config ({e}).") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: not a config (a JSON object of hyperparameters).")
+    try:
+        return from_dict(values)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{path}: {e}") from None

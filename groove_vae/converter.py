@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import stat
 from collections.abc import Iterable
 
 import mido
@@ -30,6 +31,7 @@ DRUMS_VELOCITY = 80  # Velocity written for the categorical representation.
 NUM_DRUM_PATTERNS = 2**NUM_CLASSES  # 512 one-hot values per step.
 GROOVE_DEPTH = 3 * NUM_CLASSES  # hits, velocities, offsets.
 MIDI_DRUM_PROGRAM_INSTRUMENT = 9  # Channel 10, zero-based.
+MAX_MIDI_BYTES = 16 * 2**20  # The biggest file read: the longest GMD performance is about 100 kB.
 # pretty_midi builds a float64 array of every tick up to the last one, and a 40-byte
 # file can claim 2**28 ticks per event: past 2**24 ticks (~400 MB and a second to
 # parse) a file is taken as corrupt. That is ~4.8 hours at 120 qpm and 480 ticks per
@@ -81,21 +83,40 @@ class ConversionStats:
         )
 
 
+def read_midi_bytes(path: str | os.PathLike, source: str | None = None) -> bytes:
+    """A MIDI file's bytes, read only from a regular file and only up to MAX_MIDI_BYTES:
+    /dev/zero would grow memory until the process died, and a FIFO would hang the read."""
+    source = source or os.fspath(path)
+    try:
+        with open(path, "rb", opener=_open_nonblocking) as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ConversionError(source, "unreadable", "not a regular file (a device, FIFO or socket)")
+            data = f.read(MAX_MIDI_BYTES + 1)
+    except OSError as e:
+        raise ConversionError(source, "unreadable", f"cannot read file ({e.strerror})") from e
+    if len(data) > MAX_MIDI_BYTES:
+        raise ConversionError(source, "too_large", f"over {MAX_MIDI_BYTES // 2**20} MB; a drum MIDI file "
+                                                   "is a few kB (a whole performance under 1 MB)")
+    return data
+
+
+def _open_nonblocking(path, flags):
+    return os.open(path, flags | os.O_NONBLOCK)  # Opening a FIFO with no writer must not wait.
+
+
 def read_midi(midi: bytes | str | os.PathLike, source: str | None = None) -> music_pb2.NoteSequence:
     """Parses MIDI bytes or a MIDI file into a NoteSequence.
 
-    Raises ConversionError (reason "unreadable", "unparsable", "empty" or "too_long")
-    naming the file; never another exception for bad bytes.
+    Raises ConversionError (reason "unreadable", "too_large", "unparsable", "empty" or
+    "too_long") naming the file; never another exception for bad bytes.
     """
     if isinstance(midi, (bytes, bytearray)):
         data, source = bytes(midi), source or "<midi bytes>"
+        if len(data) > MAX_MIDI_BYTES:
+            raise ConversionError(source, "too_large", f"over {MAX_MIDI_BYTES // 2**20} MB")
     else:
         source = source or os.fspath(midi)
-        try:
-            with open(midi, "rb") as f:
-                data = f.read()
-        except OSError as e:
-            raise ConversionError(source, "unreadable", f"cannot read file ({e.strerror})") from e
+        data = read_midi_bytes(midi, source)
     if not data:
         raise ConversionError(source, "unparsable", "not a MIDI file (empty)")
     try:

@@ -250,8 +250,11 @@ def load_midi_dir(
     relative = [os.path.relpath(p, midi_dir) for p in paths]
     contents = hashlib.sha1()
     for rel, path in zip(relative, paths):
-        with open(path, "rb") as f:
-            contents.update(rel.encode() + b"\0" + hashlib.sha1(f.read()).digest())
+        try:
+            digest = hashlib.sha1(converter.read_midi_bytes(path)).digest()
+        except converter.ConversionError as e:  # Counted as a skip when the files convert.
+            digest = e.reason.encode()
+        contents.update(rel.encode() + b"\0" + digest)
     key = f"{contents.hexdigest()}|{num_steps}|{validation_fraction}|{CONVERTER_VERSION}"
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     cache = {split: os.path.join(cache_dir(), f"midi_dir-{digest}-{split}.npz") for split in ("train", "validation")}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import copy
 import os
 import re
 import shutil
@@ -172,6 +173,17 @@ class KeepBest(keras.callbacks.Callback):
                                                  "step": int(self.model.optimizer.iterations.numpy())}))
 
 
+def check_training_args(run_dir: str, num_steps: int, steps_per_epoch: int, eval_batches: int) -> None:
+    """The numbers and the run directory, refused before any data loads or weights build."""
+    if os.path.exists(run_dir) and not os.path.isdir(run_dir):
+        raise ValueError(f"--run_dir {run_dir} is a file; a run directory must be a folder (or not exist yet).")
+    for name, value, most in (("num_steps", num_steps, MAX_NUM_STEPS), ("steps_per_epoch", steps_per_epoch, None),
+                              ("eval_batches", eval_batches, None)):
+        if value < 1 or (most and value > most):
+            bound = f" and at most {most}" if most else ""
+            raise ValueError(f"--{name} must be at least 1{bound}, got {value}.")
+
+
 def resolve_run_config(config: configs.Config, run_dir: str, write: bool = True) -> configs.Config:
     """Writes the config of a new run (if `write`), or checks a rerun against the saved one."""
     path = os.path.join(run_dir, CONFIG_FILE)
@@ -202,15 +214,21 @@ def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
     model = build_model(configs.read_saved_config(path))
     compact = os.path.join(run_dir, COMPACT_WEIGHTS)
     if os.path.exists(compact):
-        with np.load(compact) as f:
-            weights = [f[f"w{i:03d}"] for i in range(len(f.files))]
+        try:
+            with np.load(compact) as f:
+                weights = [f[f"w{i:03d}"] for i in range(len(f.files))]
+        except Exception as e:  # A truncated or foreign file: zipfile, pickle and key errors alike.
+            raise ValueError(f"{compact}: not readable weights ({type(e).__name__}: {e}).") from None
         if [w.shape for w in weights] != [tuple(w.shape) for w in model.weights]:
             raise ValueError(f"{compact}: its weights do not fit the model of {path}.")
         model.set_weights([w.astype(np.float32) for w in weights])
         return model
     best = os.path.join(run_dir, BEST_WEIGHTS)
     if prefer_best and os.path.exists(best):
-        model.load_weights(best)
+        try:
+            model.load_weights(best)
+        except Exception as e:  # h5py's OSError for a truncated file, Keras's ValueError for another model's.
+            raise ValueError(f"{best}: not readable weights for this model ({type(e).__name__}: {e}).") from None
         return model
     latest = checkpoint or tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
     if latest is None:
@@ -220,8 +238,12 @@ def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
     # way training builds it.
     optimizer = make_optimizer(model.config)
     optimizer.build(model.trainable_variables)
-    status = tf.train.Checkpoint(model=model, optimizer=optimizer).read(latest).expect_partial()
-    status.assert_existing_objects_matched()
+    try:
+        status = tf.train.Checkpoint(model=model, optimizer=optimizer).read(latest).expect_partial()
+        status.assert_existing_objects_matched()
+    except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:  # IndexError: a short shard.
+        problem = " ".join(str(getattr(e, "message", e)).split())[:300]
+        raise ValueError(f"{latest}: a truncated or foreign checkpoint ({problem}).") from None
     return model
 
 
@@ -270,6 +292,9 @@ def _resolve_init(init_from: str) -> str:
     return BUNDLED_MODELS.get("groovae_4bar" if init_from == "bundled" else init_from, init_from)
 
 
+MAX_NUM_STEPS = 10_000_000  # Magenta trains groovae for about 50k; ten million is a typo.
+
+
 def train(
     config: configs.Config,
     run_dir: str,
@@ -293,18 +318,25 @@ def train(
     `strategy` ("default", "mirrored", "multi_worker" or a tf.distribute.Strategy) spreads
     each step over replicas: `config.batch_size` is the global batch, split evenly.
     """
+    check_training_args(run_dir, num_steps, steps_per_epoch, eval_batches)
     if isinstance(strategy, str):
         strategy = make_strategy(strategy)  # First: multi-worker collectives must be set up before any op runs.
     replicas = strategy.num_replicas_in_sync
     if config.batch_size % replicas:
         raise ValueError(f"batch_size {config.batch_size} does not split evenly over {replicas} replicas.")
     chief = strategy.extended.should_checkpoint
-    config = resolve_run_config(config, run_dir, write=chief)
+    # Checked now, written only once the data and the starting weights are in hand: a start
+    # that fails leaves no config.json to refuse the corrected rerun.
+    config = resolve_run_config(config, run_dir, write=False)
     keras.utils.set_random_seed(config.seed)
 
     if midi_dir:
         splits = data.load_midi_dir(midi_dir, config.num_steps, validation_fraction)
         train_clips, val_clips = splits["train"], splits["validation"]
+        if len(train_clips) + len(val_clips) == 0:
+            stats = copy.deepcopy(train_clips.stats)
+            stats.merge(val_clips.stats)
+            raise ValueError(f"{midi_dir}: no file gave a 4/4 drum window to train on ({stats.summary()}).")
         if len(val_clips) == 0:
             raise ValueError(f"{midi_dir}: no validation windows; add files or raise --validation_fraction.")
     else:
@@ -313,7 +345,7 @@ def train(
     print(f"train: {len(train_clips)} windows; {train_clips.stats.summary()}")
     print(f"validation: {len(val_clips)} windows; {val_clips.stats.summary()}")
     if len(train_clips) == 0:
-        raise ValueError(f"{tfds_name}: no usable training clips.")
+        raise ValueError(f"{midi_dir or tfds_name}: no usable training clips ({train_clips.stats.summary()}).")
     val_batch = min(config.batch_size, len(val_clips)) // replicas * replicas
     if val_batch == 0:
         raise ValueError(f"{len(val_clips)} validation windows are fewer than the {replicas} replicas.")
@@ -331,6 +363,8 @@ def train(
         print(f"Resumed from {latest} (step {int(optimizer.iterations.numpy())}).")
     elif init_from:
         print(f"Initialized from {init_from}: {transfer_weights(restore_model(_resolve_init(init_from)), model)}.")
+    if chief:
+        resolve_run_config(config, run_dir, write=True)
 
     step = _same_on_every_worker(strategy, int(optimizer.iterations.numpy()))
     if step >= num_steps:

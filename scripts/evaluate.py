@@ -7,10 +7,13 @@ Usage:
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
 
 from absl import app, flags, logging
+
+from groove_vae import cli
 
 flags.DEFINE_string("run_dir", None, "Training run directory (default: the bundled model).")
 flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "TFDS dataset of MIDI clips.")
@@ -38,8 +41,17 @@ def main(argv):
     dataset = FLAGS.midi_dir or FLAGS.tfds_name
     split = "all" if FLAGS.midi_dir else FLAGS.split
     output = FLAGS.output_json or os.path.join(FLAGS.run_dir or ".", f"eval_{split}.json")
+    # Checked before the model loads: a bad place to write must not cost the run's results.
+    try:
+        cli.check_output_file(output)
+    except ValueError as e:
+        raise app.UsageError(str(e))
     if os.path.exists(output) and not FLAGS.overwrite:
         raise app.UsageError(f"{output} exists; pass --overwrite to replace it.")
+    if FLAGS.max_clips < 0:
+        raise app.UsageError(f"--max_clips must be 0 (the whole split) or more, got {FLAGS.max_clips}.")
+    if not 1 <= FLAGS.num_samples <= 100_000:
+        raise app.UsageError(f"--num_samples must be 1 to 100000, got {FLAGS.num_samples}.")
     try:
         vae = groove_vae.load(FLAGS.run_dir)
     except FileNotFoundError as e:
@@ -89,9 +101,14 @@ def main(argv):
             played, data = results[f"humanize_{key}_played"], results[f"humanize_{key}_data"]
             mark = "ok" if evaluation.within(played, data, tolerance) else "not within 15%"
             print(f"humanize {key}: played {played:.2f}, drummers {data:.2f} ({mark})")
-    from groove_vae.files import write_text
+    from groove_vae.files import WriteError, write_text
 
-    write_text(output, json.dumps(results, indent=2))
+    try:
+        write_text(output, json.dumps(results, indent=2))
+    except WriteError as e:  # The place went bad during the run: keep the results anyway.
+        fallback = os.path.join(tempfile.gettempdir(), f"groove_vae_eval_{split}_{os.getpid()}.json")
+        write_text(fallback, json.dumps(results, indent=2))
+        raise app.UsageError(f"{e}; the results are in {fallback}.")
     print(f"Results written to {output}")
 
 

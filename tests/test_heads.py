@@ -63,6 +63,7 @@ def train_on(config, groove, steps):
     return model
 
 
+@pytest.mark.slow  # About 40 s: two models trained far enough to tell the heads apart.
 def test_binned_heads_keep_a_bimodal_velocity_that_squared_error_averages_away():
     """Every hit is played at velocity 30 or 110, at random: the mean (70) is what no
     drummer plays. Squared-error heads learn the mean; binned heads sample both."""

@@ -68,6 +68,7 @@ def test_a_few_training_steps_lower_the_loss(name):
     assert after < (0.85 if config.groove_heads == "binned" else 0.8) * before
 
 
+@pytest.mark.slow  # The step-by-step decoder loop under a gradient tape: about 20 s.
 def test_scheduled_sampling_trains_through_the_step_loop():
     config = tiny_config("hierdec_drums_4bar", "learning_rate=0.01")
     model = build_model(config)
@@ -120,7 +121,8 @@ def test_schedules():
     assert float(schedule(10**6)) == pytest.approx(1e-5)
 
 
-@pytest.mark.parametrize("options", ["precision=mixed_bfloat16", "jit_compile=true"])
+@pytest.mark.parametrize("options", ["precision=mixed_bfloat16",
+                                     pytest.param("jit_compile=true", marks=pytest.mark.slow)])  # XLA: ~30 s.
 def test_speed_options_train_with_a_finite_loss(options):
     config = tiny_config("groovae_4bar", "learning_rate=0.01,dropout_rate=0.3," + options)
     model = build_model(config)

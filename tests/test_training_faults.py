@@ -20,6 +20,7 @@ def train_command(run_dir, num_steps):
             f"--run_dir={run_dir}", "--steps_per_epoch=2", "--eval_batches=1", f"--num_steps={num_steps}"]
 
 
+@pytest.mark.slow  # Two fresh training processes: about 40 s.
 def test_sigkill_then_rerun_resumes_from_the_last_complete_checkpoint(tmp_path, tfds_data_dir):
     run_dir = tmp_path / "run"
     process = subprocess.Popen(train_command(run_dir, 400), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
