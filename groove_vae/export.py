@@ -11,8 +11,9 @@ Signatures (every output [batch, 64, 9] float32 unless noted):
                    -> mu, sigma [batch, z_size]
 
 Defaults are recorded in the SignatureDef, so a request may leave them out. Bad
-values (non-finite z or groove, temperature <= 0, batch_size <= 0) fail with an
-InvalidArgument error that says what is wrong. The model's config is in
+values (non-finite z or groove, temperature outside (0, 10] or not finite, a negative
+seed, batch_size outside 1 to 1024) fail with an InvalidArgument error that says what
+is wrong: the same ranges as `groove_vae.checks`. The model's config is in
 `assets.extra/groove_vae_config.json`.
 """
 
@@ -28,6 +29,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from groove_vae import checks
 from groove_vae.converter import DEFAULT_QPM, GROOVE_DEPTH
 from groove_vae.drums import NUM_CLASSES
 from groove_vae.model import MusicVAE, build_model
@@ -42,8 +44,11 @@ def _split_groove(groove):
     return {"hits": hits, "velocities": velocities, "offsets": offsets}
 
 
-def _check_temperature(temperature):
-    tf.debugging.assert_positive(temperature, message="temperature must be positive")
+def _check_temperature_and_seed(temperature, seed):
+    message = f"temperature must be above 0 and at most {checks.MAX_TEMPERATURE:g}"
+    tf.debugging.assert_positive(temperature, message=message)
+    tf.debugging.assert_less_equal(temperature, checks.MAX_TEMPERATURE, message=message)  # Also false for NaN.
+    tf.debugging.assert_non_negative(seed, message=f"seed must be from 0 to {checks.MAX_SEED}")
 
 
 def build_archive(model: MusicVAE) -> keras.export.ExportArchive:
@@ -57,13 +62,17 @@ def build_archive(model: MusicVAE) -> keras.export.ExportArchive:
     seed_spec = tf.TensorSpec([], tf.int32, name="seed")
 
     def decode(z, temperature=tf.constant(1.0), seed=tf.constant(0)):
-        _check_temperature(temperature)
+        _check_temperature_and_seed(temperature, seed)
         tf.debugging.assert_all_finite(z, message="z must be finite (no NaN or Inf)")
+        tf.debugging.assert_less_equal(tf.shape(z)[0], checks.MAX_BATCH,
+                                       message=f"at most {checks.MAX_BATCH} latents per request")
         return _split_groove(model.decode(z, temperature, seed))
 
     def sample(batch_size, temperature=tf.constant(1.0), seed=tf.constant(0)):
-        _check_temperature(temperature)
-        tf.debugging.assert_positive(batch_size, message="batch_size must be positive")
+        _check_temperature_and_seed(temperature, seed)
+        message = f"batch_size must be from 1 to {checks.MAX_BATCH}"
+        tf.debugging.assert_positive(batch_size, message=message)
+        tf.debugging.assert_less_equal(batch_size, checks.MAX_BATCH, message=message)
         z = tf.random.stateless_normal([batch_size, z_size], seed=tf.stack([seed, 1]))
         return {**_split_groove(model.decode(z, temperature, seed)), "z": z}
 

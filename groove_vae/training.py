@@ -96,8 +96,35 @@ def make_strategy(name: str = "default") -> tf.distribute.Strategy:
             devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
             _strategies[name] = tf.distribute.MirroredStrategy([d.name for d in devices])
         else:
+            _patient_coordination_service()
             _strategies[name] = tf.distribute.MultiWorkerMirroredStrategy()
     return _strategies[name]
+
+
+HEARTBEAT_TIMEOUT_S = 300  # TensorFlow's default, 10 s, drops a worker that a busy machine starves of CPU.
+
+
+def _patient_coordination_service() -> None:
+    """Sets up the multi-worker coordination service as MultiWorkerMirroredStrategy would,
+    with a heartbeat timeout of minutes instead of 10 s: on a loaded 2-core machine a
+    worker busy converting data or tracing missed its heartbeats and was declared dead
+    ("stopped sending heartbeats"), failing the whole run. A worker that really dies
+    still fails the run, named, once the timeout passes. There is no public API for this;
+    where TensorFlow's private one moves, the strategy's defaults apply."""
+    try:
+        from tensorflow.core.protobuf import coordination_config_pb2
+        from tensorflow.python.eager import context
+
+        cluster = tf.distribute.cluster_resolver.TFConfigClusterResolver().cluster_spec()
+        leader_job = "chief" if "chief" in cluster.jobs else "worker"
+        jobs = [coordination_config_pb2.CoordinatedJob(name=job, num_tasks=cluster.num_tasks(job))
+                for job in ("chief", "worker") if job in cluster.jobs]
+        if context.context().coordination_service is None:
+            context.context().configure_coordination_service(
+                service_type="standalone", service_leader=f"/job:{leader_job}/replica:0/task:0",
+                coordinated_jobs=jobs, heartbeat_timeout_in_ms=HEARTBEAT_TIMEOUT_S * 1000)
+    except (ImportError, AttributeError, TypeError) as e:
+        print(f"Multi-worker: TensorFlow's default heartbeat timeout applies ({type(e).__name__}: {e}).")
 
 
 class CheckpointEveryEpoch(keras.callbacks.Callback):

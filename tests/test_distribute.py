@@ -188,12 +188,13 @@ def test_two_workers_equal_one_process_the_chief_alone_writes_and_both_resume(
                    os.path.join(ROOT, "scripts", "train.py"), str(run_dir), midi_dir, CONFIG, SMALL]
         processes.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                           env=worker_env))
-    try:
-        outputs = [finish(process) for process in processes]
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
+    outputs, failures = [], []
+    for index, process in enumerate(processes):  # Every worker finishes; each failure is named.
+        try:
+            outputs.append(finish(process))
+        except (AssertionError, subprocess.TimeoutExpired) as e:
+            failures.append(f"worker {index} (exit {process.poll()}): {e}")
+    assert not failures, "\n\n".join(failures)
 
     reference, _ = one_process_and_mirrored()
     for steps in (2, 4):

@@ -175,3 +175,86 @@ def test_evaluate_refuses_bad_flags_before_loading_anything(flag, message, tmp_p
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert run.returncode != 0 and message in run.stderr, run.stderr[-2000:]
     assert "Traceback" not in run.stderr
+
+
+# === Numbers checked before work, in the API (the scripts and the web app share groove_vae.checks) ===
+@pytest.fixture(scope="module")
+def vae():
+    from groove_vae import api
+
+    return api.GrooveVAE(build_model(tiny_config()))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"qpm": float("nan")}, "qpm must be a tempo"),  # Once every note at time 0.
+    ({"qpm": float("inf")}, "qpm must be a tempo"),
+    ({"qpm": 0.0}, "qpm must be a tempo"),
+    ({"qpm": -120.0}, "qpm must be a tempo"),
+    ({"temperature": float("inf")}, "temperature must be above 0 and at most 10"),  # Once uniform noise.
+    ({"temperature": 0.0}, "temperature must be above 0"),
+    ({"seed": 2**32}, "seed must be an integer from 0 to 2147483647"),  # Once decoded as seed 0 does.
+    ({"seed": -1}, "seed must be an integer"),
+    ({"n": 10**6}, "must be an integer from 1 to 1024"),  # Once 24 GB before it died.
+    ({"n": 0}, "must be an integer from 1 to 1024"),
+])
+def test_the_api_refuses_bad_numbers_before_decoding(vae, kwargs, message, monkeypatch):
+    monkeypatch.setattr(vae.model, "decode", lambda *a, **k: pytest.fail("decoded with a bad value"))
+    with pytest.raises(ValueError, match=message):
+        vae.sample(**{"n": 1, **kwargs})
+
+
+def test_interpolation_steps_are_capped(vae):
+    from conftest import flat_beat
+
+    beat = to_midi_bytes(flat_beat())
+    with pytest.raises(ValueError, match="num_steps must be an integer from 2 to 256"):
+        vae.interpolate(beat, beat, num_steps=10**6)
+
+
+# === Files written whole or not at all ===
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    from groove_vae import files
+
+    target = tmp_path / "sample_000.mid"
+    target.write_bytes(b"the good file")
+    with pytest.raises(RuntimeError):
+        with files.atomic_write(target) as f:
+            f.write(b"half a")
+            raise RuntimeError("conversion failed mid-way")
+    assert target.read_bytes() == b"the good file"
+    assert [p.name for p in tmp_path.iterdir()] == ["sample_000.mid"]
+
+
+def test_a_midi_that_fails_to_convert_leaves_the_old_file_whole(vae, tmp_path, monkeypatch):
+    from groove_vae import api
+
+    target = tmp_path / "sample_000.mid"
+    ns = vae.sample(1, seed=0)[0]
+    api.write_midi(ns, target)
+    good = target.read_bytes()
+    ns.tempos[0].qpm = float("nan")  # What --qpm=nan once wrote: a 0-byte file over the good one.
+    with pytest.raises(Exception):
+        api.write_midi(ns, target)
+    assert target.read_bytes() == good
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_is_an_error_naming_the_path_never_a_success(vae, tmp_path):
+    from groove_vae import api, files
+
+    with pytest.raises(files.WriteError, match="/dev/full: could not write"):
+        api.write_midi(vae.sample(1, seed=0)[0], "/dev/full")
+    with pytest.raises(files.WriteError, match="/dev/full"):
+        configs.save_config(tiny_config(), "/dev/full")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_humanize_to_a_full_disk_fails_in_one_line(tmp_path):
+    from conftest import flat_beat
+
+    beat = tmp_path / "ok.mid"
+    beat.write_bytes(to_midi_bytes(flat_beat()))
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "humanize.py"), f"--input={beat}",
+                          "--output=/dev/full", "--overwrite"], capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0 and "/dev/full: could not write" in run.stderr
+    assert "Traceback" not in run.stderr and "written" not in run.stdout.lower()

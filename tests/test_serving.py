@@ -138,14 +138,23 @@ def test_signatures_match_the_keras_model_and_reject_bad_values(served):
     encoded = loaded.signatures["encode"](groove=tf.constant(groove))
     mu, _ = vae.model.encode(tf.constant(groove))
     np.testing.assert_allclose(encoded["mu"].numpy(), mu.numpy(), atol=1e-5)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="temperature must be positive"):
-        loaded.signatures["serving_default"](z=tf.constant(z), temperature=tf.constant(0.0), seed=tf.constant(0))
+    for temperature in (0.0, np.inf, np.nan, 11.0):  # inf once decoded as uniform noise.
+        with pytest.raises(tf.errors.InvalidArgumentError, match="temperature must be above 0 and at most 10"):
+            loaded.signatures["serving_default"](z=tf.constant(z), temperature=tf.constant(temperature),
+                                                 seed=tf.constant(0))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="seed must be from 0"):
+        loaded.signatures["serving_default"](z=tf.constant(z), temperature=tf.constant(1.0), seed=tf.constant(-1))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="at most 1024 latents"):
+        loaded.signatures["serving_default"](z=tf.zeros([1025, z.shape[1]]), temperature=tf.constant(1.0),
+                                             seed=tf.constant(0))
     with pytest.raises(tf.errors.InvalidArgumentError, match="z must be finite"):
         loaded.signatures["serving_default"](z=tf.constant(z * np.nan), temperature=tf.constant(1.0), seed=tf.constant(0))
     with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError)):
         loaded.signatures["serving_default"](z=tf.zeros([1, 7]), temperature=tf.constant(1.0), seed=tf.constant(0))
-    with pytest.raises(tf.errors.InvalidArgumentError, match="batch_size must be positive"):
-        loaded.signatures["sample"](batch_size=tf.constant(0), temperature=tf.constant(1.0), seed=tf.constant(0))
+    for batch_size in (0, 10**6):  # A million clips reached 24 GB before it died.
+        with pytest.raises(tf.errors.InvalidArgumentError, match="batch_size must be from 1 to 1024"):
+            loaded.signatures["sample"](batch_size=tf.constant(batch_size), temperature=tf.constant(1.0),
+                                        seed=tf.constant(0))
 
 
 @pytest.mark.parametrize("signature, form, body", readme_payloads(), ids=lambda x: x if isinstance(x, str) else "")
