@@ -1,66 +1,9 @@
-"""Shared fixtures: tiny configs and MIDI built in code."""
+"""Shared fixtures: the offline dataset and the bundled model, loaded once."""
 
-import contextlib
-import io
 import os
-import socket
-import threading
-import time
 
-import numpy as np
 import pytest
-from note_seq import midi_io
-from note_seq.protobuf import music_pb2
-
-from groove_vae import configs
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_TFDS = os.path.join(ROOT, "..", "shared", "data", "tensorflow_datasets")
-
-TINY = (
-    "encoder_rnn_sizes=[32,32],conductor_rnn_sizes=[24,24],conductor_output_size=16,"
-    "decoder_rnn_sizes=[24,24],z_size=8,batch_size=8,dropout_rate=0.0,precision=float32"
-)
-CONFIG_NAMES = ["groovae_4bar", "groovae_4bar_flat", "hierdec_drums_4bar", "drums_4bar_flat"]
-
-
-def tiny_config(name="groovae_4bar", extra=""):
-    return configs.apply_hparams(configs.load_config(name), TINY + ("," + extra if extra else ""))
-
-
-def make_sequence(notes, qpm=120.0, numerator=4, denominator=4, is_drum=True):
-    """notes: (pitch, velocity, start_seconds) -> a NoteSequence with one tempo and meter."""
-    ns = music_pb2.NoteSequence(ticks_per_quarter=480)
-    ns.tempos.add(qpm=qpm)
-    ns.time_signatures.add(numerator=numerator, denominator=denominator)
-    for pitch, velocity, start in notes:
-        ns.notes.add(pitch=pitch, velocity=velocity, start_time=start, end_time=start + 0.05,
-                     is_drum=is_drum, instrument=9 if is_drum else 0)
-    ns.total_time = max([n.end_time for n in ns.notes] + [0.0])
-    return ns
-
-
-def flat_beat(bars=4, velocity=100):
-    """A quantized, flat-velocity beat: kick on 1 and 3, snare on 2 and 4, hi-hat eighths."""
-    notes = []
-    for beat in range(4 * bars):
-        notes.append((36 if beat % 2 == 0 else 38, velocity, beat * 0.5))
-        notes += [(42, velocity, beat * 0.5), (42, velocity, beat * 0.5 + 0.25)]
-    return make_sequence(notes)
-
-
-def to_midi_bytes(ns):
-    buffer = io.BytesIO()
-    midi_io.note_sequence_to_pretty_midi(ns).write(buffer)
-    return buffer.getvalue()
-
-
-def random_groove(rng, batch, steps=64, density=0.15):
-    """Random groove tensors [batch, steps, 27] with consistent hits/velocities/offsets."""
-    hits = (rng.random((batch, steps, 9)) < density).astype(np.float32)
-    velocities = hits * rng.integers(1, 128, hits.shape) / 127.0
-    offsets = hits * rng.uniform(-1, 1, hits.shape)
-    return np.concatenate([hits, velocities, offsets], -1).astype(np.float32)
+from helpers import SHARED_TFDS
 
 
 @pytest.fixture(scope="session")
@@ -81,39 +24,3 @@ def bundled_vae():
     vae = api.load()
     warm_up(vae)
     return vae
-
-
-@contextlib.contextmanager
-def serve_in_thread(app, **config):
-    """Runs an ASGI app with uvicorn on a free 127.0.0.1 port in a thread; yields its URL."""
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **config))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("The test server did not start.")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
-def pytest_collection_modifyitems(config, items):
-    """`slow` tests (long fuzz runs, multi-process training, the benchmark's smoke run)
-    run only under `-m slow`, so the default run stays within its time budget;
-    `.ci/run` runs them after it."""
-    expr = config.getoption("markexpr") or ""
-    if "slow" in expr and "not slow" not in expr:
-        return
-    skip = pytest.mark.skip(reason="slow: select it with pytest -m slow")
-    for item in items:
-        if item.get_closest_marker("slow"):
-            item.add_marker(skip)

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import flat_beat, make_sequence, tiny_config, to_midi_bytes
+from helpers import flat_beat, make_sequence, tiny_config, to_midi_bytes
 
 from groove_vae import api, converter
 from groove_vae.model import build_model

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 
 FIGURES = ["machine", "command", "date", "matmul_peak_gflops", "matmul_gflop_per_cpu_s", "matmul_peak_gflops_bf16",
            "training", "data", "sample_cold_s", "decode_clips_per_s", "decode_clips_per_s_bf16",

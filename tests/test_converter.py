@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import make_sequence, to_midi_bytes
+from helpers import make_sequence, to_midi_bytes
 
 from groove_vae import converter
 

@@ -38,7 +38,7 @@ def test_datasets_yield_model_inputs(test_split):
 
 
 def test_a_corrupt_clip_in_the_data_is_a_counted_skip(test_split, monkeypatch):
-    from conftest import make_sequence, to_midi_bytes
+    from helpers import make_sequence, to_midi_bytes
 
     good = to_midi_bytes(make_sequence([(36, 100, 0.0), (42, 80, 0.25)]))
     records = [(good, f"good{i}", 120.0, "rock") for i in range(6)]

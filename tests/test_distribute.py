@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, make_sequence, to_midi_bytes
+from helpers import ROOT, make_sequence, to_midi_bytes
 
 from groove_vae import training
 

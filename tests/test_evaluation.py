@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import random_groove, tiny_config
+from helpers import random_groove, tiny_config
 
 from groove_vae import evaluation
 from groove_vae.model import build_model

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
-from conftest import ROOT, tiny_config
+from helpers import ROOT, tiny_config
 
 from groove_vae import configs, training
 from groove_vae.model import build_model

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import make_sequence, to_midi_bytes
+from helpers import make_sequence, to_midi_bytes
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 

@@ -3,7 +3,7 @@ import io
 import zipfile
 
 import pytest
-from conftest import make_sequence, to_midi_bytes
+from helpers import make_sequence, to_midi_bytes
 
 from groove_vae import data, gmd
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import random_groove, tiny_config
+from helpers import random_groove, tiny_config
 
 from groove_vae import evaluation, training
 from groove_vae.model import build_model, cpu_has_bfloat16, resolve_precision

@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import ROOT, make_sequence, tiny_config, to_midi_bytes
+from helpers import ROOT, make_sequence, tiny_config, to_midi_bytes
 
 from groove_vae import configs, converter, data, training
 from groove_vae.model import build_model
@@ -204,7 +204,7 @@ def test_the_api_refuses_bad_numbers_before_decoding(vae, kwargs, message, monke
 
 
 def test_interpolation_steps_are_capped(vae):
-    from conftest import flat_beat
+    from helpers import flat_beat
 
     beat = to_midi_bytes(flat_beat())
     with pytest.raises(ValueError, match="num_steps must be an integer from 2 to 256"):
@@ -250,7 +250,7 @@ def test_a_full_disk_is_an_error_naming_the_path_never_a_success(vae, tmp_path):
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_humanize_to_a_full_disk_fails_in_one_line(tmp_path):
-    from conftest import flat_beat
+    from helpers import flat_beat
 
     beat = tmp_path / "ok.mid"
     beat.write_bytes(to_midi_bytes(flat_beat()))

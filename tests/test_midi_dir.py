@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import make_sequence, tiny_config, to_midi_bytes
+from helpers import make_sequence, tiny_config, to_midi_bytes
 
 from groove_vae import data, training
 

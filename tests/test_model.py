@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import CONFIG_NAMES, random_groove, tiny_config
+from helpers import CONFIG_NAMES, random_groove, tiny_config
 
 from groove_vae import callbacks, converter, training
 from groove_vae.decoders import shift_right

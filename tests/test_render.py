@@ -4,7 +4,7 @@ import wave
 
 import numpy as np
 import pytest
-from conftest import random_groove
+from helpers import random_groove
 
 from groove_vae import converter, render
 

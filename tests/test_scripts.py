@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, TINY
+from helpers import ROOT, TINY
 
 from groove_vae import converter
 
@@ -67,7 +67,7 @@ def test_train_resumes_when_rerun(tmp_path, tfds_data_dir):
 
 
 def write_beat(path, numerator=4, is_drum=True):
-    from conftest import make_sequence, to_midi_bytes
+    from helpers import make_sequence, to_midi_bytes
 
     notes = [(36 if i % 2 == 0 else 38, 100, i * 0.5) for i in range(16)] + [(42, 80, i * 0.25) for i in range(32)]
     path.write_bytes(to_midi_bytes(make_sequence(notes, numerator=numerator, is_drum=is_drum)))

@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import ROOT, make_sequence, to_midi_bytes
+from helpers import ROOT, make_sequence, to_midi_bytes
 from tensorflow.python.tools import saved_model_utils
 
 from groove_vae import api, converter, serving

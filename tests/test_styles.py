@@ -128,7 +128,7 @@ def test_density_and_onset_pattern_count_hits_where_they_fall():
 
 
 def test_the_api_samples_styles_from_their_prior():
-    from conftest import tiny_config
+    from helpers import tiny_config
     from groove_vae.model import build_model
 
     vae = api.GrooveVAE(build_model(tiny_config()))

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import ROOT, TINY, random_groove, tiny_config
+from helpers import ROOT, TINY, random_groove, tiny_config
 
 from groove_vae import training
 from groove_vae.model import build_model

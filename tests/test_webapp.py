@@ -14,7 +14,7 @@ import wave
 import mido
 import numpy as np
 import pytest
-from conftest import ROOT, flat_beat, make_sequence, serve_in_thread, tiny_config, to_midi_bytes
+from helpers import ROOT, flat_beat, make_sequence, serve_in_thread, tiny_config, to_midi_bytes
 
 pytest.importorskip("fastapi")
 requests = pytest.importorskip("requests")

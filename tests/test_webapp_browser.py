@@ -12,7 +12,7 @@ import time
 import mido
 import numpy as np
 import pytest
-from conftest import make_sequence, serve_in_thread, to_midi_bytes
+from helpers import make_sequence, serve_in_thread, to_midi_bytes
 from note_seq import midi_io
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")

@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from conftest import ROOT, serve_in_thread, tiny_config
+from helpers import ROOT, serve_in_thread, tiny_config
 
 pytest.importorskip("fastapi")
 requests = pytest.importorskip("requests")
