@@ -127,9 +127,13 @@ class GrooveRepresentation:
 
 class BinnedGrooveRepresentation(GrooveRepresentation):
     """GrooVAE with distributional heads: each hit's velocity and offset is a softmax
-    over equal-width bins of its range, sampled at generation time (temperature divides
-    the bin logits as it does the hit logits), so samples keep a drummer's spread
-    instead of playing the average.
+    over equal-width bins of its range, sampled at generation time, so samples keep a
+    drummer's spread instead of playing the average.
+
+    The temperature divides the bin logits only when it is above 1 (a looser drummer).
+    Below 1 it tames which hits are played, not how: at 0.5 the bins' own spread shrank
+    by a quarter (microtiming std 0.146 of a 16th against the drummers' 0.193), the
+    stiff, programmed feel these heads exist to avoid.
 
     Outputs [..., 9 + 9 * velocity_bins + 9 * offset_bins]: hit logits, then each
     class's velocity bin logits, then each class's offset bin logits. Velocity and
@@ -195,12 +199,12 @@ class BinnedGrooveRepresentation(GrooveRepresentation):
         return tf.concat([hits, velocity * hits, offset * hits], -1)
 
     def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor, temperature=1.0, seed=None) -> tf.Tensor:
-        """The hits given; velocity and offset drawn from their bins at `temperature`."""
+        """The hits given; velocity and offset drawn from their bins at max(`temperature`, 1)."""
         _, velocity_logits, offset_logits = self.bin_logits(outputs)
         seed = tf.zeros([2], tf.int32) if seed is None else seed
-        temperature = tf.cast(temperature, velocity_logits.dtype)
-        velocity = _sample_bins(velocity_logits / temperature, tf.random.experimental.stateless_fold_in(seed, 1))
-        offset = _sample_bins(offset_logits / temperature, tf.random.experimental.stateless_fold_in(seed, 2))
+        feel_temperature = tf.maximum(tf.cast(temperature, velocity_logits.dtype), 1.0)
+        velocity = _sample_bins(velocity_logits / feel_temperature, tf.random.experimental.stateless_fold_in(seed, 1))
+        offset = _sample_bins(offset_logits / feel_temperature, tf.random.experimental.stateless_fold_in(seed, 2))
         offset = offset * 2.0 - 1.0
         return tf.concat([hits, velocity * hits, offset * hits], axis=-1)
 

@@ -27,7 +27,7 @@ def test_the_loss_is_the_cross_entropy_of_the_true_bins_on_hits_only():
     assert loss == pytest.approx(hits_bce + np.log(2.0) + np.log(2.0), rel=1e-5)
 
 
-def test_draws_follow_the_bin_probabilities_and_temperature_sharpens_them():
+def test_draws_follow_the_bin_probabilities_and_dividing_the_logits_sharpens_them():
     probs = np.array([0.1, 0.2, 0.3, 0.4])
     logits = tf.constant(np.tile(np.log(probs), (20000, 1)), tf.float32)
     draws = _sample_bins(logits, tf.constant([3, 4])).numpy()
@@ -37,6 +37,18 @@ def test_draws_follow_the_bin_probabilities_and_temperature_sharpens_them():
     assert len(np.unique(draws)) > 19000  # Spread within each bin, not four values.
     sharp = _sample_bins(logits / 0.25, tf.constant([3, 4])).numpy()
     assert sharp.std() < draws.std() and np.mean(sharp > 0.75) > 0.6
+
+
+def test_temperature_loosens_the_feel_above_1_and_leaves_it_below():
+    rep = BinnedGrooveRepresentation(velocity_bins=8, offset_bins=8)
+    bins = np.zeros(8)
+    bins[5] = 3.0  # One likely bin: a drummer's usual loudness and push.
+    outputs = tf.constant(np.tile(np.concatenate([np.zeros(9), np.tile(bins, 18)]), (4000, 1)), tf.float32)
+    hits = tf.ones([4000, 9])
+    seed = tf.constant([5, 6])
+    cool, plain, hot = (rep.force_hits(outputs, hits, t, seed).numpy() for t in (0.5, 1.0, 2.0))
+    np.testing.assert_array_equal(cool, plain)  # Below 1: the model's own spread.
+    assert hot[:, 9:].std(axis=0).mean() > plain[:, 9:].std(axis=0).mean() * 1.2
 
 
 def test_the_median_reads_the_piecewise_linear_cdf():
