@@ -205,7 +205,7 @@ def load_split(
     if not builder.is_prepared():
         raise ValueError(
             f"TFDS dataset {tfds_name!r} is not prepared in {builder.data_dir}. "
-            "Set TFDS_DATA_DIR to a directory that holds it (see README: offline data)."
+            "Set TFDS_DATA_DIR to a directory that holds it (see docs/data.md: Data, offline)."
         )
     convert = slide_records if slide else convert_records
     clips = convert(_tfds_records(tfds_name, split, data_dir), num_steps)

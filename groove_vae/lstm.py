@@ -6,7 +6,7 @@ every step's cast: for groovae_4bar at batch 512 that is about 1 GB of weight co
 as much as bfloat16 saves on the activations. This layer casts the kernels once,
 before the loop, and runs the same step; the kernels' gradients are then summed over
 the steps in bfloat16 (Keras sums each step's in float32), which 50 steps of training
-showed no sign of (README: Performance). In float32 (or with masks, recurrent dropout,
+showed no sign of (docs/performance.md). In float32 (or with masks, recurrent dropout,
 unrolling or a GPU) it is `keras.layers.LSTM` unchanged, with the same weights.
 """
 

@@ -90,7 +90,7 @@ def make_strategy(name: str = "default") -> tf.distribute.Strategy:
         raise ValueError(f"Unknown strategy {name!r}; one of {', '.join(STRATEGIES)}.")
     if name == "multi_worker" and not os.environ.get("TF_CONFIG"):
         raise ValueError("strategy=multi_worker needs TF_CONFIG (the cluster and this worker's index); "
-                         "see README: Training on several devices or machines.")
+                         "see docs/training.md: Training on several devices or machines.")
     if name not in _strategies:
         if name == "mirrored":
             devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")

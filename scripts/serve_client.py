@@ -1,6 +1,6 @@
 r"""Asks a running TF Serving for drum grooves and writes them as MIDI files.
 
-Start the server first (see README, "Serving"), then:
+Start the server first (see docs/serving.md), then:
   python scripts/serve_client.py --signature=sample --num_output=4 --output_dir=served
   python scripts/serve_client.py --signature=serving_default --num_output=2 --seed=3 --temperature=0.8
   python scripts/serve_client.py --signature=encode --input=beat.mid          # prints mu and sigma

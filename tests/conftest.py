@@ -10,7 +10,7 @@ from helpers import SHARED_TFDS
 def tfds_data_dir():
     path = os.environ.get("TFDS_DATA_DIR") or SHARED_TFDS
     if not os.path.isdir(os.path.join(path, "groove", "4bar-midionly")):
-        pytest.skip(f"The Groove MIDI Dataset is not at {path} (see README: offline data).")
+        pytest.skip(f"The Groove MIDI Dataset is not at {path} (see docs/data.md: Data, offline).")
     os.environ["TFDS_DATA_DIR"] = os.path.abspath(path)
     return os.path.abspath(path)
 

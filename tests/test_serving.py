@@ -17,7 +17,7 @@ from tensorflow.python.tools import saved_model_utils
 from groove_vae import api, converter, serving
 from groove_vae.export import SIGNATURES, export_model
 
-README = os.path.join(ROOT, "README.md")
+SERVING_DOC = os.path.join(ROOT, "docs", "serving.md")
 
 
 def example_groove():
@@ -31,7 +31,7 @@ def example_groove():
 
 
 def readme_payloads():
-    """Every REST body the README shows, generated here: (signature, form, body)."""
+    """Every REST body docs/serving.md shows, generated here: (signature, form, body)."""
     groove = example_groove()
     cases = []
     for signature in SIGNATURES:
@@ -44,7 +44,7 @@ def readme_payloads():
 
 @pytest.fixture(scope="module")
 def export_dir(tmp_path_factory):
-    vae = api.load()  # The bundled model: the README's payloads are for it.
+    vae = api.load()  # The bundled model: the payloads in docs/serving.md are for it.
     return export_model(vae.model, str(tmp_path_factory.mktemp("export") / "groove_vae"))
 
 
@@ -160,7 +160,7 @@ def test_signatures_match_the_keras_model_and_reject_bad_values(served):
 @pytest.mark.parametrize("signature, form, body", readme_payloads(), ids=lambda x: x if isinstance(x, str) else "")
 def test_readme_rest_payloads_are_generated_and_served(served, signature, form, body):
     text = json.dumps(body)
-    assert text in open(README).read(), f"README lacks the {signature} {form} body; regenerate it:\n{text[:300]}"
+    assert text in open(SERVING_DOC).read(), f"docs/serving.md lacks the {signature} {form} body; regenerate it:\n{text[:300]}"
     reply = serve_rest(served, body)
     assert "error" not in reply, reply
     outputs = serving.outputs_from_rest_response(reply)
