@@ -44,11 +44,19 @@ def _split_groove(groove):
     return {"hits": hits, "velocities": velocities, "offsets": offsets}
 
 
-def _check_temperature_and_seed(temperature, seed):
+def _checked(tensor, *assertions):
+    """`tensor`, usable only after every assertion has passed: in a graph an assertion runs
+    in program order only among stateful ops, so a decode could otherwise start (and
+    allocate a million clips) before the check that refuses it."""
+    with tf.control_dependencies([a for a in assertions if a is not None]):
+        return tf.identity(tensor)
+
+
+def _temperature_and_seed_checks(temperature, seed):
     message = f"temperature must be above 0 and at most {checks.MAX_TEMPERATURE:g}"
-    tf.debugging.assert_positive(temperature, message=message)
-    tf.debugging.assert_less_equal(temperature, checks.MAX_TEMPERATURE, message=message)  # Also false for NaN.
-    tf.debugging.assert_non_negative(seed, message=f"seed must be from 0 to {checks.MAX_SEED}")
+    return [tf.debugging.assert_positive(temperature, message=message),
+            tf.debugging.assert_less_equal(temperature, checks.MAX_TEMPERATURE, message=message),  # False for NaN.
+            tf.debugging.assert_non_negative(seed, message=f"seed must be from 0 to {checks.MAX_SEED}")]
 
 
 def build_archive(model: MusicVAE) -> keras.export.ExportArchive:
@@ -62,17 +70,17 @@ def build_archive(model: MusicVAE) -> keras.export.ExportArchive:
     seed_spec = tf.TensorSpec([], tf.int32, name="seed")
 
     def decode(z, temperature=tf.constant(1.0), seed=tf.constant(0)):
-        _check_temperature_and_seed(temperature, seed)
-        tf.debugging.assert_all_finite(z, message="z must be finite (no NaN or Inf)")
-        tf.debugging.assert_less_equal(tf.shape(z)[0], checks.MAX_BATCH,
-                                       message=f"at most {checks.MAX_BATCH} latents per request")
+        z = _checked(z, *_temperature_and_seed_checks(temperature, seed),
+                     tf.debugging.assert_less_equal(tf.shape(z)[0], checks.MAX_BATCH,
+                                                    message=f"at most {checks.MAX_BATCH} latents per request"))
+        z = tf.debugging.assert_all_finite(z, message="z must be finite (no NaN or Inf)")
         return _split_groove(model.decode(z, temperature, seed))
 
     def sample(batch_size, temperature=tf.constant(1.0), seed=tf.constant(0)):
-        _check_temperature_and_seed(temperature, seed)
         message = f"batch_size must be from 1 to {checks.MAX_BATCH}"
-        tf.debugging.assert_positive(batch_size, message=message)
-        tf.debugging.assert_less_equal(batch_size, checks.MAX_BATCH, message=message)
+        batch_size = _checked(batch_size, *_temperature_and_seed_checks(temperature, seed),
+                              tf.debugging.assert_positive(batch_size, message=message),
+                              tf.debugging.assert_less_equal(batch_size, checks.MAX_BATCH, message=message))
         z = tf.random.stateless_normal([batch_size, z_size], seed=tf.stack([seed, 1]))
         return {**_split_groove(model.decode(z, temperature, seed)), "z": z}
 
