@@ -1,5 +1,4 @@
 import json
-import os
 
 import pytest
 
@@ -59,5 +58,4 @@ def test_configs_saved_before_the_speed_options_load_with_their_defaults(tmp_pat
     del values["precision"], values["jit_compile"]
     (tmp_path / "config.json").write_text(json.dumps(values))
     assert configs.read_saved_config(tmp_path / "config.json") == configs.Config()
-    bundled = os.path.join(os.path.dirname(configs.__file__), "bundled", "groovae_4bar", "config.json")
-    assert configs.read_saved_config(bundled).precision == "float32"
+    assert configs.Config().precision == "auto" and not configs.Config().jit_compile

@@ -13,7 +13,7 @@ import mido
 import numpy as np
 import pytest
 from absl import app
-from helpers import make_sequence, tiny_config, to_midi_bytes
+from helpers import make_sequence, tiny_config
 
 from groove_vae import api, cli, converter
 from groove_vae.drums import DEFAULT_DRUM_MAP
