@@ -75,7 +75,7 @@ def main(argv):
     latents = vae.styles.prior_latents
     samples = evaluation.prior_samples(vae.model, FLAGS.num_samples, 1.0, FLAGS.seed, latents=latents)
     samples_cool = evaluation.prior_samples(vae.model, FLAGS.num_samples, 0.5, FLAGS.seed, latents=latents)
-    results["prior"] = "standard normal" if vae.styles.prior_scale is None else "fitted aggregate posterior"
+    results["prior"] = vae.styles.prior_name
     if FLAGS.midi_dir:
         results["prior_fraction_copied_from_midi_dir"] = evaluation.fraction_copied(samples, clips.groove)
     else:
@@ -88,6 +88,18 @@ def main(argv):
                                (("data", groove), ("prior_t1", samples), ("prior_t05", samples_cool))}
     results["hits_per_bar_prior"] = evaluation.hits_per_bar(samples)
     results["hits_per_bar_data"] = evaluation.hits_per_bar(groove)
+    # Where timekeeper switches come from: the same decoder from each clip's own posterior
+    # (dense latent space), from the fitted prior and from N(0, I), at both temperatures.
+    switches = {"data": evaluation.timekeeper_change_rate(groove)}
+    for temperature in (1.0, 0.5):
+        tag = f"T={temperature:g}"
+        switches[f"posterior draws {tag}"] = evaluation.timekeeper_change_rate(
+            evaluation.posterior_samples(vae.model, groove, temperature, FLAGS.seed))
+        switches[f"sample.py's prior {tag}"] = evaluation.timekeeper_change_rate(
+            samples if temperature == 1.0 else samples_cool)
+        switches[f"N(0, I) {tag}"] = evaluation.timekeeper_change_rate(
+            evaluation.prior_samples(vae.model, FLAGS.num_samples, temperature, FLAGS.seed))
+    results["timekeeper_change_rate_by_source"] = switches
     if FLAGS.humanize and vae.config.representation == "groove":
         results.update({f"humanize_{k}": v for k, v in evaluation.humanize_scores(vae, groove, qpm).items()})
     results.update(model=FLAGS.run_dir or "bundled", dataset=dataset, split=split, num_samples=FLAGS.num_samples)
@@ -95,6 +107,10 @@ def main(argv):
     print(evaluation.format_table(results))
     print()
     print(evaluation.feel_table(groove, {"prior T=1.0": samples, "prior T=0.5": samples_cool}))
+    print()
+    print(f"{'timekeeper changes between bars, from':<40} {'rate':>6}")
+    for source, rate in switches.items():
+        print(f"{source:<40} {rate:>6.3f}")
     if "humanize_velocity_std_played" in results:
         print()
         for key, tolerance in (("velocity_std", 0.15), ("offset_std_ms", 0.15)):
