@@ -29,8 +29,9 @@ from groove_vae.model import MusicVAE, build_model
 
 BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundled", "groovae_4bar")
 BUNDLED_TAP2DRUM_DIR = os.path.join(os.path.dirname(BUNDLED_DIR), "groovae_tap2drum")
+BUNDLED_HUMANIZE_DIR = os.path.join(os.path.dirname(BUNDLED_DIR), "groovae_humanize")
 # Models that ship with the package, by the name `load()` accepts.
-BUNDLED_MODELS = {"groovae_4bar": BUNDLED_DIR, "tap2drum": BUNDLED_TAP2DRUM_DIR}
+BUNDLED_MODELS = {"groovae_4bar": BUNDLED_DIR, "tap2drum": BUNDLED_TAP2DRUM_DIR, "humanize": BUNDLED_HUMANIZE_DIR}
 STYLE_FILE = "styles.npz"
 
 MidiLike = str | os.PathLike | bytes | music_pb2.NoteSequence
@@ -91,10 +92,10 @@ class GrooveVAE:
 
         `precision` ("float32" or "mixed_bfloat16") overrides the one the model was
         trained with: bfloat16 decodes about 1.3x faster on a CPU with AVX512-BF16,
-        with 99.8% of sampled hits unchanged (README: Performance).
+        with 99.8% of sampled hits unchanged (docs/performance.md).
         """
         path = BUNDLED_MODELS.get(path or "groovae_4bar", path)
-        if not os.path.isdir(path):
+        if not os.path.isdir(path) and not os.path.exists(path + ".index"):  # A directory, or one checkpoint.
             names = ", ".join(BUNDLED_MODELS)
             raise FileNotFoundError(f"{path}: no such model directory (bundled models: {names}).")
         style_path = os.path.join(path, STYLE_FILE)
@@ -208,8 +209,10 @@ class GrooveVAE:
     def humanize(self, midi: MidiLike, seed: int = 0) -> music_pb2.NoteSequence:
         """A quantized beat in; the same hits out, with a drummer's velocities and microtiming.
 
-        Best with a model trained with input_transform=humanize (it encodes the hits
-        alone); any groove model works, encoding the beat as given.
+        Best with a model trained with input_transform=humanize, such as
+        `load("humanize")` (it encodes the hits alone, so the beat's own flat velocities
+        cannot pull the playing toward them); any groove model works, encoding the beat
+        as given.
         """
         windows, qpm = self.windows(midi)
         return converter.groove_to_note_sequence(np.concatenate(self.humanize_tensors(windows, seed)), qpm)
@@ -270,7 +273,7 @@ def _read(midi: MidiLike, source: str | None = None) -> tuple[music_pb2.NoteSequ
 
 
 def load(path: str | None = None, precision: str | None = None) -> GrooveVAE:
-    """Loads a bundled model (none given: "groovae_4bar"; or "tap2drum") or a model or run directory;
+    """Loads a bundled model (none given: "groovae_4bar"; or "tap2drum", "humanize") or a model or run directory;
     `precision` overrides the model's ("mixed_bfloat16" decodes faster on CPUs with AVX512-BF16)."""
     return GrooveVAE.load(path, precision)
 

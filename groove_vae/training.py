@@ -470,16 +470,17 @@ def _same_on_every_worker(strategy: tf.distribute.Strategy, step: int) -> int:
 
 def package_run(run_dir: str, output_dir: str, provenance: dict | None = None, dtype: str = "float32") -> str:
     """Copies a run's best model into a small model directory (what `load` reads):
-    config.json, weights.npz (no optimizer state; float16 halves it) and provenance.json."""
+    config.json, weights.npz (no optimizer state; float16 halves it) and provenance.json.
+    A styles.npz there is removed: rerun scripts/compute_styles.py for the new model."""
     model = restore_model(run_dir)
     os.makedirs(output_dir, exist_ok=True)
     configs.save_config(model.config, os.path.join(output_dir, CONFIG_FILE))
     weights = {f"w{i:03d}": w.astype(dtype) for i, w in enumerate(model.get_weights())}
     with atomic_write(os.path.join(output_dir, COMPACT_WEIGHTS)) as f:
         np.savez_compressed(f, **weights)
-    stale = os.path.join(output_dir, BEST_WEIGHTS)
-    if os.path.exists(stale):
-        os.remove(stale)
+    for stale in (BEST_WEIGHTS, "styles.npz"):  # Another model's: its styles live in another latent space.
+        if os.path.exists(os.path.join(output_dir, stale)):
+            os.remove(os.path.join(output_dir, stale))
     record = {}
     best_path = os.path.join(run_dir, "best.json")
     if os.path.exists(best_path):

@@ -117,7 +117,7 @@ def test_drumify_hears_only_the_rhythm_and_needs_a_tap_model(vae):
 
 
 def test_bundled_models_load_by_name_and_unknown_names_are_refused():
-    with pytest.raises(FileNotFoundError, match="bundled models: groovae_4bar, tap2drum"):
+    with pytest.raises(FileNotFoundError, match="bundled models: groovae_4bar, tap2drum, humanize"):
         api.load("no_such_model")
 
 
@@ -133,8 +133,21 @@ def test_the_bundled_tap2drum_model_drums_to_a_tapped_rhythm():
     assert len(np.flatnonzero(hits.sum(0))) >= 2  # ...on more than one drum.
 
 
+def test_the_bundled_humanize_model_keeps_the_hits_and_plays_them_with_a_drummers_spread():
+    played_by = api.load("humanize")
+    assert played_by.config.input_transform == "humanize"
+    beat = flat_beat(velocity=100)
+    flat = converter.note_sequence_to_groove(beat)
+    played = converter.note_sequence_to_groove(played_by.humanize(beat, seed=0))
+    hits = flat[:, :9] > 0.5
+    np.testing.assert_array_equal(played[:, :9] > 0.5, hits)  # The same hits, none added or lost.
+    velocities, offsets = played[:, 9:18][hits] * 127, played[:, 18:][hits]
+    assert velocities.std() > 10 and np.abs(offsets).mean() > 0.05  # Played, not programmed.
+    assert played_by.humanize(beat, seed=0) == played_by.humanize(beat, seed=0)  # Seeded.
+
+
 def test_the_bundled_model_decodes_in_bfloat16_to_nearly_the_same_samples():
-    fp32, bf16 = api.load(), api.load(precision="mixed_bfloat16")
+    fp32, bf16 = api.load(precision="float32"), api.load(precision="mixed_bfloat16")  # Not "auto".
     assert bf16.model.decoder.core.lstm.compute_dtype == "bfloat16"
     a, b = fp32.sample_tensors(32, seed=4), bf16.sample_tensors(32, seed=4)
     assert b.dtype == np.float32

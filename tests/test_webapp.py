@@ -258,6 +258,7 @@ def test_serve_listens_on_localhost_unless_told_and_warns(models, monkeypatch, c
     monkeypatch.setattr(uvicorn.Server, "run",
                         lambda self, sockets: calls.append((sockets[0].getsockname()[0], self.config)))
     monkeypatch.setattr(server, "load_models", lambda run_dir, tap_run_dir: (models[0], None, "none"))
+    monkeypatch.setattr(server, "load_humanize_model", lambda run_dir: None)
     monkeypatch.setattr(webapp, "warm_up", lambda *models: None)
     with caplog.at_level(logging.WARNING, logger="groove_vae.webapp"):
         server.serve(port=0)
@@ -295,3 +296,21 @@ def test_command_line_help_and_usage():
     script = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "serve.py"), "--port=0"],
                             capture_output=True, text=True, env=env, timeout=60)
     assert script.returncode != 0 and "--port must be 1-65535" in script.stderr
+
+
+def test_a_humanize_model_plays_humanize_and_the_groove_model_the_rest(models):
+    vae = models[0]
+    calls = []
+
+    class Spy:
+        config = vae.config
+
+        def humanize_tensors(self, groove, seed=0):
+            calls.append(seed)
+            return vae.humanize_tensors(groove, seed)
+
+    with serve_in_thread(webapp.create_app(vae, humanize_vae=Spy())) as base:
+        played = post(base, "/api/humanize", json={"beat": {"notes": [{"step": 0, "drum": 0}]}, "seed": 3})
+        sampled = post(base, "/api/sample", json={"seed": 1})
+    assert played.status_code == sampled.status_code == 200 and calls == [3]
+    assert hits_of(played.json()["beat"]) == {(0, 0)}

@@ -145,8 +145,9 @@ def _require_hits(beat: Beat, verb: str) -> None:
 def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: str = NO_TAP_MODEL,
                max_upload_bytes: int = MAX_UPLOAD_BYTES, model_name: str = "groove-vae",
                allowed_hosts: Iterable[str] | None = LOCAL_HOSTS, queue_depth: int = QUEUE_DEPTH,
-               body_timeout_s: float = BODY_TIMEOUT_S) -> FastAPI:
-    """The API over loaded models (tests pass tiny ones); `tap_vae` None makes drumify a 503.
+               body_timeout_s: float = BODY_TIMEOUT_S, humanize_vae: GrooveVAE | None = None) -> FastAPI:
+    """The API over loaded models (tests pass tiny ones); `tap_vae` None makes drumify a 503;
+    `humanize_vae` (a model trained with input_transform=humanize) plays /api/humanize, else `vae` does.
 
     Model calls run one at a time through a bounded queue (the CPU is better spent on one
     request at a time); `allowed_hosts` None answers any Host (a server for other machines).
@@ -217,8 +218,9 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
     async def humanize(request: BeatRequest, http: Request) -> dict:
         """The same hits, played with the model's velocities and microtiming."""
         _require_hits(request.beat, "humanize")
+        player = humanize_vae or vae
         groove = await queue.run(
-            http, lambda: vae.humanize_tensors(beat_to_groove(request.beat, steps)[None], request.seed)[0])
+            http, lambda: player.humanize_tensors(beat_to_groove(request.beat, steps)[None], request.seed)[0])
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/drumify")

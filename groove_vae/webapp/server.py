@@ -101,6 +101,19 @@ def head_timeout_protocol(timeout_s: float = HEAD_TIMEOUT_S):
     return HeadTimeoutH11Protocol
 
 
+def load_humanize_model(run_dir: str | None):
+    """The bundled humanize model when the groove model is the bundled one (and it is
+    installed); a model given with --run_dir humanizes itself."""
+    from groove_vae import api
+
+    if run_dir is not None:
+        return None
+    try:
+        return api.load("humanize")
+    except FileNotFoundError:
+        return None
+
+
 def serve(run_dir: str | None = None, tap_run_dir: str | None = None, host: str = "127.0.0.1",
           port: int = 8000, max_upload_bytes: int = 1_000_000, head_timeout_s: float = HEAD_TIMEOUT_S) -> None:
     sock = bind(host, port)  # First: a busy port is said at once, before seconds of loading.
@@ -111,7 +124,8 @@ def serve(run_dir: str | None = None, tap_run_dir: str | None = None, host: str 
 
         logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
         vae, tap_vae, tap_message = load_models(run_dir, tap_run_dir)
-        warm_up(vae, tap_vae)
+        humanize_vae = load_humanize_model(run_dir)
+        warm_up(vae, tap_vae, humanize_vae)
         if tap_vae is None:
             log.warning("Drumify is off: %s", tap_message)
         local = host in LOCAL_HOSTS
@@ -119,7 +133,7 @@ def serve(run_dir: str | None = None, tap_run_dir: str | None = None, host: str 
             log.warning("Listening on %s: anyone who can reach this machine on port %d can use the app.", host, port)
         application = create_app(vae, tap_vae, tap_message or NO_TAP_MODEL, max_upload_bytes,
                                  model_name=run_dir or "bundled groovae_4bar",
-                                 allowed_hosts=LOCAL_HOSTS if local else None)
+                                 allowed_hosts=LOCAL_HOSTS if local else None, humanize_vae=humanize_vae)
         config = uvicorn.Config(application, log_level="warning", lifespan="off", timeout_keep_alive=KEEP_ALIVE_S,
                                 http=head_timeout_protocol(head_timeout_s))
         server = uvicorn.Server(config)
