@@ -16,7 +16,7 @@ setup(
     long_description=open(os.path.join(HERE, "README.md")).read() if os.path.exists(os.path.join(HERE, "README.md")) else "",
     long_description_content_type="text/markdown",
     packages=find_packages(include=["groove_vae", "groove_vae.*"]),
-    package_data={"groove_vae": ["bundled/*/*", "webapp/static/*"]},
+    package_data={"groove_vae": ["bundled/*/*", "webapp/static/*", "named_configs/*.json"]},
     entry_points={"console_scripts": ["groove-vae=groove_vae.commands:main"]},
     python_requires=">=3.10",
     install_requires=[

@@ -1,37 +1,6 @@
-r"""Exports a trained model as a versioned TensorFlow SavedModel for TF Serving.
+"""`groove-vae export`, run from a checkout: see groove_vae/commands/export.py (`--help` lists the flags)."""
 
-Usage:
-  python scripts/export.py --run_dir=runs/x --export_dir=export/groove_vae        # -> export/groove_vae/<next>
-  python scripts/export.py --run_dir=runs/x --export_dir=export/groove_vae/1      # an explicit version
-  python scripts/export.py --export_dir=export/groove_vae --version=2             # the bundled model
-"""
-
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
-
-from absl import app, flags, logging
-
-flags.DEFINE_string("run_dir", None, "Training run directory (default: the bundled model).")
-flags.DEFINE_string("export_dir", "export/groove_vae", "Model base directory, or <base>/<version>.")
-flags.DEFINE_integer("version", None, "Version number (default: from --export_dir, else the next free one).")
-flags.DEFINE_bool("overwrite", False, "Replace an existing version directory.")
-FLAGS = flags.FLAGS
-
-
-def main(argv):
-    del argv
-    logging.set_verbosity(logging.WARNING)
-    import groove_vae
-    from groove_vae.export import SIGNATURES, export_model
-
-    try:
-        vae = groove_vae.load(FLAGS.run_dir)
-        path = export_model(vae.model, FLAGS.export_dir, FLAGS.version, FLAGS.overwrite)
-    except (FileNotFoundError, FileExistsError, ValueError) as e:
-        raise app.UsageError(str(e))
-    print(f"SavedModel written to {path} (signatures: {', '.join(SIGNATURES)})")
-
+from groove_vae.commands import run
 
 if __name__ == "__main__":
-    app.run(main)
+    run("export")

@@ -1,48 +1,6 @@
-r"""Samples 4-bar drum grooves as MIDI files, from the bundled model or a training run.
+"""`groove-vae sample`, run from a checkout: see groove_vae/commands/sample.py (`--help` lists the flags)."""
 
-Usage:
-  python scripts/sample.py --num_output=5
-  python scripts/sample.py --run_dir=runs/x --num_output=8 --temperature=0.8 --seed=3 \
-      --qpm=96 --output_dir=samples --style=funk --wav --png
-"""
-
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
-
-from absl import app, flags, logging
-
-from groove_vae import cli
-
-flags.DEFINE_integer("num_output", 5, "How many 4-bar clips to write.")
-flags.DEFINE_string("output_dir", "samples", "Where to write the .mid files.")
-cli.define_flags(temperature=0.5)  # Magenta's music_vae_generate default: steadier grooves than 1.0.
-flags.DEFINE_float("qpm", 120.0, "Tempo of the written files, in quarter notes per minute.")
-flags.DEFINE_string("style", None, "Steer toward a GMD style (funk, rock, jazz, latin, hiphop, ...).")
-flags.DEFINE_float("strength", 1.0, "How far toward --style: 0 is the plain prior, 1 the style's own, above 1 exaggerates.")
-flags.DEFINE_enum("steer", "prior", ["prior", "vector"],
-                  "How to steer: the style's conditional prior, or its attribute vector (MusicVAE's way).")
-FLAGS = flags.FLAGS
-
-
-def main(argv):
-    del argv
-    logging.set_verbosity(logging.WARNING)
-    from groove_vae import checks
-
-    with cli.usage_errors():  # Before the model loads (which checks the shared flags).
-        checks.check_count("--num_output", FLAGS.num_output)
-
-    vae = cli.load_model(FLAGS.run_dir)
-    with cli.usage_errors():
-        beats = vae.sample(FLAGS.num_output, FLAGS.temperature, FLAGS.seed, FLAGS.qpm, FLAGS.style,
-                           FLAGS.strength, FLAGS.steer)
-    prefix = f"{FLAGS.style}_" if FLAGS.style else ""
-    paths = [os.path.join(FLAGS.output_dir, f"{prefix}sample_{i:03d}.mid") for i in range(len(beats))]
-    cli.check_writable(paths, FLAGS.overwrite)  # Before writing any, so nothing is half done.
-    for path, beat in zip(paths, beats):
-        cli.write(beat, path, FLAGS.wav, FLAGS.png, overwrite=FLAGS.overwrite)
-
+from groove_vae.commands import run
 
 if __name__ == "__main__":
-    app.run(main)
+    run("sample")

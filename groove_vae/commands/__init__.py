@@ -1,0 +1,76 @@
+r"""The `groove-vae` command (installed with the package): one entry for every job.
+
+Usage:
+  groove-vae --help                          # the commands
+  groove-vae sample --num_output=5           # each command's --help lists its flags
+  groove-vae train --config=groovae_4bar_cpu --run_dir=runs/x
+  groove-vae serve                           # the web app on http://127.0.0.1:8000
+
+Each command is a module here with absl flags and a `main(argv)`; `scripts/<command>.py`
+in a checkout runs the same module. Only the chosen command's module is imported, so
+commands can define flags of the same name (`--input`, `--output`).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
+
+from absl import app, flags  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COMMANDS = ("sample", "humanize", "drumify", "reconstruct", "interpolate", "train", "evaluate",
+            "compute_styles", "package_model", "export", "serve", "serve_client", "extract_gmd")
+
+
+def summary(command: str) -> str:
+    """A command's one-line purpose: its module docstring's first line, read without importing it."""
+    if command == "serve":
+        return "Serves the web app on this machine: a drum machine over the model, in the browser."
+    with open(os.path.join(HERE, f"{command}.py")) as f:
+        doc = ast.get_docstring(ast.parse(f.read())) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def run(command: str, argv: list[str] | None = None) -> None:
+    """Parses the command's flags from `argv` (default: the process's, as a script) and runs it."""
+    program = sys.argv[0] if argv is None else f"groove-vae {command}"
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if command == "serve":
+        from groove_vae.webapp import server as module
+
+        module.define_flags()
+        main = module.main
+    else:
+        module = importlib.import_module(f"groove_vae.commands.{command}")
+        main = module.main
+    from groove_vae import cli
+
+    # absl's --help lists the key flags of the module named sys.argv[0]: the command's own
+    # and the shared ones (--run_dir, --seed, ...) that it defined through cli.
+    for source in (module, cli):
+        for flag in flags.FLAGS.get_key_flags_for_module(source):
+            flags.FLAGS.register_key_flag_for_module(program, flag)
+    main_module = sys.modules.get("__main__")
+    if main_module is not None and module.__doc__:
+        main_module.__doc__ = module.__doc__  # And the main module's docstring as the usage.
+    sys.argv = [program] + argv
+    app.run(main)
+
+
+def main() -> None:
+    command = sys.argv[1] if len(sys.argv) > 1 else None
+    if command not in COMMANDS:
+        listed = "\n".join(f"  {name:<15} {summary(name)}" for name in COMMANDS)
+        print(f"Usage: groove-vae COMMAND [--flags]   (groove-vae COMMAND --help: its flags)\n\n"
+              f"Commands:\n{listed}", file=sys.stderr if command not in ("-h", "--help") else sys.stdout)
+        sys.exit(0 if command in ("-h", "--help") else 2)
+    run(command, sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

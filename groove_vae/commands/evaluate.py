@@ -1,0 +1,132 @@
+r"""Evaluates a model on a dataset split as the MusicVAE paper does; prints a table, writes JSON.
+
+Usage:
+  python scripts/evaluate.py                      # the bundled model, test split
+  python scripts/evaluate.py --run_dir=runs/x --split=test --tfds_name=groove/4bar-midionly
+  python scripts/evaluate.py --midi_dir=my_drums/ --output_json=my_drums.json   # your own MIDI
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
+
+from absl import app, flags, logging
+
+from groove_vae import cli
+
+flags.DEFINE_string("run_dir", None, "Training run directory (default: the bundled model).")
+flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "TFDS dataset of MIDI clips.")
+flags.DEFINE_string("split", "test", "Split to evaluate.")
+flags.DEFINE_string("midi_dir", None, "Evaluate on every 4-bar window (sliding bar by bar) of the .mid/.midi "
+                    "files under this folder instead of a TFDS split; prior samples are compared with them too.")
+flags.DEFINE_integer("num_samples", 1000, "Prior samples, at temperature 1 and at 0.5, for the density and feel statistics.")
+flags.DEFINE_integer("max_clips", 0, "Evaluate only the first N clips (0: the whole split).")
+flags.DEFINE_string("output_json", None, "Where to write the results (default: <run_dir>/eval_<split>.json).")
+flags.DEFINE_integer("seed", 0, "Seed for posterior and prior draws.")
+flags.DEFINE_string("data_dir", None, "TFDS data directory (default: $TFDS_DATA_DIR).")
+flags.DEFINE_bool("overwrite", False, "Replace an existing results file.")
+flags.DEFINE_bool("humanize", False, "Also score humanize: the split's hits given flat, played by the model.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    import json
+
+    import groove_vae
+    from groove_vae import data, evaluation
+
+    dataset = FLAGS.midi_dir or FLAGS.tfds_name
+    split = "all" if FLAGS.midi_dir else FLAGS.split
+    output = FLAGS.output_json or os.path.join(FLAGS.run_dir or ".", f"eval_{split}.json")
+    # Checked before the model loads: a bad place to write must not cost the run's results.
+    try:
+        cli.check_output_file(output)
+    except ValueError as e:
+        raise app.UsageError(str(e))
+    if os.path.exists(output) and not FLAGS.overwrite:
+        raise app.UsageError(f"{output} exists; pass --overwrite to replace it.")
+    if FLAGS.max_clips < 0:
+        raise app.UsageError(f"--max_clips must be 0 (the whole split) or more, got {FLAGS.max_clips}.")
+    if not 1 <= FLAGS.num_samples <= 100_000:
+        raise app.UsageError(f"--num_samples must be 1 to 100000, got {FLAGS.num_samples}.")
+    try:
+        vae = groove_vae.load(FLAGS.run_dir)
+    except FileNotFoundError as e:
+        raise app.UsageError(str(e))
+    if FLAGS.midi_dir:
+        try:
+            clips = data.load_midi_dir(FLAGS.midi_dir, vae.config.num_steps, validation_fraction=0.0)["train"]
+        except ValueError as e:
+            raise app.UsageError(str(e))
+        if not len(clips):
+            raise app.UsageError(f"{FLAGS.midi_dir}: no 4/4 drum windows to evaluate ({clips.stats.summary()}).")
+    else:
+        clips = data.load_split(FLAGS.tfds_name, FLAGS.split, vae.config.num_steps, FLAGS.data_dir)
+    print(f"{dataset} {split}: {clips.stats.summary()}")
+    groove, qpm = clips.groove, clips.qpm
+    if FLAGS.max_clips:
+        groove, qpm = groove[: FLAGS.max_clips], qpm[: FLAGS.max_clips]
+    results = evaluation.evaluate(vae.model, groove, qpm, seed=FLAGS.seed)
+
+    # The prior that sample.py draws from: the fitted aggregate posterior where styles.npz has it.
+    latents = vae.styles.prior_latents
+    samples = evaluation.prior_samples(vae.model, FLAGS.num_samples, 1.0, FLAGS.seed, latents=latents)
+    samples_cool = evaluation.prior_samples(vae.model, FLAGS.num_samples, 0.5, FLAGS.seed, latents=latents)
+    results["prior"] = vae.styles.prior_name
+    if FLAGS.midi_dir:
+        results["prior_fraction_copied_from_midi_dir"] = evaluation.fraction_copied(samples, clips.groove)
+    else:
+        train = data.load_split(FLAGS.tfds_name, "train", vae.config.num_steps, FLAGS.data_dir)
+        results["prior_fraction_copied_from_train"] = evaluation.fraction_copied(samples, train.groove)
+    results.update({f"feel_prior_{k}": v for k, v in evaluation.feel(samples).items()})
+    results.update({f"feel_prior_t05_{k}": v for k, v in evaluation.feel(samples_cool).items()})
+    results.update({f"feel_data_{k}": v for k, v in evaluation.feel(groove).items()})
+    results["feel_by_drum"] = {name: evaluation.feel_by_instrument(g) for name, g in
+                               (("data", groove), ("prior_t1", samples), ("prior_t05", samples_cool))}
+    results["hits_per_bar_prior"] = evaluation.hits_per_bar(samples)
+    results["hits_per_bar_data"] = evaluation.hits_per_bar(groove)
+    # Where timekeeper switches come from: the same decoder from each clip's own posterior
+    # (dense latent space), from the fitted prior and from N(0, I), at both temperatures.
+    switches = {"data": evaluation.timekeeper_change_rate(groove)}
+    for temperature in (1.0, 0.5):
+        tag = f"T={temperature:g}"
+        switches[f"posterior draws {tag}"] = evaluation.timekeeper_change_rate(
+            evaluation.posterior_samples(vae.model, groove, temperature, FLAGS.seed))
+        switches[f"sample.py's prior {tag}"] = evaluation.timekeeper_change_rate(
+            samples if temperature == 1.0 else samples_cool)
+        switches[f"N(0, I) {tag}"] = evaluation.timekeeper_change_rate(
+            evaluation.prior_samples(vae.model, FLAGS.num_samples, temperature, FLAGS.seed))
+    results["timekeeper_change_rate_by_source"] = switches
+    if FLAGS.humanize and vae.config.representation == "groove":
+        results.update({f"humanize_{k}": v for k, v in evaluation.humanize_scores(vae, groove, qpm).items()})
+    results.update(model=FLAGS.run_dir or "bundled", dataset=dataset, split=split, num_samples=FLAGS.num_samples)
+
+    print(evaluation.format_table(results))
+    print()
+    print(evaluation.feel_table(groove, {"prior T=1.0": samples, "prior T=0.5": samples_cool}))
+    print()
+    print(f"{'timekeeper changes between bars, from':<40} {'rate':>6}")
+    for source, rate in switches.items():
+        print(f"{source:<40} {rate:>6.3f}")
+    if "humanize_velocity_std_played" in results:
+        print()
+        for key, tolerance in (("velocity_std", 0.15), ("offset_std_ms", 0.15)):
+            played, data = results[f"humanize_{key}_played"], results[f"humanize_{key}_data"]
+            mark = "ok" if evaluation.within(played, data, tolerance) else "not within 15%"
+            print(f"humanize {key}: played {played:.2f}, drummers {data:.2f} ({mark})")
+    from groove_vae.files import WriteError, write_text
+
+    try:
+        write_text(output, json.dumps(results, indent=2))
+    except WriteError as e:  # The place went bad during the run: keep the results anyway.
+        fallback = os.path.join(tempfile.gettempdir(), f"groove_vae_eval_{split}_{os.getpid()}.json")
+        write_text(fallback, json.dumps(results, indent=2))
+        raise app.UsageError(f"{e}; the results are in {fallback}.")
+    print(f"Results written to {output}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,35 @@
+r"""Packs a training run's best model into a small model directory, e.g. the bundled one.
+
+Usage:
+  python scripts/package_model.py --run_dir=runs/groovae_4bar_cpu \
+      --output_dir=groove_vae/bundled/groovae_4bar --note="command, hardware, wall time"
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
+
+from absl import app, flags, logging
+
+flags.DEFINE_string("run_dir", None, "Training run directory.", required=True)
+flags.DEFINE_string("output_dir", None, "Model directory to write.", required=True)
+flags.DEFINE_string("note", "", "How the run was made (recorded in provenance.json).")
+flags.DEFINE_enum("dtype", "float32", ["float32", "float16"], "Storage precision of the weights.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    from groove_vae import training
+
+    try:
+        provenance = {"note": FLAGS.note} if FLAGS.note else None
+        path = training.package_run(FLAGS.run_dir, FLAGS.output_dir, provenance, FLAGS.dtype)
+    except FileNotFoundError as e:
+        raise app.UsageError(str(e))
+    print(f"Model written to {path}")
+
+
+if __name__ == "__main__":
+    app.run(main)

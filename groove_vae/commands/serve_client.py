@@ -1,0 +1,86 @@
+r"""Asks a running TF Serving for drum grooves and writes them as MIDI files.
+
+Start the server first (see docs/serving.md), then:
+  python scripts/serve_client.py --signature=sample --num_output=4 --output_dir=served
+  python scripts/serve_client.py --signature=serving_default --num_output=2 --seed=3 --temperature=0.8
+  python scripts/serve_client.py --signature=encode --input=beat.mid          # prints mu and sigma
+  python scripts/serve_client.py --grpc=localhost:8500 --signature=sample      # gRPC instead of REST
+  python scripts/serve_client.py --signature=sample --print_request           # the REST body only
+"""
+
+import json
+import os
+
+from absl import app, flags
+
+flags.DEFINE_string("server", "http://localhost:8501", "TF Serving REST address.")
+flags.DEFINE_string("grpc", None, "TF Serving gRPC address (host:port); uses gRPC when set.")
+flags.DEFINE_string("model_name", "groove_vae", "Model name the server was started with.")
+flags.DEFINE_integer("version", None, "Model version (default: the server's latest).")
+flags.DEFINE_enum("signature", "sample", ["sample", "serving_default", "encode"], "Signature to call.")
+flags.DEFINE_enum("form", "inputs", ["inputs", "instances"], "REST body form: columnar or row.")
+flags.DEFINE_integer("num_output", 4, "Clips to ask for (sample, serving_default).")
+flags.DEFINE_integer("z_size", 256, "Latent size of the served model (serving_default).")
+flags.DEFINE_float("temperature", 1.0, "Sampling temperature (> 0).")
+flags.DEFINE_integer("seed", 0, "Seed of the sampled hits (and of z for serving_default).")
+flags.DEFINE_string("input", None, "A 4-bar drum MIDI file to encode (encode).")
+flags.DEFINE_float("qpm", 120.0, "Tempo of the written files.")
+flags.DEFINE_string("output_dir", "served", "Where to write .mid files (or encode's .json).")
+flags.DEFINE_bool("print_request", False, "Print the REST body and exit without sending it.")
+FLAGS = flags.FLAGS
+
+
+def build_inputs():
+    from groove_vae import converter, serving
+
+    groove = None
+    if FLAGS.signature == "encode":
+        if not FLAGS.input:
+            raise app.UsageError("--signature=encode needs --input=<a drum MIDI file>.")
+        try:
+            groove = converter.midi_to_groove(FLAGS.input)
+        except converter.ConversionError as e:
+            raise app.UsageError(str(e))
+    inputs = serving.example_inputs(
+        FLAGS.signature, FLAGS.num_output, FLAGS.z_size, FLAGS.temperature, FLAGS.seed, groove
+    )
+    return serving.batched_only(inputs) if FLAGS.form == "instances" else inputs
+
+
+def main(argv):
+    del argv
+    if FLAGS.temperature <= 0:
+        raise app.UsageError("--temperature must be positive.")
+    from groove_vae import converter, serving
+
+    inputs = build_inputs()
+    if FLAGS.print_request:
+        print(json.dumps(serving.rest_body(FLAGS.signature, inputs, FLAGS.form)))
+        return
+    try:
+        if FLAGS.grpc:
+            request = serving.predict_request(FLAGS.model_name, FLAGS.signature, inputs, FLAGS.version)
+            outputs = serving.predict_grpc(FLAGS.grpc, request)
+        else:
+            body = serving.rest_body(FLAGS.signature, inputs, FLAGS.form)
+            outputs = serving.outputs_from_rest_response(
+                serving.post_rest(FLAGS.server, FLAGS.model_name, body, FLAGS.version)
+            )
+    except (serving.ServingError, ValueError) as e:
+        raise app.UsageError(str(e))
+
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    if FLAGS.signature == "encode":
+        path = os.path.join(FLAGS.output_dir, "encoding.json")
+        with open(path, "w") as f:
+            json.dump({k: v.tolist() for k, v in outputs.items()}, f)
+        print(f"{path}: mu and sigma of {FLAGS.input} ({outputs['mu'].shape[-1]} dimensions)")
+        return
+    for i, groove in enumerate(serving.outputs_to_groove(outputs)):
+        ns = converter.groove_to_note_sequence(groove, FLAGS.qpm)
+        path = converter.write_midi(ns, os.path.join(FLAGS.output_dir, f"served_{i:03d}.mid"))
+        print(f"{path}: {converter.describe(ns)}")
+
+
+if __name__ == "__main__":
+    app.run(main)
