@@ -3,6 +3,10 @@
 import json
 import os
 import platform
+import socket
+import subprocess
+import sys
+import time
 
 
 def cpu_model() -> str:
@@ -23,3 +27,29 @@ def report(table: str, results: dict, path: str) -> None:
     with open(path, "w") as f:
         json.dump(results, f, indent=2)
     print(f"Written to {path}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_web_server(code: str, port: int, args=()):
+    """Starts `scripts/serve.py` of the checkout `code` on `port` (the bundled model); waits
+    until it answers. Returns (process, url, seconds from launch to the first answer)."""
+    import requests
+
+    env = {**os.environ, "PYTHONPATH": code + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, os.path.join(code, "scripts", "serve.py"), f"--port={port}", *args],
+                               cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"The server exited: {process.stderr.read()[-2000:]}")
+        try:
+            requests.get(url + "/api/info", timeout=1)
+            return process, url, time.perf_counter() - start
+        except requests.RequestException:
+            time.sleep(0.1)

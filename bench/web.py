@@ -18,8 +18,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import platform
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +26,7 @@ import numpy as np
 import requests
 from absl import app, flags
 
-from machine import cpu_model, report  # bench/ is on sys.path when a bench script runs.
+from machine import cpu_model, free_port, report, start_web_server  # bench/ is on sys.path when a bench script runs.
 
 flags.DEFINE_integer("requests", 50, "Timed requests per endpoint (after 3 untimed).")
 flags.DEFINE_string("output", "bench/web_results.json", "Where to write the JSON.")
@@ -37,12 +35,6 @@ flags.DEFINE_bool("untrained_tap", False, "Time /api/drumify on an untrained gro
                   "(the same computation as a trained one).")
 FLAGS = flags.FLAGS
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_untrained_tap_model(directory: str) -> str:
@@ -54,24 +46,6 @@ def write_untrained_tap_model(directory: str) -> str:
     np.savez(os.path.join(directory, training.COMPACT_WEIGHTS),
              **{f"w{i:03d}": w for i, w in enumerate(model.get_weights())})
     return directory
-
-
-def start_server(port: int, tap_run_dir: str | None):
-    command = [sys.executable, os.path.join(ROOT, "scripts", "serve.py"), f"--port={port}"]
-    if tap_run_dir:
-        command.append(f"--tap_run_dir={tap_run_dir}")
-    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"The server exited: {process.stderr.read()[-2000:]}")
-        try:
-            requests.get(url + "/api/info", timeout=1)
-            return process, url, time.perf_counter() - start
-        except requests.ConnectionError:
-            time.sleep(0.1)
 
 
 def latency(session: requests.Session, count: int, call) -> dict:
@@ -94,7 +68,7 @@ def main(argv):
         tap_run_dir = write_untrained_tap_model(tempfile.mkdtemp(prefix="untrained_tap2drum_"))
     port = free_port()
     load_before = os.getloadavg()
-    process, url, startup = start_server(port, tap_run_dir)
+    process, url, startup = start_web_server(ROOT, port, [f"--tap_run_dir={tap_run_dir}"] if tap_run_dir else [])
     try:
         session = requests.Session()
         info = session.get(url + "/api/info").json()

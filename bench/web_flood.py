@@ -27,7 +27,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import json
 import platform
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -38,33 +37,12 @@ import numpy as np
 import requests
 from absl import app, flags
 
-from machine import cpu_model, report  # bench/ is on sys.path when a bench script runs.
+from machine import cpu_model, free_port, report, start_web_server  # bench/ is on sys.path when a bench script runs.
 
 flags.DEFINE_string("code", None, "The checkout whose scripts/serve.py to run (default: this one).")
 flags.DEFINE_string("output", "bench/web_flood_results.json", "Where to write the JSON.")
 FLAGS = flags.FLAGS
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(code: str, port: int):
-    env = {**os.environ, "PYTHONPATH": code + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    process = subprocess.Popen([sys.executable, os.path.join(code, "scripts", "serve.py"), f"--port={port}"],
-                               cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"The server exited: {process.stderr.read()[-2000:]}")
-        try:
-            requests.get(url + "/api/info", timeout=1)
-            return process, url
-        except requests.RequestException:
-            time.sleep(0.2)
 
 
 def percentiles(seconds) -> dict:
@@ -138,7 +116,7 @@ def main(argv):
     del argv
     code = os.path.abspath(FLAGS.code or ROOT)
     port = free_port()
-    process, url = start_server(code, port)
+    process, url, _ = start_web_server(code, port)
     results = {"machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version()},
                "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]), "code": code,
                "date": time.strftime("%Y-%m-%d %H:%M"), "load_average_1min_before": os.getloadavg()[0]}
