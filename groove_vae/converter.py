@@ -94,6 +94,10 @@ def read_midi_bytes(path: str | os.PathLike, source: str | None = None) -> bytes
             data = f.read(MAX_MIDI_BYTES + 1)
     except OSError as e:
         raise ConversionError(source, "unreadable", f"cannot read file ({e.strerror})") from e
+    return _within_size_cap(data, source)
+
+
+def _within_size_cap(data: bytes, source: str) -> bytes:
     if len(data) > MAX_MIDI_BYTES:
         raise ConversionError(source, "too_large", f"over {MAX_MIDI_BYTES // 2**20} MB; a drum MIDI file "
                                                    "is a few kB (a whole performance under 1 MB)")
@@ -111,9 +115,8 @@ def read_midi(midi: bytes | str | os.PathLike, source: str | None = None) -> mus
     "too_long") naming the file; never another exception for bad bytes.
     """
     if isinstance(midi, (bytes, bytearray)):
-        data, source = bytes(midi), source or "<midi bytes>"
-        if len(data) > MAX_MIDI_BYTES:
-            raise ConversionError(source, "too_large", f"over {MAX_MIDI_BYTES // 2**20} MB")
+        source = source or "<midi bytes>"
+        data = _within_size_cap(bytes(midi), source)
     else:
         source = source or os.fspath(midi)
         data = read_midi_bytes(midi, source)

@@ -91,7 +91,7 @@ class StylePriors:
         anchor clip's posterior (the anchor picked by a hash of the row, so the same noise
         gives the same latent); without anchors, the fitted Gaussian, else the noise."""
         noise = np.asarray(noise, np.float32)
-        if self.anchor_mu is not None and len(self.anchor_mu):
+        if self.has_anchors:
             picks = np.array([int.from_bytes(hashlib.sha1(row.tobytes()).digest()[:8], "little")
                               for row in noise], np.uint64) % np.uint64(len(self.anchor_mu))
             picks = picks.astype(np.int64)
@@ -101,8 +101,12 @@ class StylePriors:
         return self.global_mean + noise @ self.prior_scale.T
 
     @property
+    def has_anchors(self) -> bool:
+        return self.anchor_mu is not None and len(self.anchor_mu) > 0
+
+    @property
     def prior_name(self) -> str:
-        if self.anchor_mu is not None and len(self.anchor_mu):
+        if self.has_anchors:
             return f"aggregate posterior ({len(self.anchor_mu)} training clips' posteriors)"
         return "standard normal" if self.prior_scale is None else "Gaussian fitted to the aggregate posterior"
 

@@ -16,9 +16,9 @@ and read the chief's to resume, so the run directory must be on a filesystem the
 
 from __future__ import annotations
 
+import copy
 import json
 import math
-import copy
 import os
 import re
 import shutil

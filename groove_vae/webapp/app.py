@@ -42,7 +42,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from groove_vae import converter, render
 from groove_vae.api import GrooveVAE, blend_latents
+from groove_vae.checks import MAX_QPM, MAX_SEED, MIN_QPM  # The API's ranges (a WAV at 1 qpm would be hours long).
 from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
+from groove_vae.webapp.server import LOCAL_HOSTS  # The names a local app answers to (its Host header).
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 MAX_UPLOAD_BYTES = 1_000_000  # A 4-bar drum MIDI file is a few kB.
@@ -50,11 +52,8 @@ NO_TAP_MODEL = (
     "Drumify needs a Tap2Drum model, and none is loaded: the bundled groovae_tap2drum is not "
     "installed. Start the server with --tap_run_dir=<a model trained with input_transform=tap>."
 )
-MAX_SEED = 2**31 - 1
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # The names a local app answers to (its Host header).
 QUEUE_DEPTH = 8  # Model requests that may wait behind the running one before the app answers 503.
 BODY_TIMEOUT_S = 20.0  # A request body not sent whole within this is refused (408).
-MIN_QPM, MAX_QPM = 20.0, 400.0  # Tempos a beat may have here (a WAV at 1 qpm would be hours long).
 
 log = logging.getLogger(__name__)
 
