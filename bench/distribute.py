@@ -32,12 +32,12 @@ def throughput(strategy, config, warmup: int, steps: int) -> float:
     import numpy as np
     import tensorflow as tf
 
-    from groove_vae import training
+    from groove_vae import optimizers
     from groove_vae.model import build_model
 
     with strategy.scope():
         model = build_model(config)
-        model.compile(optimizer=training.make_optimizer(config))
+        model.compile(optimizer=optimizers.make_optimizer(config))
     rng = np.random.default_rng(0)
     hits = (rng.random((config.batch_size, config.num_steps, 9)) < 0.15).astype(np.float32)
     inputs = model.representation.to_inputs(tf.constant(np.concatenate([hits, hits * 0.6, hits * 0.1], -1)))
@@ -56,10 +56,10 @@ def main(argv):
     if not tf.config.list_physical_devices("GPU"):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * FLAGS.cpu_devices)
-    from groove_vae import configs, training
+    from groove_vae import configs, distribute
 
     config = configs.from_dict({"batch_size": FLAGS.batch_size}, configs.load_config(FLAGS.config))
-    mirrored = training.make_strategy("mirrored")
+    mirrored = distribute.make_strategy("mirrored")
     print(f"{FLAGS.config}, global batch {FLAGS.batch_size}, {FLAGS.steps} timed steps; "
           f"mirrored over {mirrored.num_replicas_in_sync} devices; load average {os.getloadavg()[0]:.1f}")
     for round_ in range(FLAGS.rounds):

@@ -62,12 +62,12 @@ def matmul_peak_gflops(tf, n: int, repeats: int, dtype: str = "float32") -> tupl
 def training_throughput(tf, name: str, batch: int, warmup: int, steps: int, overrides: dict) -> dict:
     import numpy as np
 
-    from groove_vae import configs, flops, training
+    from groove_vae import configs, flops, optimizers
     from groove_vae.model import build_model
 
     config = configs.from_dict({"batch_size": batch, **overrides}, configs.load_config(name))
     model = build_model(config)
-    model.compile(optimizer=training.make_optimizer(config))
+    model.compile(optimizer=optimizers.make_optimizer(config))
     rng = np.random.default_rng(0)
     hits = (rng.random((batch, config.num_steps, 9)) < 0.15).astype(np.float32)
     groove = np.concatenate([hits, hits * 0.6, hits * 0.1], -1)
@@ -149,11 +149,11 @@ def serving_latency(calls: int) -> dict:
 
 TRAIN_MEMORY = r"""
 import json, resource, sys, numpy as np, tensorflow as tf
-from groove_vae import configs, training
+from groove_vae import configs, optimizers
 from groove_vae.model import build_model
 config = configs.from_dict(json.loads(sys.argv[3]), configs.load_config(sys.argv[1]))
 model = build_model(config)
-model.compile(optimizer=training.make_optimizer(config))
+model.compile(optimizer=optimizers.make_optimizer(config))
 hits = (np.random.default_rng(0).random((config.batch_size, 64, 9)) < 0.15).astype("float32")
 inputs = model.representation.to_inputs(tf.constant(np.concatenate([hits, hits * 0.6, hits * 0.1], -1)))
 model.fit(tf.data.Dataset.from_tensors(inputs).repeat(), steps_per_epoch=int(sys.argv[2]), epochs=1, verbose=0)

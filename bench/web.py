@@ -38,12 +38,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def write_untrained_tap_model(directory: str) -> str:
-    from groove_vae import configs, training
+    from groove_vae import configs, runs
     from groove_vae.model import build_model
 
     model = build_model(configs.load_config("groovae_tap2drum"))
-    configs.save_config(model.config, os.path.join(directory, training.CONFIG_FILE))
-    np.savez(os.path.join(directory, training.COMPACT_WEIGHTS),
+    configs.save_config(model.config, os.path.join(directory, runs.CONFIG_FILE))
+    np.savez(os.path.join(directory, runs.WEIGHTS_FILE),
              **{f"w{i:03d}": w for i, w in enumerate(model.get_weights())})
     return directory
 

@@ -23,15 +23,10 @@ import numpy as np
 import tensorflow as tf
 from note_seq.protobuf import music_pb2
 
-from groove_vae import checks, converter, training
+from groove_vae import bundled, checks, converter, runs
 from groove_vae.styles import StylePriors, check_steering
 from groove_vae.model import MusicVAE, build_model
 
-BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundled", "groovae_4bar")
-BUNDLED_TAP2DRUM_DIR = os.path.join(os.path.dirname(BUNDLED_DIR), "groovae_tap2drum")
-BUNDLED_HUMANIZE_DIR = os.path.join(os.path.dirname(BUNDLED_DIR), "groovae_humanize")
-# Models that ship with the package, by the name `load()` accepts.
-BUNDLED_MODELS = {"groovae_4bar": BUNDLED_DIR, "tap2drum": BUNDLED_TAP2DRUM_DIR, "humanize": BUNDLED_HUMANIZE_DIR}
 STYLE_FILE = "styles.npz"
 
 MidiLike = str | os.PathLike | bytes | music_pb2.NoteSequence
@@ -79,7 +74,7 @@ class GrooveVAE:
         steps = self.config.num_steps
         self._decode_forced = tf.function(
             lambda z, t, s, hits: model.decode(z, t, s, forced_hits=hits),
-            input_signature=[z_spec, *scalar, tf.TensorSpec([None, steps, 9], tf.float32)],
+            input_signature=[z_spec, *scalar, tf.TensorSpec([None, steps, converter.NUM_CLASSES], tf.float32)],
         )
         self._posterior = tf.function(
             lambda groove: model.encode(model.representation.to_inputs(groove)),
@@ -94,13 +89,13 @@ class GrooveVAE:
         trained with: bfloat16 decodes about 1.3x faster on a CPU with AVX512-BF16,
         with 99.8% of sampled hits unchanged (docs/performance.md).
         """
-        path = BUNDLED_MODELS.get(path or "groovae_4bar", path)
+        path = bundled.resolve(path)
         if not os.path.isdir(path) and not os.path.exists(path + ".index"):  # A directory, or one checkpoint.
-            names = ", ".join(BUNDLED_MODELS)
+            names = ", ".join(bundled.MODELS)
             raise FileNotFoundError(f"{path}: no such model directory (bundled models: {names}).")
         style_path = os.path.join(path, STYLE_FILE)
         styles = StylePriors.load(style_path) if os.path.exists(style_path) else None
-        model = training.restore_model(path)
+        model = runs.restore_model(path)
         if styles and styles.names and styles.z_size != model.config.z_size:
             raise ValueError(f"{style_path}: styles for z_size {styles.z_size}, the model's is "
                              f"{model.config.z_size}; rerun scripts/compute_styles.py --run_dir={path}.")

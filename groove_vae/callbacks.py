@@ -1,10 +1,17 @@
-"""Keras callbacks that act per step: KL warm-up, scheduled sampling, and stopping at a step."""
+"""Keras callbacks of a training run: per step, KL warm-up, scheduled sampling, stopping
+at a step and recovering from a non-finite loss; per epoch, checkpoints and the best weights."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
 
 import keras
+import tensorflow as tf
+
+from groove_vae import weights
+from groove_vae.files import write_text
 
 
 def _step(model) -> int:
@@ -70,3 +77,75 @@ class StopAtStep(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if _step(self.model) >= self.num_steps:
             self.model.stop_training = True
+
+
+class CheckpointEveryEpoch(keras.callbacks.Callback):
+    """Saves model + optimizer through a CheckpointManager (written, then committed)."""
+
+    def __init__(self, manager: tf.train.CheckpointManager):
+        super().__init__()
+        self.manager = manager
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not all(bool(tf.reduce_all(tf.math.is_finite(w))) for w in self.model.trainable_weights):
+            print("Not checkpointing: the weights are not finite.")
+            return
+        self.manager.save(checkpoint_number=int(self.model.optimizer.iterations.numpy()))
+
+
+class NonFiniteLoss(keras.callbacks.Callback):
+    """On a NaN or Inf loss: restores the last good checkpoint, says so, then stops
+    (`policy="stop"`) or goes on from the restored state (`policy="continue"`).
+
+    The train step already skips non-finite updates; restoring also undoes any
+    finite-but-diverged steps that led there.
+    """
+
+    def __init__(self, checkpoint: tf.train.Checkpoint, manager: tf.train.CheckpointManager, policy: str = "stop",
+                 resumed_from: str | None = None):
+        super().__init__()
+        if policy not in ("stop", "continue"):
+            raise ValueError(f"on_nonfinite must be 'stop' or 'continue', got {policy!r}.")
+        self.checkpoint, self.manager, self.policy = checkpoint, manager, policy
+        self.resumed_from = resumed_from  # Until this worker saves its own (a non-chief's manager starts empty).
+        self.events = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None or math.isfinite(float(loss)):
+            return
+        self.events += 1
+        step = int(self.model.optimizer.iterations.numpy())
+        latest = self.manager.latest_checkpoint or self.resumed_from
+        if latest:
+            self.checkpoint.restore(latest)
+        restored = f"restored {latest}" if latest else "no checkpoint to restore yet"
+        print(f"\nNon-finite loss at step {step}; {restored}; {'stopping' if self.policy == 'stop' else 'continuing'}.")
+        for tracker in self.model.metrics:
+            tracker.reset_state()
+        if self.policy == "stop":
+            self.model.stop_training = True
+
+
+class KeepBest(keras.callbacks.Callback):
+    """Keeps the weights with the lowest validation loss (weights.npz, the format `load`
+    reads) and that loss and its step (best.json), across resumed runs."""
+
+    def __init__(self, run_dir: str, monitor: str = "val_loss"):
+        super().__init__()
+        self.run_dir = run_dir
+        self.monitor = monitor
+        self.record_path = os.path.join(run_dir, "best.json")
+        self.best = float("inf")
+        if os.path.exists(self.record_path):
+            with open(self.record_path) as f:
+                self.best = json.load(f)["value"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or value >= self.best:
+            return
+        self.best = float(value)
+        weights.save_weights(self.model, os.path.join(self.run_dir, weights.WEIGHTS_FILE))
+        write_text(self.record_path, json.dumps({"monitor": self.monitor, "value": self.best,
+                                                 "step": int(self.model.optimizer.iterations.numpy())}))

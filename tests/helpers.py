@@ -4,6 +4,7 @@ import contextlib
 import io
 import os
 import socket
+import sys
 import threading
 import time
 
@@ -83,3 +84,31 @@ def serve_in_thread(app, **config):
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def run_command(name, *args, cwd):
+    """Runs a command in this process (groove_vae.commands.call) from `cwd`, as a shell
+    would: the result's returncode, stdout and stderr are what `subprocess.run` would
+    report, with a usage error's message on stderr. A fresh process costs seconds of
+    TensorFlow start-up and proves nothing more for most commands."""
+    import subprocess
+
+    from absl import app
+
+    from groove_vae import commands
+
+    stdout, stderr, returncode = io.StringIO(), io.StringIO(), 0
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                commands.call(name, list(args))
+            except app.UsageError as e:
+                print(f"FATAL: {e}", file=sys.stderr)
+                returncode = 1
+            except SystemExit as e:
+                returncode = e.code if isinstance(e.code, int) else 1
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess([name, *args], returncode, stdout.getvalue(), stderr.getvalue())

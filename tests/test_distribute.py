@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from helpers import ROOT, make_sequence, to_midi_bytes
 
-from groove_vae import training
+from groove_vae import distribute
 
 # Smaller than TINY (one LSTM layer each, the flat decoder) to keep the traces short, which
 # are most of the time here. batch_size=8 is global: 4 per replica. Two steps and a checkpoint,
@@ -207,7 +207,7 @@ def test_two_workers_equal_one_process_the_chief_alone_writes_and_both_resume(
     # The chief alone wrote: one writer's files, one line per epoch, one event file per run;
     # the other saved its copies in a temporary folder, and removed it.
     assert sorted(p.name for p in run_dir.iterdir()) == [
-        "best.json", "best.weights.h5", "checkpoints", "config.json", "history.csv", "logs"]
+        "best.json", "checkpoints", "config.json", "history.csv", "logs", "weights.npz"]
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == [
         "checkpoint", "ckpt-2.data-00000-of-00001", "ckpt-2.index", "ckpt-4.data-00000-of-00001", "ckpt-4.index"]
     assert len((run_dir / "history.csv").read_text().splitlines()) == 1 + 2
@@ -240,6 +240,6 @@ def test_a_non_finite_gradient_on_one_replica_skips_the_step_on_all(one_process_
 def test_strategies_are_named_and_multi_worker_needs_tf_config(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ValueError, match="TF_CONFIG"):
-        training.make_strategy("multi_worker")
+        distribute.make_strategy("multi_worker")
     with pytest.raises(ValueError, match="default, mirrored, multi_worker"):
-        training.make_strategy("parameter_server")
+        distribute.make_strategy("parameter_server")

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 from helpers import ROOT, tiny_config
 
-from groove_vae import configs, training
+from groove_vae import configs, runs
 from groove_vae.model import build_model
 
 LOAD_WITHOUT_GROOVE_VAE = r"""
@@ -24,8 +24,8 @@ def make_run_dir(path, config):
     """A run directory as training leaves it: config and best weights."""
     model = build_model(config)
     os.makedirs(path, exist_ok=True)
-    configs.save_config(config, os.path.join(path, training.CONFIG_FILE))
-    model.save_weights(os.path.join(path, training.BEST_WEIGHTS))
+    configs.save_config(config, os.path.join(path, runs.CONFIG_FILE))
+    model.save_weights(os.path.join(path, runs.WEIGHTS_FILE))
     return model
 
 

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 from helpers import random_groove, tiny_config
 
-from groove_vae import evaluation, training
+from groove_vae import evaluation, optimizers, runs
 from groove_vae.model import build_model, cpu_has_bfloat16, resolve_precision
 from groove_vae.representations import BinnedGrooveRepresentation, _median, _sample_bins
 
@@ -69,7 +69,7 @@ def test_crps_is_zero_for_certainty_and_the_absolute_error_for_a_point():
 
 def train_on(config, groove, steps):
     model = build_model(config)
-    model.compile(optimizer=training.make_optimizer(config))
+    model.compile(optimizer=optimizers.make_optimizer(config))
     dataset = tf.data.Dataset.from_tensor_slices(groove).repeat().batch(config.batch_size)
     model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
     return model
@@ -100,7 +100,7 @@ def test_switching_heads_keeps_the_hits_learned():
     rng = np.random.default_rng(1)
     mse = build_model(tiny_config(extra="groove_heads=mse"))
     binned = build_model(tiny_config(extra="groove_heads=binned"))
-    message = training.transfer_weights(mse, binned)
+    message = runs.transfer_weights(mse, binned)
     assert "hit logits copied" in message
     groove = tf.constant(random_groove(rng, 3))
     np.testing.assert_allclose(binned(groove).numpy()[..., :9], mse(groove).numpy()[..., :9], atol=1e-5)

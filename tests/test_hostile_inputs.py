@@ -2,15 +2,13 @@
 failed start leaves nothing behind that refuses the corrected rerun."""
 
 import os
-import subprocess
-import sys
 import threading
 
 import numpy as np
 import pytest
-from helpers import ROOT, make_sequence, tiny_config, to_midi_bytes
+from helpers import make_sequence, run_command, tiny_config, to_midi_bytes
 
-from groove_vae import configs, converter, data, training
+from groove_vae import configs, converter, data, runs, training
 from groove_vae.model import build_model
 
 
@@ -86,7 +84,7 @@ def test_a_midi_dir_of_only_broken_files_says_so_with_the_counts_and_leaves_no_c
     run_dir = tmp_path / "run"
     with pytest.raises(ValueError, match=r"no file gave a 4/4 drum window.*skipped 2 .*not_4_4: 1.*unparsable: 1"):
         training.train(tiny_config(), str(run_dir), num_steps=2, midi_dir=str(folder))
-    assert not (run_dir / training.CONFIG_FILE).exists()
+    assert not (run_dir / runs.CONFIG_FILE).exists()
 
 
 def test_a_failed_start_leaves_no_config_that_refuses_the_corrected_rerun(folder, tmp_path):
@@ -96,10 +94,10 @@ def test_a_failed_start_leaves_no_config_that_refuses_the_corrected_rerun(folder
     with pytest.raises(FileNotFoundError):
         training.train(tiny_config(), run_dir, num_steps=2, midi_dir=str(folder), init_from=str(tmp_path / "nothing"),
                        steps_per_epoch=2, eval_batches=1, verbose=0)
-    assert not os.path.exists(os.path.join(run_dir, training.CONFIG_FILE))
+    assert not os.path.exists(os.path.join(run_dir, runs.CONFIG_FILE))
     corrected = configs.apply_hparams(tiny_config(), "z_size=6")
     training.train(corrected, run_dir, num_steps=2, midi_dir=str(folder), steps_per_epoch=2, eval_batches=1, verbose=0)
-    assert configs.read_saved_config(os.path.join(run_dir, training.CONFIG_FILE)).z_size == 6
+    assert configs.read_saved_config(os.path.join(run_dir, runs.CONFIG_FILE)).z_size == 6
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -128,24 +126,24 @@ def model_dir(tmp_path):
     model = build_model(tiny_config())
     directory = tmp_path / "model"
     directory.mkdir()
-    configs.save_config(model.config, str(directory / training.CONFIG_FILE))
-    np.savez(directory / training.COMPACT_WEIGHTS, **{f"w{i:03d}": w for i, w in enumerate(model.get_weights())})
-    assert training.restore_model(str(directory)) is not None
+    configs.save_config(model.config, str(directory / runs.CONFIG_FILE))
+    np.savez(directory / runs.WEIGHTS_FILE, **{f"w{i:03d}": w for i, w in enumerate(model.get_weights())})
+    assert runs.restore_model(str(directory)) is not None
     return directory
 
 
 @pytest.mark.parametrize("name, damage", [
-    (training.CONFIG_FILE, lambda data: data[: len(data) // 2]),  # Truncated JSON.
-    (training.CONFIG_FILE, lambda data: b"[1, 2, 3]"),  # JSON, but not a config.
-    (training.CONFIG_FILE, lambda data: data.replace(b'"z_size"', b'"zz_size"')),  # An unknown key.
-    (training.COMPACT_WEIGHTS, lambda data: data[: len(data) // 2]),  # A truncated zip.
-    (training.COMPACT_WEIGHTS, lambda data: b"not a zip at all"),
+    (runs.CONFIG_FILE, lambda data: data[: len(data) // 2]),  # Truncated JSON.
+    (runs.CONFIG_FILE, lambda data: b"[1, 2, 3]"),  # JSON, but not a config.
+    (runs.CONFIG_FILE, lambda data: data.replace(b'"z_size"', b'"zz_size"')),  # An unknown key.
+    (runs.WEIGHTS_FILE, lambda data: data[: len(data) // 2]),  # A truncated zip.
+    (runs.WEIGHTS_FILE, lambda data: b"not a zip at all"),
 ])
 def test_a_damaged_model_file_is_an_error_naming_it(model_dir, name, damage):
     path = model_dir / name
     path.write_bytes(damage(path.read_bytes()))
     with pytest.raises(ValueError, match=str(path)):
-        training.restore_model(str(model_dir))
+        runs.restore_model(str(model_dir))
 
 
 def test_a_truncated_checkpoint_is_an_error_naming_it(folder, tmp_path):
@@ -154,13 +152,13 @@ def test_a_truncated_checkpoint_is_an_error_naming_it(folder, tmp_path):
     run_dir = tmp_path / "run"
     training.train(tiny_config(), str(run_dir), num_steps=2, midi_dir=str(folder), steps_per_epoch=2, eval_batches=1,
                    verbose=0)
-    for leftover in ("best.weights.h5", training.COMPACT_WEIGHTS):
+    for leftover in ("best.weights.h5", runs.WEIGHTS_FILE):
         if (run_dir / leftover).exists():
             (run_dir / leftover).unlink()
     shard = next((run_dir / "checkpoints").glob("ckpt-2.data-*"))
     shard.write_bytes(shard.read_bytes()[:100])
     with pytest.raises(ValueError, match="ckpt-2.*truncated or foreign checkpoint"):
-        training.restore_model(str(run_dir))
+        runs.restore_model(str(run_dir))
 
 
 @pytest.mark.parametrize("flag, message", [
@@ -171,8 +169,7 @@ def test_a_truncated_checkpoint_is_an_error_naming_it(folder, tmp_path):
 ])
 def test_evaluate_refuses_bad_flags_before_loading_anything(flag, message, tmp_path):
     (tmp_path / "file.txt").write_text("x")
-    run = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "evaluate.py"), flag.format(tmp=tmp_path)],
-                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    run = run_command("evaluate", flag.format(tmp=tmp_path), cwd=tmp_path)
     assert run.returncode != 0 and message in run.stderr, run.stderr[-2000:]
     assert "Traceback" not in run.stderr
 
@@ -254,7 +251,6 @@ def test_humanize_to_a_full_disk_fails_in_one_line(tmp_path):
 
     beat = tmp_path / "ok.mid"
     beat.write_bytes(to_midi_bytes(flat_beat()))
-    run = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "humanize.py"), f"--input={beat}",
-                          "--output=/dev/full", "--overwrite"], capture_output=True, text=True, timeout=300)
+    run = run_command("humanize", f"--input={beat}", "--output=/dev/full", "--overwrite", cwd=tmp_path)
     assert run.returncode != 0 and "/dev/full: could not write" in run.stderr
     assert "Traceback" not in run.stderr and "written" not in run.stdout.lower()

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 from helpers import make_sequence, tiny_config, to_midi_bytes
 
-from groove_vae import data, training
+from groove_vae import data, runs, training
 
 
 def beat(bars, numerator=4):
@@ -64,14 +64,14 @@ def test_training_runs_on_a_midi_folder_and_fine_tuning_starts_from_its_weights(
                              midi_dir=str(midi_dir), validation_fraction=0.3, verbose=0)
     assert np.isfinite(history.history["loss"][-1]) and "val_loss" in history.history
     # One epoch: the best weights are the last checkpoint's, read either way.
-    for best, latest in zip(training.restore_model(base).weights, training.restore_model(base, prefer_best=False).weights):
+    for best, latest in zip(runs.restore_model(base).weights, runs.restore_model(base, prefer_best=False).weights):
         np.testing.assert_array_equal(best.numpy(), latest.numpy())
 
     frozen = str(tmp_path / "tuned")  # A learning rate of ~0 keeps the starting weights.
     training.train(tiny_config(extra="learning_rate=1e-12,min_learning_rate=1e-12"), frozen, num_steps=2,
                    steps_per_epoch=2, eval_batches=1, midi_dir=str(midi_dir), validation_fraction=0.3,
                    verbose=0, init_from=base)
-    for start, tuned in zip(training.restore_model(base).weights, training.restore_model(frozen).weights):
+    for start, tuned in zip(runs.restore_model(base).weights, runs.restore_model(frozen).weights):
         np.testing.assert_allclose(tuned.numpy(), start.numpy(), atol=1e-6)
     with pytest.raises(ValueError, match="do not fit this config's architecture"):
         training.train(tiny_config(extra="z_size=4"), str(tmp_path / "other"), num_steps=2, steps_per_epoch=2,

@@ -1,20 +1,25 @@
-"""The user's commands, run as a user runs them: in fresh processes."""
+"""The user's commands, run as a user runs them: a few in fresh processes through
+scripts/, the rest in this process through the same main(argv) (helpers.run_command)."""
 
 import os
 import subprocess
 import sys
 
 import pytest
-from helpers import ROOT, TINY
+from helpers import ROOT, TINY, run_command
 
 from groove_vae import converter
 
 
-def run_script(name, *args, cwd, env=None):
-    return subprocess.run(
-        [sys.executable, os.path.join(ROOT, "scripts", name), *args],
-        capture_output=True, text=True, cwd=cwd, env=env,
-    )
+def run_script(name, *args, cwd):
+    """scripts/<name> in a fresh process, as a user of a checkout runs it."""
+    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", name), *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def run(name, *args, cwd):
+    """The command of scripts/<name>, in this process."""
+    return run_command(name.removesuffix(".py"), *args, cwd=cwd)
 
 
 def test_sample_with_the_bundled_model_writes_drum_midi(tmp_path):
@@ -52,17 +57,17 @@ def test_sample_rejects_a_missing_run_dir(tmp_path):
 
 def test_train_resumes_when_rerun(tmp_path, tfds_data_dir):
     args = ["--config=groovae_4bar", f"--hparams={TINY}", "--run_dir=run", "--steps_per_epoch=2", "--eval_batches=1"]
-    first = run_script("train.py", *args, "--num_steps=2", cwd=tmp_path)
+    first = run("train.py", *args, "--num_steps=2", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "skipped" in first.stdout and (tmp_path / "run" / "checkpoints" / "ckpt-2.index").exists()
-    second = run_script("train.py", *args, "--num_steps=4", cwd=tmp_path)
+    second = run("train.py", *args, "--num_steps=4", cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Resumed from" in second.stdout and "step 2" in second.stdout
     assert (tmp_path / "run" / "checkpoints" / "ckpt-4.index").exists()
-    assert (tmp_path / "run" / "best.weights.h5").exists()
+    assert (tmp_path / "run" / "weights.npz").exists()
     assert len((tmp_path / "run" / "history.csv").read_text().strip().splitlines()) == 3  # Header + 2 epochs.
     assert list((tmp_path / "run" / "logs").rglob("*tfevents*"))
-    changed = run_script("train.py", *args[:-3], "--run_dir=run", "--hparams=z_size=4", "--num_steps=6", cwd=tmp_path)
+    changed = run("train.py", *args[:-3], "--run_dir=run", "--hparams=z_size=4", "--num_steps=6", cwd=tmp_path)
     assert changed.returncode != 0 and "another config" in changed.stderr
 
 
@@ -78,7 +83,7 @@ def test_interpolate_writes_every_step_the_path_and_pictures(tmp_path):
     write_beat(tmp_path / "a.mid")
     converter.write_midi(converter.groove_to_note_sequence(converter.drum_labels_to_groove([1, 0, 4, 0] * 16)),
                          tmp_path / "b.mid")
-    result = run_script("interpolate.py", "--input_a=a.mid", "--input_b=b.mid", "--num_steps=3", "--png",
+    result = run("interpolate.py", "--input_a=a.mid", "--input_b=b.mid", "--num_steps=3", "--png",
                         "--output_dir=out", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
@@ -102,26 +107,26 @@ def test_interpolate_writes_every_step_the_path_and_pictures(tmp_path):
 def test_scripts_give_one_line_errors_for_bad_midi(tmp_path, script, make_input, message):
     path = make_input(tmp_path)
     args = ["--signature=encode"] if script == "serve_client.py" else ["--output=out.mid"]
-    result = run_script(script, f"--input={path.name if path != tmp_path else '.'}", *args, cwd=tmp_path)
+    result = run(script, f"--input={path.name if path != tmp_path else '.'}", *args, cwd=tmp_path)
     assert result.returncode != 0
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_outputs_are_never_silently_overwritten(tmp_path):
-    first = run_script("sample.py", "--num_output=2", "--output_dir=out", "--seed=1", cwd=tmp_path)
+    first = run("sample.py", "--num_output=2", "--output_dir=out", "--seed=1", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     before = (tmp_path / "out" / "sample_001.mid").read_bytes()
-    again = run_script("sample.py", "--num_output=2", "--output_dir=out", "--seed=2", cwd=tmp_path)
+    again = run("sample.py", "--num_output=2", "--output_dir=out", "--seed=2", cwd=tmp_path)
     assert again.returncode != 0 and "sample_000.mid exists; pass --overwrite" in again.stderr
     assert (tmp_path / "out" / "sample_001.mid").read_bytes() == before
-    forced = run_script("sample.py", "--num_output=2", "--output_dir=out", "--seed=2", "--overwrite", cwd=tmp_path)
+    forced = run("sample.py", "--num_output=2", "--output_dir=out", "--seed=2", "--overwrite", cwd=tmp_path)
     assert forced.returncode == 0 and (tmp_path / "out" / "sample_001.mid").read_bytes() != before
 
 
 def test_evaluate_scores_the_bundled_model_on_a_slice_of_the_test_split(tmp_path, tfds_data_dir):
     import json
 
-    result = run_script("evaluate.py", "--max_clips=64", "--num_samples=50", "--output_json=eval.json", cwd=tmp_path)
+    result = run("evaluate.py", "--max_clips=64", "--num_samples=50", "--output_json=eval.json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "accuracy_sampled" in result.stdout and "hits per bar" in result.stdout
     scores = json.loads((tmp_path / "eval.json").read_text())
@@ -139,20 +144,20 @@ def test_evaluate_on_a_midi_folder(tmp_path):
     (tmp_path / "mine" / "session").mkdir(parents=True)
     write_beat(tmp_path / "mine" / "session" / "a.mid")
     write_beat(tmp_path / "mine" / "b.mid", numerator=3)  # Skipped and counted: not 4/4.
-    result = run_script("evaluate.py", "--midi_dir=mine", "--num_samples=10", "--output_json=mine.json", cwd=tmp_path)
+    result = run("evaluate.py", "--midi_dir=mine", "--num_samples=10", "--output_json=mine.json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "not_4_4: 1" in result.stdout
     scores = json.loads((tmp_path / "mine.json").read_text())
     assert scores["num_clips"] == 1 and scores["dataset"] == "mine" and scores["split"] == "all"
     assert 0.0 <= scores["prior_fraction_copied_from_midi_dir"] <= 1.0
-    empty = run_script("evaluate.py", "--midi_dir=nowhere", "--output_json=x.json", cwd=tmp_path)
+    empty = run("evaluate.py", "--midi_dir=nowhere", "--output_json=x.json", cwd=tmp_path)
     assert empty.returncode != 0 and "nowhere: not a directory" in empty.stderr
 
 
 def test_sample_steers_toward_a_style(tmp_path):
-    result = run_script("sample.py", "--num_output=1", "--output_dir=out", "--style=hiphop", cwd=tmp_path)
+    result = run("sample.py", "--num_output=1", "--output_dir=out", "--style=hiphop", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["hiphop_sample_000.mid"]
-    unknown = run_script("sample.py", "--num_output=1", "--style=polka", cwd=tmp_path)
+    unknown = run("sample.py", "--num_output=1", "--style=polka", cwd=tmp_path)
     assert unknown.returncode != 0 and "Unknown style 'polka'. Known styles: afrobeat" in unknown.stderr
     assert "Traceback" not in unknown.stderr

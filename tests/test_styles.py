@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from groove_vae import api, data, styles
+from groove_vae import api, bundled, data, styles
 from groove_vae.styles import StylePriors
 
 # Five clips of a 2-d latent: two rock, two jazz, one funk (below min_clips=2).
@@ -133,7 +133,7 @@ def test_priors_round_trip_through_their_file_and_old_vector_files_still_steer(p
 
 def test_a_model_refuses_styles_fitted_for_another_latent_size(priors, tmp_path):
     model_dir = tmp_path / "model"
-    shutil.copytree(api.BUNDLED_DIR, model_dir)
+    shutil.copytree(bundled.resolve(None), model_dir)
     priors.save(str(model_dir / api.STYLE_FILE))  # z_size 2; the model's is 256.
     with pytest.raises(ValueError, match=r"styles.npz: styles for z_size 2, the model's is 256; rerun"):
         api.load(str(model_dir))

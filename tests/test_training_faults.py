@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from helpers import ROOT, TINY, random_groove, tiny_config
 
-from groove_vae import training
+from groove_vae import callbacks, optimizers
 from groove_vae.model import build_model
 
 
@@ -64,7 +64,7 @@ def test_a_diverging_run_restores_its_checkpoint(tmp_path, tfds_data_dir, policy
 def fit_with_a_nan_batch(tmp_path, policy):
     config = tiny_config()
     model = build_model(config)
-    optimizer = training.make_optimizer(config)
+    optimizer = optimizers.make_optimizer(config)
     model.compile(optimizer=optimizer)
     optimizer.build(model.trainable_variables)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
@@ -73,7 +73,7 @@ def fit_with_a_nan_batch(tmp_path, policy):
     saved = [w.numpy().copy() for w in model.weights]
     batches = random_groove(np.random.default_rng(0), 6 * 8).reshape(6, 8, 64, 27)
     batches[2, 0, 0, 9] = np.nan  # One bad value in the third batch.
-    guard = training.NonFiniteLoss(checkpoint, manager, policy)
+    guard = callbacks.NonFiniteLoss(checkpoint, manager, policy)
     model.fit(tf.data.Dataset.from_tensor_slices(batches), epochs=1, callbacks=[guard], verbose=0)
     return model, saved, guard
 
@@ -95,7 +95,7 @@ def test_a_nan_loss_can_be_survived(tmp_path):
 def test_a_non_finite_step_never_reaches_the_weights():
     config = tiny_config()
     model = build_model(config)
-    model.compile(optimizer=training.make_optimizer(config))
+    model.compile(optimizer=optimizers.make_optimizer(config))
     batch = random_groove(np.random.default_rng(1), 8)
     model.train_on_batch(batch)
     before = [w.numpy().copy() for w in model.weights]

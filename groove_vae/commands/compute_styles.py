@@ -14,39 +14,41 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
 
-from absl import app, flags, logging
+from absl import app, flags
 
-flags.DEFINE_string("run_dir", None, "Model or run directory to write styles.npz into (default: bundled).")
-flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "Labelled dataset.")
+from groove_vae import cli
+
+cli.define_run_dir("Model or run directory to write styles.npz into (default: the bundled model).")
+cli.define_data("Labelled TFDS dataset (its clips carry a style).")
 flags.DEFINE_string("split", "train", "Split whose clips define the styles.")
 flags.DEFINE_string("check_split", None, "Split whose clips the check compares with (default: --split).")
 flags.DEFINE_integer("min_clips", 20, "Leave out styles with fewer clips.")
 flags.DEFINE_integer("num_samples", 200, "Samples per style for the check.")
-flags.DEFINE_float("temperature", 0.5, "Decoder temperature for the check (sample.py's default).")
+cli.define_temperature(0.5, "Decoder temperature for the check (sample's default).")
 flags.DEFINE_float("strength", 1.0, "Strength used in the check.")
-flags.DEFINE_integer("seed", 1, "Seed of the samples in the check.")
+cli.define_seed(1, "Seed of the samples in the check.")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     del argv
-    logging.set_verbosity(logging.WARNING)
+    cli.start()
     import numpy as np
 
-    from groove_vae import api, cli, data, styles
+    from groove_vae import api, bundled, data, styles
 
     vae = cli.load_model(FLAGS.run_dir)
-    clips = data.load_split(FLAGS.tfds_name, FLAGS.split, vae.config.num_steps)
+    clips = data.load_split(FLAGS.tfds_name, FLAGS.split, vae.config.num_steps, FLAGS.data_dir)
     posteriors = [vae.posterior_tensors(clips.groove[i : i + 512]) for i in range(0, len(clips), 512)]
     mu, sigma = (np.concatenate(p) for p in zip(*posteriors))
     vae.styles = styles.StylePriors.fit(mu, sigma, clips.styles, FLAGS.min_clips)
-    out = os.path.join(FLAGS.run_dir or api.BUNDLED_DIR, api.STYLE_FILE)
+    out = os.path.join(FLAGS.run_dir or bundled.resolve(None), api.STYLE_FILE)
     vae.styles.save(out)
     print(f"{out}: {len(vae.style_names)} styles")
 
     check = clips
     if FLAGS.check_split and FLAGS.check_split != FLAGS.split:
-        check = data.load_split(FLAGS.tfds_name, FLAGS.check_split, vae.config.num_steps)
+        check = data.load_split(FLAGS.tfds_name, FLAGS.check_split, vae.config.num_steps, FLAGS.data_dir)
     rows = styles.compare_steering(vae, check.groove, check.styles, FLAGS.num_samples, FLAGS.temperature,
                                    FLAGS.strength, FLAGS.seed)
     if not rows:

@@ -9,9 +9,11 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
 
-from absl import app, flags, logging
+from absl import app, flags
 
-flags.DEFINE_string("run_dir", None, "Training run directory.", required=True)
+from groove_vae import cli
+
+cli.define_run_dir("Training run directory.", required=True)
 flags.DEFINE_string("output_dir", None, "Model directory to write.", required=True)
 flags.DEFINE_string("note", "", "How the run was made (recorded in provenance.json).")
 flags.DEFINE_enum("dtype", "float32", ["float32", "float16"], "Storage precision of the weights.")
@@ -20,12 +22,12 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    logging.set_verbosity(logging.WARNING)
-    from groove_vae import training
+    cli.start()
+    from groove_vae import runs
 
     try:
         provenance = {"note": FLAGS.note} if FLAGS.note else None
-        path = training.package_run(FLAGS.run_dir, FLAGS.output_dir, provenance, FLAGS.dtype)
+        path = runs.package_run(FLAGS.run_dir, FLAGS.output_dir, provenance, FLAGS.dtype)
     except FileNotFoundError as e:
         raise app.UsageError(str(e))
     print(f"Model written to {path}")
