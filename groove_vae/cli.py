@@ -1,4 +1,5 @@
-"""What the scripts share: their common flags, loading a model, bad input, writing outputs.
+"""What the commands share: their common flags (each defined here, once), loading a
+model, bad input, writing outputs.
 
 Importing this module is cheap (absl only), so `--help` answers before TensorFlow loads.
 """
@@ -7,18 +8,53 @@ from __future__ import annotations
 
 import os
 
-from absl import app, flags
+from absl import app, flags, logging
+
+DEFAULT_TFDS_NAME = "groove/4bar-midionly"
+
+# Every command has it: defined when the first command imports this module.
+flags.DEFINE_enum("log_level", "warning", ["debug", "info", "warning", "error"],
+                  "What absl and groove-vae log: warning shows only problems.")
+
+
+def start() -> None:
+    """The first line of every command's main: applies --log_level."""
+    logging.set_verbosity(flags.FLAGS.log_level)
+
+
+def define_run_dir(help: str = "A model or training run directory (default: the bundled model).",  # noqa: A002
+                   required: bool = False) -> None:
+    flags.DEFINE_string("run_dir", None, help, required=required)
+
+
+def define_seed(default: int = 0, help: str = "Random seed; the same seed writes the same files.") -> None:  # noqa: A002
+    flags.DEFINE_integer("seed", default, help)
+
+
+def define_temperature(default: float, help: str = "Sampling temperature (> 0); lower is tamer.") -> None:  # noqa: A002
+    flags.DEFINE_float("temperature", default, help)
+
+
+def define_overwrite(help: str = "Replace existing output files.") -> None:  # noqa: A002
+    flags.DEFINE_bool("overwrite", False, help)
+
+
+def define_data(tfds_help: str = "TFDS dataset of MIDI clips.") -> None:
+    """--tfds_name and --data_dir: which TFDS dataset, and where it lies."""
+    flags.DEFINE_string("tfds_name", DEFAULT_TFDS_NAME, tfds_help)
+    flags.DEFINE_string("data_dir", None, "TFDS data directory (default: $TFDS_DATA_DIR).")
 
 
 def define_flags(temperature: float | None = None, run_dir_help: str = "") -> None:
-    """Defines --run_dir, --seed, --wav, --png, --overwrite (and --temperature with a default)."""
-    flags.DEFINE_string("run_dir", None, run_dir_help or "A model or training run directory (default: the bundled model).")
-    flags.DEFINE_integer("seed", 0, "Random seed; the same seed writes the same files.")
+    """The flags of a command that writes MIDI: --run_dir, --seed, --wav, --png,
+    --overwrite (and --temperature with a default)."""
+    define_run_dir(run_dir_help) if run_dir_help else define_run_dir()
+    define_seed()
     if temperature is not None:
-        flags.DEFINE_float("temperature", temperature, "Sampling temperature (> 0); lower is tamer.")
+        define_temperature(temperature)
     flags.DEFINE_bool("wav", False, "Also render each output to WAV (needs FluidSynth and a GM soundfont).")
     flags.DEFINE_bool("png", False, "Also draw each output as a drum grid PNG.")
-    flags.DEFINE_bool("overwrite", False, "Replace existing output files.")
+    define_overwrite()
 
 
 def check_flags() -> None:

@@ -11,28 +11,27 @@ import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
 
-from absl import app, flags, logging
+from absl import app, flags
 
 from groove_vae import cli
 
-flags.DEFINE_string("run_dir", None, "Training run directory (default: the bundled model).")
-flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "TFDS dataset of MIDI clips.")
+cli.define_run_dir()
+cli.define_data()
 flags.DEFINE_string("split", "test", "Split to evaluate.")
 flags.DEFINE_string("midi_dir", None, "Evaluate on every 4-bar window (sliding bar by bar) of the .mid/.midi "
                     "files under this folder instead of a TFDS split; prior samples are compared with them too.")
 flags.DEFINE_integer("num_samples", 1000, "Prior samples, at temperature 1 and at 0.5, for the density and feel statistics.")
 flags.DEFINE_integer("max_clips", 0, "Evaluate only the first N clips (0: the whole split).")
 flags.DEFINE_string("output_json", None, "Where to write the results (default: <run_dir>/eval_<split>.json).")
-flags.DEFINE_integer("seed", 0, "Seed for posterior and prior draws.")
-flags.DEFINE_string("data_dir", None, "TFDS data directory (default: $TFDS_DATA_DIR).")
-flags.DEFINE_bool("overwrite", False, "Replace an existing results file.")
+cli.define_seed(help="Seed for posterior and prior draws.")
+cli.define_overwrite("Replace an existing results file.")
 flags.DEFINE_bool("humanize", False, "Also score humanize: the split's hits given flat, played by the model.")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     del argv
-    logging.set_verbosity(logging.WARNING)
+    cli.start()
     import json
 
     import groove_vae

@@ -10,18 +10,20 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
 
-from absl import app, flags, logging
+from absl import app, flags
 
-flags.DEFINE_string("run_dir", None, "Training run directory (default: the bundled model).")
+from groove_vae import cli
+
+cli.define_run_dir()
 flags.DEFINE_string("export_dir", "export/groove_vae", "Model base directory, or <base>/<version>.")
 flags.DEFINE_integer("version", None, "Version number (default: from --export_dir, else the next free one).")
-flags.DEFINE_bool("overwrite", False, "Replace an existing version directory.")
+cli.define_overwrite("Replace an existing version directory.")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     del argv
-    logging.set_verbosity(logging.WARNING)
+    cli.start()
     import groove_vae
     from groove_vae.export import SIGNATURES, export_model
 

@@ -13,7 +13,7 @@ import os
 
 from absl import app, flags
 
-from groove_vae import gmd
+from groove_vae import cli, gmd
 
 flags.DEFINE_string("zip", None, "The GMD archive (groove-v1.0.0-midionly.zip).", required=True)
 flags.DEFINE_string("output_dir", None, "Where to write the .mid files.", required=True)
@@ -28,6 +28,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
+    cli.start()
     try:
         paths = gmd.extract(FLAGS.zip, FLAGS.output_dir, FLAGS.held_out_dir, FLAGS.held_out_fraction,
                             drummers=FLAGS.drummer, splits=FLAGS.split, styles=FLAGS.style,

@@ -12,7 +12,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
 
-from absl import app, flags, logging
+from absl import app, flags
 
 from groove_vae import cli
 
@@ -24,7 +24,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    logging.set_verbosity(logging.WARNING)
+    cli.start()
     vae = cli.load_model(FLAGS.run_dir or "humanize")
     with cli.usage_errors():
         played = vae.humanize(FLAGS.input, seed=FLAGS.seed)

@@ -13,6 +13,8 @@ import os
 
 from absl import app, flags
 
+from groove_vae import cli
+
 flags.DEFINE_string("server", "http://localhost:8501", "TF Serving REST address.")
 flags.DEFINE_string("grpc", None, "TF Serving gRPC address (host:port); uses gRPC when set.")
 flags.DEFINE_string("model_name", "groove_vae", "Model name the server was started with.")
@@ -21,8 +23,8 @@ flags.DEFINE_enum("signature", "sample", ["sample", "serving_default", "encode"]
 flags.DEFINE_enum("form", "inputs", ["inputs", "instances"], "REST body form: columnar or row.")
 flags.DEFINE_integer("num_output", 4, "Clips to ask for (sample, serving_default).")
 flags.DEFINE_integer("z_size", 256, "Latent size of the served model (serving_default).")
-flags.DEFINE_float("temperature", 1.0, "Sampling temperature (> 0).")
-flags.DEFINE_integer("seed", 0, "Seed of the sampled hits (and of z for serving_default).")
+cli.define_temperature(1.0)
+cli.define_seed(help="Seed of the sampled hits (and of z for serving_default).")
 flags.DEFINE_string("input", None, "A 4-bar drum MIDI file to encode (encode).")
 flags.DEFINE_float("qpm", 120.0, "Tempo of the written files.")
 flags.DEFINE_string("output_dir", "served", "Where to write .mid files (or encode's .json).")
@@ -49,6 +51,7 @@ def build_inputs():
 
 def main(argv):
     del argv
+    cli.start()
     if FLAGS.temperature <= 0:
         raise app.UsageError("--temperature must be positive.")
     from groove_vae import converter, serving

@@ -14,14 +14,16 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
 
-from absl import app, flags, logging
+from absl import app, flags
 
-flags.DEFINE_string("tfds_name", "groove/4bar-midionly", "TFDS dataset of MIDI clips (or whole performances, "
-                    "e.g. groove/full-midionly, cut into 4-bar windows).")
+from groove_vae import cli
+
+cli.define_data("TFDS dataset of MIDI clips (or whole performances, e.g. groove/full-midionly, cut into "
+                "4-bar windows).")
 flags.DEFINE_string("midi_dir", None, "Train on every .mid/.midi under this folder instead of --tfds_name.")
 flags.DEFINE_float("validation_fraction", 0.1, "With --midi_dir: the share of files held out for validation.")
 flags.DEFINE_string("config", "groovae_4bar", "A named config (groove_vae/named_configs/) or a JSON path.")
-flags.DEFINE_string("run_dir", None, "Run directory (default: runs/<config>, so a rerun resumes).")
+cli.define_run_dir("Run directory (default: runs/<config>, so a rerun resumes).")
 flags.DEFINE_integer("num_steps", 50000, "Total optimizer steps to train to (resume counts).")
 flags.DEFINE_integer("batch_size", None, "Overrides the config's batch size.")
 flags.DEFINE_string("hparams", "", "Config overrides: key=value,... (e.g. z_size=128,dropout_rate=0.5).")
@@ -30,7 +32,6 @@ flags.DEFINE_integer("steps_per_epoch", 200, "Steps between validation, checkpoi
 flags.DEFINE_enum("on_nonfinite", "stop", ["stop", "continue"],
                   "On a NaN/Inf loss, restore the last checkpoint, then stop or continue.")
 flags.DEFINE_integer("eval_batches", 8, "Validation batches per evaluation.")
-flags.DEFINE_string("data_dir", None, "TFDS data directory (default: $TFDS_DATA_DIR).")
 flags.DEFINE_string("init_from", None, "Start a new run from trained weights: 'bundled', a bundled model's name (tap2drum) or a model/run directory.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"],
                   "tf.distribute strategy: one device; every GPU (or logical CPU) of this machine; or every "
@@ -40,7 +41,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    logging.set_verbosity(logging.WARNING)
+    cli.start()
     from groove_vae import configs, training
 
     try:

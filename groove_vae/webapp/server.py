@@ -18,6 +18,8 @@ import socket
 
 from absl import app, flags
 
+from groove_vae import cli
+
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_UPLOAD_MB = 100.0  # The cap on --max_upload_mb: a 4-bar MIDI file is a few kB.
 HEAD_TIMEOUT_S = 10.0  # A connection that has not sent a whole request head within this is closed.
@@ -26,7 +28,7 @@ log = logging.getLogger("groove_vae.webapp")
 
 
 def define_flags() -> None:
-    flags.DEFINE_string("run_dir", None, "A groove model or training run directory (default: the bundled model).")
+    cli.define_run_dir("A groove model or training run directory (default: the bundled model).")
     flags.DEFINE_string("tap_run_dir", None, "A model trained with input_transform=tap for Drumify "
                         "(default: the bundled tap2drum model; without one, Drumify says so).")
     flags.DEFINE_string("host", "127.0.0.1", "Address to listen on; anything but localhost lets other machines in.")
@@ -145,6 +147,7 @@ def serve(run_dir: str | None = None, tap_run_dir: str | None = None, host: str 
 
 
 def main(argv) -> None:
+    cli.start()
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     flags_ = flags.FLAGS
