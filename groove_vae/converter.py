@@ -22,14 +22,15 @@ import pretty_midi
 from note_seq import midi_io, sequences_lib
 from note_seq.protobuf import music_pb2
 
+from groove_vae import groove as layout
 from groove_vae.drums import DEFAULT_DRUM_MAP, NUM_CLASSES, DrumMap
+from groove_vae.groove import GROOVE_DEPTH
 
 STEPS_PER_QUARTER = 4
 STEPS_PER_BAR = 16
 DEFAULT_QPM = 120.0
 DRUMS_VELOCITY = 80  # Velocity written for the categorical representation.
 NUM_DRUM_PATTERNS = 2**NUM_CLASSES  # 512 one-hot values per step.
-GROOVE_DEPTH = 3 * NUM_CLASSES  # hits, velocities, offsets.
 MIDI_DRUM_PROGRAM_INSTRUMENT = 9  # Channel 10, zero-based.
 MAX_MIDI_BYTES = 16 * 2**20  # The biggest file read: the longest GMD performance is about 100 kB.
 # pretty_midi builds a float64 array of every tick up to the last one, and a 40-byte
@@ -251,11 +252,11 @@ def _groove_grid(ns, num_steps, drum_map, source, stats, max_steps=None):
         offset = 2.0 * (note.start_time - step * step_seconds) / step_seconds
         groove[step, drum_class] = 1.0
         groove[step, NUM_CLASSES + drum_class] = velocity
-        groove[step, 2 * NUM_CLASSES + drum_class] = np.clip(offset, -1.0, 1.0)
+        layout.offsets(groove)[step, drum_class] = np.clip(offset, -1.0, 1.0)
     if stats is not None:
         stats.notes_past_end += past_end
         stats.notes_unmapped += unmapped
-    if not groove[:, :NUM_CLASSES].any():
+    if not layout.hits(groove).any():
         raise ConversionError(source, "no_drum_notes", "no notes of the drum map's pitches")
     return groove
 
@@ -305,7 +306,7 @@ def midi_to_groove(
 
 def groove_to_drum_labels(groove: np.ndarray) -> np.ndarray:
     """[..., steps, 27] groove -> [..., steps] int32 9-bit pattern (bit i = class i)."""
-    hits = groove[..., :NUM_CLASSES] > 0.5
+    hits = layout.hits(groove) > 0.5
     return (hits * (1 << np.arange(NUM_CLASSES))).sum(-1).astype(np.int32)
 
 
@@ -337,10 +338,10 @@ def groove_to_note_sequence(
     max_offset = 1.0 - STEPS_PER_QUARTER / ns.ticks_per_quarter  # Half a tick from the boundary.
     ns.tempos.add(qpm=qpm, time=0.0)
     ns.time_signatures.add(numerator=4, denominator=4, time=0.0)
-    hits = groove[:, :NUM_CLASSES] > 0.5
+    hits = layout.hits(groove) > 0.5
     for step, drum_class in zip(*np.nonzero(hits)):
         velocity = int(np.clip(round(float(groove[step, NUM_CLASSES + drum_class]) * 127), 1, 127))
-        offset = float(np.clip(groove[step, 2 * NUM_CLASSES + drum_class], -max_offset, max_offset))
+        offset = float(np.clip(layout.offsets(groove)[step, drum_class], -max_offset, max_offset))
         start = max(0.0, (step + offset / 2.0) * step_seconds)
         ns.notes.add(
             pitch=drum_map.class_to_pitch(int(drum_class)),

@@ -12,38 +12,24 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from groove_vae import groove as layout
 from groove_vae.converter import STEPS_PER_QUARTER
-from groove_vae.decoders import shift_right
 from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
 from groove_vae.model import MusicVAE, kl_divergence
 
 GREEDY_TEMPERATURE = 1e-4  # "Sampled" reconstruction feeds back (near-)argmax outputs.
-TIMEKEEPERS = (2, 3, 8)  # Closed hi-hat, open hi-hat, ride: what keeps time in a bar.
-
-
-def hits_of(groove: np.ndarray) -> np.ndarray:
-    """[..., 27] groove -> [..., 9] hits."""
-    return groove[..., :NUM_CLASSES]
-
-
-def velocities_of(groove: np.ndarray) -> np.ndarray:
-    """[..., 27] groove -> [..., 9] velocities in [0, 1]."""
-    return groove[..., NUM_CLASSES : 2 * NUM_CLASSES]
-
-
-def offsets_of(groove: np.ndarray) -> np.ndarray:
-    """[..., 27] groove -> [..., 9] offsets in [-1, 1] (1 is half a step)."""
-    return groove[..., 2 * NUM_CLASSES :]
+TIMEKEEPERS = layout.TIMEKEEPERS
+hits_of, velocities_of, offsets_of = layout.hits, layout.velocities, layout.offsets
 
 
 def step_accuracy(predicted: np.ndarray, truth: np.ndarray) -> float:
     """Fraction of steps whose set of 9 drum classes is exactly right (paper, Table 1)."""
-    return float(np.mean(np.all(predicted[..., :NUM_CLASSES] == truth[..., :NUM_CLASSES], axis=-1)))
+    return float(np.mean(np.all(hits_of(predicted) == hits_of(truth), axis=-1)))
 
 
 def hit_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     """Precision, recall and F1 of hits over (step, instrument) cells."""
-    p, t = predicted[..., :NUM_CLASSES] > 0.5, truth[..., :NUM_CLASSES] > 0.5
+    p, t = hits_of(predicted) > 0.5, hits_of(truth) > 0.5
     true_positives = float(np.sum(p & t))
     precision = true_positives / max(float(np.sum(p)), 1.0)
     recall = true_positives / max(float(np.sum(t)), 1.0)
@@ -54,7 +40,7 @@ def hit_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
 def timing_errors(predicted: np.ndarray, truth: np.ndarray, qpm: np.ndarray) -> dict[str, float]:
     """Velocity MAE (MIDI units) and offset MAE (milliseconds at each clip's tempo),
     on cells that are hits in both."""
-    both = (predicted[..., :NUM_CLASSES] > 0.5) & (truth[..., :NUM_CLASSES] > 0.5)
+    both = (hits_of(predicted) > 0.5) & (hits_of(truth) > 0.5)
     if not both.any():
         return {"velocity_mae": math.nan, "offset_mae_ms": math.nan}
     velocity_error = np.abs(velocities_of(predicted) - velocities_of(truth)) * 127.0
@@ -70,14 +56,14 @@ def timing_errors(predicted: np.ndarray, truth: np.ndarray, qpm: np.ndarray) -> 
 def hits_per_bar(groove: np.ndarray, steps_per_bar: int = 16) -> dict[str, float]:
     """Mean hits per bar for each instrument."""
     num_bars = groove.shape[1] / steps_per_bar
-    per_class = groove[..., :NUM_CLASSES].sum(axis=(0, 1)) / (len(groove) * num_bars)
+    per_class = hits_of(groove).sum(axis=(0, 1)) / (len(groove) * num_bars)
     return {name: float(v) for name, v in zip(DRUM_CLASS_NAMES, per_class)}
 
 
 def fraction_copied(samples: np.ndarray, training: np.ndarray) -> float:
     """Fraction of samples whose 64 x 9 hit grid equals some training clip's."""
-    seen = {np.packbits(g[:, :NUM_CLASSES] > 0.5).tobytes() for g in training}
-    return float(np.mean([np.packbits(s[:, :NUM_CLASSES] > 0.5).tobytes() in seen for s in samples]))
+    seen = {np.packbits(hits_of(g) > 0.5).tobytes() for g in training}
+    return float(np.mean([np.packbits(hits_of(s) > 0.5).tobytes() in seen for s in samples]))
 
 
 def feel(groove: np.ndarray, steps_per_bar: int = 16) -> dict[str, float]:
@@ -180,17 +166,16 @@ def active_dimensions(mu: np.ndarray, threshold: float = 0.01) -> int:
 def _batch_pass(model: MusicVAE):
     """A compiled pass over one batch: teacher-forced and greedy-sampled reconstructions
     from z = mu, and the ELBO's terms with z drawn from q(z|x)."""
-    rep, core = model.representation, model.decoder.core
+    rep, decoder = model.representation, model.decoder
 
     @tf.function(reduce_retracing=True)
     def run(groove, seed):
         inputs = rep.to_inputs(groove)
         mu, sigma = model.encode(inputs)
-        embeddings = model.decoder.embeddings(mu)
-        outputs = core.teacher_forced(embeddings, shift_right(inputs))
-        _, samples = core.autoregressive(embeddings, rep, seed, GREEDY_TEMPERATURE)
+        outputs = decoder.teacher_forced(mu, inputs)
+        _, samples = decoder.sample(mu, rep, seed, GREEDY_TEMPERATURE)
         z = mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed=seed + 1)
-        outputs_z = core.teacher_forced(model.decoder.embeddings(z), shift_right(inputs))
+        outputs_z = decoder.teacher_forced(z, inputs)
         nll = tf.reduce_sum(rep.loss(inputs, outputs_z), -1)
         return outputs, rep.to_groove(samples), nll, kl_divergence(mu, sigma), mu
 
@@ -218,7 +203,7 @@ def evaluate(
         if model.representation.name == "groove":
             batch_scores.append(groove_scores(model, outputs.numpy(), groove[start : start + batch_size],
                                               qpm[start : start + batch_size]))
-            batch_weights.append(float(groove[start : start + batch_size, :, :NUM_CLASSES].sum()))
+            batch_weights.append(float(hits_of(groove[start : start + batch_size]).sum()))
         sampled.append(samples.numpy())
         nll.append(batch_nll.numpy())
         kl.append(batch_kl.numpy())

@@ -29,6 +29,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from groove_vae import groove as layout
 from groove_vae import checks
 from groove_vae.converter import DEFAULT_QPM, GROOVE_DEPTH
 from groove_vae.drums import NUM_CLASSES
@@ -86,7 +87,7 @@ def build_archive(model: MusicVAE) -> keras.export.ExportArchive:
 
     def encode(groove):
         tf.debugging.assert_all_finite(groove, message="groove must be finite (no NaN or Inf)")
-        hits = groove[..., :NUM_CLASSES]
+        hits = layout.hits(groove)
         tf.debugging.assert_equal(
             tf.reduce_all((hits == 0.0) | (hits == 1.0)), True, message="hits (groove[..., 0:9]) must be 0 or 1"
         )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from groove_vae import groove as layout
 from groove_vae import converter
 from groove_vae.files import atomic_write, write_bytes
 from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
@@ -121,9 +122,9 @@ def mix_one_shots(groove: np.ndarray, qpm: float, shots: dict[str, bytes]) -> by
             audio[name] = np.frombuffer(f.readframes(f.getnframes()), np.int16).reshape(-1, channels) / 32768.0
     step_seconds = 60.0 / qpm / converter.STEPS_PER_QUARTER
     hits = [
-        (max(0.0, (step + float(np.clip(groove[step, 2 * NUM_CLASSES + c], -1, 1)) / 2) * step_seconds),
+        (max(0.0, (step + float(np.clip(layout.offsets(groove)[step, c], -1, 1)) / 2) * step_seconds),
          DRUM_CLASS_NAMES[c], float(np.clip(groove[step, NUM_CLASSES + c], 0, 1)))
-        for step, c in zip(*np.nonzero(groove[:, :NUM_CLASSES] > 0.5))
+        for step, c in zip(*np.nonzero(layout.hits(groove) > 0.5))
     ]
     hits.sort()
     closed = [int(t * rate) for t, name, _ in hits if name == "closed_hihat"]
@@ -177,7 +178,7 @@ def draw_grid(groove: np.ndarray, title: str = "") -> Image.Image:
         draw.text((4, y + 2), DRUM_CLASS_NAMES[drum_class].replace("_", " "), fill=TEXT, font=font)
         for step in np.nonzero(groove[:, drum_class] > 0.5)[0]:
             velocity = float(np.clip(groove[step, NUM_CLASSES + drum_class], 0.0, 1.0))
-            offset = float(np.clip(groove[step, 2 * NUM_CLASSES + drum_class], -1.0, 1.0))
+            offset = float(np.clip(layout.offsets(groove)[step, drum_class], -1.0, 1.0))
             x = LABEL_WIDTH + (step + offset / 2.0) * CELL_WIDTH + 1
             shade = int(235 - 215 * velocity)
             draw.rectangle([x, y + 2, x + CELL_WIDTH - 3, y + CELL_HEIGHT - 3], fill=(shade, shade // 2 + 40, 30))

@@ -25,6 +25,7 @@ import hashlib
 
 import numpy as np
 
+from groove_vae import groove as layout
 from groove_vae.converter import NUM_CLASSES
 from groove_vae.evaluation import hits_per_bar
 
@@ -208,7 +209,7 @@ def density_profile(groove: np.ndarray) -> np.ndarray:
 
 def onset_pattern(groove: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
     """How often each instrument is hit on each 16th of the bar [16, 9]: where a style plays."""
-    hits = np.asarray(groove)[..., :NUM_CLASSES] > 0.5
+    hits = layout.hits(np.asarray(groove)) > 0.5
     return hits.reshape(len(hits), -1, steps_per_bar, NUM_CLASSES).mean(axis=(0, 1))
 
 

@@ -40,6 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from groove_vae import groove as layout
 from groove_vae import converter, render
 from groove_vae.api import GrooveVAE, blend_latents
 from groove_vae.checks import MAX_QPM, MAX_SEED, MIN_QPM  # The API's ranges (a WAV at 1 qpm would be hours long).
@@ -116,8 +117,8 @@ def groove_to_beat(groove: np.ndarray, qpm: float) -> dict:
     notes = [
         {"step": int(step), "drum": int(drum),
          "velocity": round(float(np.clip(groove[step, NUM_CLASSES + drum], 0.0, 1.0)), 4),
-         "offset": round(float(np.clip(groove[step, 2 * NUM_CLASSES + drum], -1.0, 1.0)), 4)}
-        for step, drum in zip(*np.nonzero(groove[:, :NUM_CLASSES] > 0.5))
+         "offset": round(float(np.clip(layout.offsets(groove)[step, drum], -1.0, 1.0)), 4)}
+        for step, drum in zip(*np.nonzero(layout.hits(groove) > 0.5))
     ]
     return {"qpm": float(qpm), "steps": int(groove.shape[0]), "notes": notes}
 
@@ -130,7 +131,7 @@ def beat_to_groove(beat: Beat, steps: int) -> np.ndarray:
             raise ValueError(f"A note's step is {note.step}; a beat has steps 0 to {steps - 1}.")
         if groove[note.step, note.drum] and note.velocity <= groove[note.step, NUM_CLASSES + note.drum]:
             continue
-        groove[note.step, [note.drum, NUM_CLASSES + note.drum, 2 * NUM_CLASSES + note.drum]] = (
+        groove[note.step, layout.columns(note.drum)] = (
             1.0, note.velocity, note.offset)
     return groove
 
