@@ -7,7 +7,8 @@ The hierarchical decoder uses one segment per bar, with embeddings from the
 conductor, so the latent code reaches each bar only through the conductor; the flat
 decoder is one segment of all steps with z as its embedding.
 
-Two paths compute the same function: `teacher_forced` runs whole-sequence LSTM calls
+Callers use the `Decoder` interface (teacher-forced outputs, sampling with given hits
+or instruments, scheduled sampling). Underneath, two paths compute the same function: `teacher_forced` runs whole-sequence LSTM calls
 over all segments at once (training), `autoregressive` runs one step at a time, a
 `tf.while_loop` per segment, and feeds back samples (sampling and scheduled sampling).
 Without dropout its step is `StackedLstm.conditioned_step`: the embedding's share of
@@ -144,12 +145,16 @@ class SegmentDecoder(keras.layers.Layer):
         sampling_probability=0.0,
         training=False,
         forced_hits=None,
+        given=None,
+        keep=None,
     ):
         """Step-by-step path. Each step's input is the previous step's sample, or with
         `targets` given, the true previous step unless a coin with
         `sampling_probability` says to feed the sample (scheduled sampling). With
         `forced_hits` [batch, steps, 9] (groove only) the hits are given and the model
-        supplies velocities and offsets (humanize).
+        supplies velocities and offsets (humanize). With `given` [batch, steps, 27] and
+        `keep` [batch, 9] (groove only), the kept instruments are played as given and the
+        model supplies the rest, hearing the kept ones as it goes (infill).
 
         embeddings [batch, segments, emb]; seed: int [2] -> (outputs, samples), each
         [batch, steps, depth].
@@ -168,6 +173,8 @@ class SegmentDecoder(keras.layers.Layer):
             sample = representation.sample(output, temperature, seed + tf.stack([0, 2 * t]))
             if forced_hits is not None:
                 sample = representation.force_hits(output, forced_hits[:, t], temperature, seed + tf.stack([0, 2 * t]))
+            if given is not None:
+                sample = representation.keep_given(sample, given[:, t], keep)
             if targets is not None:
                 coin = tf.random.stateless_uniform([batch, 1], seed=seed + tf.stack([0, 2 * t + 1]))
                 sample_fed = tf.where(coin < sampling_probability, sample, targets[:, t])
@@ -215,6 +222,42 @@ def shift_right(x):
     return tf.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
 
 
+class Decoder(keras.layers.Layer):
+    """p(x|z): what the model, the evaluation and the API ask of a decoder.
+
+    A decoder turns z into one embedding per segment (`embeddings`) and plays them with
+    a `SegmentDecoder`; these three methods are the whole interface, so callers never
+    reach into either.
+    """
+
+    def embeddings(self, z, training=False):
+        """[batch, z_size] -> [batch, segments, embedding size]."""
+        raise NotImplementedError
+
+    @property
+    def _segments(self) -> "SegmentDecoder":
+        raise NotImplementedError
+
+    def teacher_forced(self, z, targets, training=False):
+        """Each step sees the true previous step: z and targets [batch, steps, depth] ->
+        raw outputs [batch, steps, output_depth] (training and reconstruction scores)."""
+        return self._segments.teacher_forced(self.embeddings(z, training), shift_right(targets), training)
+
+    def sample(self, z, representation, seed, temperature=1.0, forced_hits=None, given=None, keep=None):
+        """Each step sees the previous step's sample: z -> (raw outputs, samples), each
+        [batch, steps, depth]. `forced_hits` [batch, steps, 9] gives the hits (humanize);
+        `given` [batch, steps, 27] with `keep` [batch, 9] gives whole instruments (infill)."""
+        return self._segments.autoregressive(self.embeddings(z), representation, seed, temperature,
+                                             forced_hits=forced_hits, given=given, keep=keep)
+
+    def scheduled_sampling(self, z, targets, representation, seed, probability, training=False):
+        """Each step sees its own sample with `probability`, else the true previous step:
+        z and targets [batch, steps, depth] -> raw outputs."""
+        outputs, _ = self._segments.autoregressive(self.embeddings(z, training), representation, seed, 1.0,
+                                                   targets, probability, training)
+        return outputs
+
+
 @keras.saving.register_keras_serializable(package="groove_vae")
 class Conductor(keras.layers.Layer):
     """z -> one embedding per bar: an LSTM with no input whose initial state comes from z."""
@@ -244,7 +287,7 @@ class Conductor(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="groove_vae")
-class HierarchicalDecoder(keras.layers.Layer):
+class HierarchicalDecoder(Decoder):
     """MusicVAE's decoder: a conductor emits one embedding per bar; each bar is decoded
     by the same LSTM from a fresh state."""
 
@@ -269,7 +312,7 @@ class HierarchicalDecoder(keras.layers.Layer):
         return self.conductor(z, training=training)
 
     @property
-    def core(self) -> SegmentDecoder:
+    def _segments(self) -> SegmentDecoder:
         return self.bar_decoder
 
     def get_config(self):
@@ -277,7 +320,7 @@ class HierarchicalDecoder(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="groove_vae")
-class FlatDecoder(keras.layers.Layer):
+class FlatDecoder(Decoder):
     """The paper's baseline: one LSTM over all steps, its state and input from z."""
 
     def __init__(self, decoder_rnn_sizes, output_depth, num_steps, dropout_rate=0.0, **kwargs):
@@ -296,7 +339,7 @@ class FlatDecoder(keras.layers.Layer):
         return z[:, None, :]
 
     @property
-    def core(self) -> SegmentDecoder:
+    def _segments(self) -> SegmentDecoder:
         return self.sequence_decoder
 
     def get_config(self):

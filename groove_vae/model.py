@@ -10,9 +10,9 @@ import keras
 import tensorflow as tf
 
 from groove_vae import configs
-from groove_vae.decoders import FlatDecoder, HierarchicalDecoder, shift_right
+from groove_vae.decoders import FlatDecoder, HierarchicalDecoder
 from groove_vae.encoder import BidirectionalLstmEncoder
-from groove_vae.representations import get_representation, transform_inputs
+from groove_vae.representations import get_representation, hide_instruments, random_keep, transform_inputs
 
 
 def kl_divergence(mu, sigma):
@@ -127,25 +127,26 @@ class MusicVAE(keras.Model):
         The config's input transform applies first: a humanize model encodes the hits
         alone, a tap model the collapsed rhythm.
         """
-        if self.config.input_transform != "none":
+        if self.config.input_transform == "infill" and training:
+            seed = keras.random.randint([2], 0, 2**30, seed=self.seed_generator, dtype="int32")
+            inputs = hide_instruments(inputs, random_keep(tf.shape(inputs)[0], seed))
+        elif self.config.input_transform != "none":
             inputs = transform_inputs(inputs, self.config.input_transform)
         return self.encoder(inputs, training=training)
 
     def call(self, inputs, training=False):
         """Teacher-forced reconstruction from the posterior mean: raw outputs [batch, steps, depth]."""
         mu, _ = self.encode(inputs, training=training)
-        return self.decoder.core.teacher_forced(
-            self.decoder.embeddings(mu, training=training), shift_right(inputs), training=training
-        )
+        return self.decoder.teacher_forced(mu, inputs, training=training)
 
-    def decode(self, z, temperature=1.0, seed=0, forced_hits=None, return_outputs=False):
+    def decode(self, z, temperature=1.0, seed=0, forced_hits=None, return_outputs=False, given=None, keep=None):
         """z [batch, z_size] -> sampled groove tensors [batch, steps, 27] (drums: at a fixed
-        velocity). `forced_hits` [batch, steps, 9] fixes the hits (groove only).
-        `return_outputs` also returns the raw outputs each step was sampled from."""
+        velocity). `forced_hits` [batch, steps, 9] fixes the hits (groove only); `given`
+        [batch, steps, 27] with `keep` [batch, 9] fixes the kept instruments' hits,
+        velocities and offsets (infill). `return_outputs` also returns the raw outputs
+        each step was sampled from."""
         seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0, tf.int32)])
-        outputs, samples = self.decoder.core.autoregressive(
-            self.decoder.embeddings(z), self.representation, seed, temperature, forced_hits=forced_hits
-        )
+        outputs, samples = self.decoder.sample(z, self.representation, seed, temperature, forced_hits, given, keep)
         groove = self.representation.to_groove(samples)
         return (groove, outputs) if return_outputs else groove
 
@@ -159,18 +160,16 @@ class MusicVAE(keras.Model):
         """Returns (mean loss, dict of per-batch metrics) for [batch, steps, depth] inputs."""
         mu, sigma = self.encode(inputs, training=training)
         z = mu + sigma * self._replica_noise(tf.shape(mu))
-        embeddings = self.decoder.embeddings(z, training=training)
         if self._use_scheduled_sampling and training:
             seed = keras.random.randint([2], 0, 2**30, seed=self.seed_generator, dtype="int32")
             outputs = tf.cond(
                 self.sampling_probability > 0.0,
-                lambda: self.decoder.core.autoregressive(
-                    embeddings, self.representation, seed, 1.0, inputs, self.sampling_probability, training
-                )[0],
-                lambda: self.decoder.core.teacher_forced(embeddings, shift_right(inputs), training),
+                lambda: self.decoder.scheduled_sampling(
+                    z, inputs, self.representation, seed, self.sampling_probability, training),
+                lambda: self.decoder.teacher_forced(z, inputs, training),
             )
         else:
-            outputs = self.decoder.core.teacher_forced(embeddings, shift_right(inputs), training)
+            outputs = self.decoder.teacher_forced(z, inputs, training)
         reconstruction = tf.reduce_sum(self.representation.loss(inputs, outputs), axis=-1)
         kl = kl_divergence(mu, sigma)
         kl_cost = tf.maximum(kl - self.free_nats, 0.0)
@@ -214,18 +213,24 @@ class MusicVAE(keras.Model):
         return results
 
     def train_step(self, data):
-        """One optimizer step; under tf.distribute, one replica's part of it.
-
-        Each replica's gradient is of the mean loss over its global_batch / N examples;
-        their mean over replicas is the gradient of the global batch, which is then
-        clipped (after the all-reduce: Keras's own `global_clipnorm` clips each replica's
-        share before it) and applied, or skipped on every replica alike if not finite.
-        """
+        """One optimizer step (under tf.distribute, one replica's part of it)."""
         inputs, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
             loss, values = self.compute_losses(inputs, training=True)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self._apply_finite_gradients(loss, gradients)
+        return self._update(values)
+
+    def _apply_finite_gradients(self, loss, gradients):
+        """Averages the gradients over replicas, clips them and applies them, or skips the
+        step on every replica alike if the loss or any gradient is not finite.
+
+        Each replica's gradient is of the mean loss over its global_batch / N examples;
+        their mean over replicas is the gradient of the global batch, which is clipped
+        after the all-reduce (Keras's own `global_clipnorm` clips each replica's share
+        before it). A skipped step never reaches the weights or Adam's moments.
+        """
         variables = self.trainable_variables
-        gradients = tape.gradient(loss, variables)
         if not self.optimizer.built:  # Its variables must not be born inside the cond below.
             self.optimizer.build(variables)
         context = tf.distribute.get_replica_context()
@@ -235,14 +240,12 @@ class MusicVAE(keras.Model):
         finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in [loss, *gradients] if g is not None])
         if self.config.clip_norm > 0:
             gradients, _ = tf.clip_by_global_norm(gradients, self.config.clip_norm)
-        # A non-finite step is skipped, so it never reaches the weights or Adam's moments.
         if replicas == 1:
             tf.cond(finite, lambda: self._apply(gradients), lambda: tf.constant(False))
         else:
             # The optimizer sums over replicas once more, so each gives it 1/N; and a cond
             # around that synchronisation must be taken in cross-replica context.
             context.merge_call(self._apply_if_finite, args=([g / replicas for g in gradients], finite))
-        return self._update(values)
 
     def _apply(self, gradients):
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))

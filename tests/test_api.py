@@ -148,7 +148,7 @@ def test_the_bundled_humanize_model_keeps_the_hits_and_plays_them_with_a_drummer
 
 def test_the_bundled_model_decodes_in_bfloat16_to_nearly_the_same_samples():
     fp32, bf16 = api.load(precision="float32"), api.load(precision="mixed_bfloat16")  # Not "auto".
-    assert bf16.model.decoder.core.lstm.compute_dtype == "bfloat16"
+    assert bf16.model.decoder.bar_decoder.lstm.compute_dtype == "bfloat16"
     a, b = fp32.sample_tensors(32, seed=4), bf16.sample_tensors(32, seed=4)
     assert b.dtype == np.float32
     assert (a[..., :9] == b[..., :9]).mean() > 0.99

@@ -3,8 +3,7 @@ import pytest
 import tensorflow as tf
 from helpers import CONFIG_NAMES, random_groove, tiny_config
 
-from groove_vae import callbacks, converter, training
-from groove_vae.decoders import shift_right
+from groove_vae import callbacks, converter, optimizers
 from groove_vae.model import build_model, kl_divergence
 
 
@@ -32,11 +31,8 @@ def test_fast_teacher_forced_path_equals_step_by_step_path(name):
     model = build_model(tiny_config(name))
     inputs = model.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(1), 4)))
     mu, _ = model.encode(inputs)
-    embeddings = model.decoder.embeddings(mu)
-    fast = model.decoder.core.teacher_forced(embeddings, shift_right(inputs))
-    slow, _ = model.decoder.core.autoregressive(
-        embeddings, model.representation, tf.constant([0, 0]), targets=inputs, sampling_probability=0.0
-    )
+    fast = model.decoder.teacher_forced(mu, inputs)
+    slow = model.decoder.scheduled_sampling(mu, inputs, model.representation, tf.constant([0, 0]), probability=0.0)
     assert float(tf.reduce_max(tf.abs(fast))) > 0.01
     np.testing.assert_allclose(fast.numpy(), slow.numpy(), atol=1e-5)
 
@@ -45,11 +41,11 @@ def test_hierarchical_bars_see_z_only_through_the_conductor():
     """Changing the inputs of bar 0 must not change bar 2's outputs beyond its own first step."""
     model = build_model(tiny_config("groovae_4bar"))
     inputs = random_groove(np.random.default_rng(2), 1)
-    embeddings = model.decoder.embeddings(tf.zeros([1, 8]))
-    a = model.decoder.core.teacher_forced(embeddings, shift_right(tf.constant(inputs)))
+    z = tf.zeros([1, 8])
+    a = model.decoder.teacher_forced(z, tf.constant(inputs))
     changed = inputs.copy()
     changed[:, :16] = random_groove(np.random.default_rng(3), 1)[:, :16]
-    b = model.decoder.core.teacher_forced(embeddings, shift_right(tf.constant(changed)))
+    b = model.decoder.teacher_forced(z, tf.constant(changed))
     np.testing.assert_allclose(a[:, 32:].numpy(), b[:, 32:].numpy(), atol=1e-6)
     assert not np.allclose(a[:, :16].numpy(), b[:, :16].numpy())
 
@@ -58,7 +54,7 @@ def test_hierarchical_bars_see_z_only_through_the_conductor():
 def test_a_few_training_steps_lower_the_loss(name):
     config = tiny_config(name, "learning_rate=0.01,free_bits=0,max_beta=0.01")
     model = build_model(config)
-    model.compile(optimizer=training.make_optimizer(config))
+    model.compile(optimizer=optimizers.make_optimizer(config))
     inputs = model.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(4), 8)))
     before = float(model.compute_losses(inputs)[0])
     model.fit(tf.data.Dataset.from_tensors(inputs).repeat(), steps_per_epoch=15, epochs=1, verbose=0)
@@ -72,7 +68,7 @@ def test_a_few_training_steps_lower_the_loss(name):
 def test_scheduled_sampling_trains_through_the_step_loop():
     config = tiny_config("hierdec_drums_4bar", "learning_rate=0.01")
     model = build_model(config)
-    model.compile(optimizer=training.make_optimizer(config))
+    model.compile(optimizer=optimizers.make_optimizer(config))
     model.sampling_probability.assign(0.5)
     inputs = model.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(5), 8)))
     logs = model.train_on_batch(inputs, return_dict=True)
@@ -116,7 +112,7 @@ def test_schedules():
     sampling = callbacks.ScheduledSampling("inverse_sigmoid", 1000)
     assert sampling.probability_at(0) == pytest.approx(1 - 1000 / 1001)
     assert sampling.probability_at(10000) < sampling.probability_at(20000) < 1.0
-    schedule = training.ExponentialDecayToMin(1e-3, 0.9999, 1e-5)
+    schedule = optimizers.ExponentialDecayToMin(1e-3, 0.9999, 1e-5)
     assert float(schedule(0)) == pytest.approx(1e-3)
     assert float(schedule(10**6)) == pytest.approx(1e-5)
 
@@ -126,7 +122,7 @@ def test_schedules():
 def test_speed_options_train_with_a_finite_loss(options):
     config = tiny_config("groovae_4bar", "learning_rate=0.01,dropout_rate=0.3," + options)
     model = build_model(config)
-    model.compile(optimizer=training.make_optimizer(config))
+    model.compile(optimizer=optimizers.make_optimizer(config))
     assert model.jit_compile == config.jit_compile
     inputs = model.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(8), 8)))
     before = [w.numpy() for w in model.trainable_weights]
@@ -140,7 +136,7 @@ def test_a_bfloat16_model_computes_in_bfloat16_and_returns_float32(name):
     fp32 = build_model(tiny_config(name))
     bf16 = build_model(tiny_config(name, "precision=mixed_bfloat16"))
     bf16.set_weights(fp32.get_weights())
-    assert bf16.decoder.core.lstm.lstms[0].compute_dtype == "bfloat16"
+    assert bf16.decoder.bar_decoder.lstm.lstms[0].compute_dtype == "bfloat16"
     assert all(w.dtype == "float32" for w in bf16.weights)
     inputs = bf16.representation.to_inputs(tf.constant(random_groove(np.random.default_rng(9), 4)))
     loss, values = bf16.compute_losses(inputs)
