@@ -8,6 +8,9 @@ before the loop, and runs the same step; the kernels' gradients are then summed 
 the steps in bfloat16 (Keras sums each step's in float32), which 50 steps of training
 showed no sign of (docs/performance.md). In float32 (or with masks, recurrent dropout,
 unrolling or a GPU) it is `keras.layers.LSTM` unchanged, with the same weights.
+
+`inner_loop` is not public Keras API, so setup.py pins Keras to the minor versions
+that tests/test_lstm.py (this layer against keras.layers.LSTM) passes with.
 """
 
 from __future__ import annotations
