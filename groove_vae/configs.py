@@ -25,7 +25,8 @@ class Config:
     representation: str = "groove"  # "groove" (hits/velocities/offsets) or "drums" (512-way).
     num_bars: int = 4
     steps_per_bar: int = 16
-    input_transform: str = "none"  # What the encoder sees: "none", "humanize" (hits only) or "tap".
+    # What the encoder sees: "none", "humanize" (hits only), "tap" (one rhythm) or "infill" (some instruments).
+    input_transform: str = "none"
 
     # === Model ===
     decoder: str = "hierarchical"  # "hierarchical" (conductor + per-bar decoder) or "flat".
@@ -70,7 +71,7 @@ class Config:
     def __post_init__(self):
         _check_choice("representation", self.representation, ("groove", "drums"))
         _check_choice("decoder", self.decoder, ("hierarchical", "flat"))
-        _check_choice("input_transform", self.input_transform, ("none", "humanize", "tap"))
+        _check_choice("input_transform", self.input_transform, ("none", "humanize", "tap", "infill"))
         if self.input_transform != "none" and self.representation != "groove":
             raise ValueError(f"input_transform={self.input_transform} needs representation=groove.")
         _check_choice("groove_loss", self.groove_loss, ("magenta", "masked"))

@@ -27,18 +27,34 @@ def labels_to_hits(labels: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.bitwise.bitwise_and(labels[..., None], _BITS) > 0, tf.float32)
 
 
-INPUT_TRANSFORMS = ("none", "humanize", "tap")
+INPUT_TRANSFORMS = ("none", "humanize", "tap", "infill")
+
+
+def hide_instruments(groove: tf.Tensor, keep: tf.Tensor) -> tf.Tensor:
+    """A groove [batch, steps, 27] with only the instruments of `keep` [batch, 9] (1 = kept)
+    left in it: hits, velocities and offsets of the others set to zero."""
+    keep = tf.cast(keep, groove.dtype)[:, None, :]
+    return groove * tf.tile(keep, [1, 1, 3])
+
+
+def random_keep(batch: tf.Tensor, seed) -> tf.Tensor:
+    """[batch, 9] random instrument subsets for infill training: each instrument kept
+    with probability 1/2, so every subset (GrooVAE's "no hi-hats" among them) is seen."""
+    return tf.cast(tf.random.stateless_uniform([batch, NUM_CLASSES], seed=seed) < 0.5, tf.float32)
 
 
 def transform_inputs(groove: tf.Tensor, transform: str) -> tf.Tensor:
     """What the encoder sees of a groove [..., steps, 27] (GrooVAE's input transforms).
+
+    ("infill" hides random instruments while training, see `random_keep`; at inference
+    the caller hides the ones to generate, so here it passes the groove through.)
 
     "humanize": the hits alone, with no velocity or timing (a quantized, flat beat), so
     the model learns to add a drummer's dynamics and microtiming.
     "tap": every step's hits collapsed onto one instrument, keeping the loudest hit's
     velocity and offset (a tapped rhythm), so the model learns to drum a rhythm (Tap2Drum).
     """
-    if transform == "none":
+    if transform in ("none", "infill"):
         return groove
     hits, velocity, offset = tf.split(groove, 3, axis=-1)
     if transform == "humanize":
@@ -120,6 +136,11 @@ class GrooveRepresentation:
         """One step's outputs with the hits given (humanize): the model's velocity and offset."""
         _, velocity, offset = self.split(outputs)
         return tf.concat([hits, velocity * hits, offset * hits], axis=-1)
+
+    def keep_given(self, sample: tf.Tensor, given: tf.Tensor, keep: tf.Tensor) -> tf.Tensor:
+        """One step's sample [batch, 27] with the kept instruments (`keep` [batch, 9]) as `given`."""
+        keep = tf.tile(tf.cast(keep, sample.dtype), [1, 3]) > 0.5
+        return tf.where(keep, tf.cast(given, sample.dtype), sample)
 
     def to_groove(self, samples: tf.Tensor) -> tf.Tensor:
         return samples
