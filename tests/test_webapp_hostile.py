@@ -193,7 +193,15 @@ def test_a_busy_port_is_said_before_the_models_load_and_without_the_banner(monke
 
 @pytest.mark.parametrize("value", ["inf", "nan", "0", "-1", "1e6"])
 def test_max_upload_mb_must_be_a_sane_size(value):
-    run = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "serve.py"), f"--max_upload_mb={value}"],
+    from absl import app
+
+    with pytest.raises(app.UsageError, match="--max_upload_mb must be above 0 and at most 100"):
+        server.check_flags(8000, float(value))
+    server.check_flags(8000, 100.0)  # The cap itself is allowed.
+
+
+def test_a_bad_max_upload_mb_stops_the_command_before_it_serves():
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "serve.py"), "--max_upload_mb=0"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and "--max_upload_mb must be above 0 and at most 100" in run.stderr
     assert "web app: http" not in run.stdout

@@ -146,16 +146,20 @@ def serve(run_dir: str | None = None, tap_run_dir: str | None = None, host: str 
         sock.close()
 
 
+def check_flags(port: int, max_upload_mb: float) -> None:
+    """--port and --max_upload_mb, refused in one line before any model loads."""
+    if not 0 < port < 65536:
+        raise app.UsageError(f"--port must be 1-65535, got {port}.")
+    if not (math.isfinite(max_upload_mb) and 0 < max_upload_mb <= MAX_UPLOAD_MB):
+        raise app.UsageError(f"--max_upload_mb must be above 0 and at most {MAX_UPLOAD_MB:g}, got {max_upload_mb:g}.")
+
+
 def main(argv) -> None:
     cli.start()
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     flags_ = flags.FLAGS
-    if not 0 < flags_.port < 65536:
-        raise app.UsageError(f"--port must be 1-65535, got {flags_.port}.")
-    if not (math.isfinite(flags_.max_upload_mb) and 0 < flags_.max_upload_mb <= MAX_UPLOAD_MB):
-        raise app.UsageError(f"--max_upload_mb must be above 0 and at most {MAX_UPLOAD_MB:g}, "
-                             f"got {flags_.max_upload_mb:g}.")
+    check_flags(flags_.port, flags_.max_upload_mb)
     try:
         serve(flags_.run_dir, flags_.tap_run_dir, flags_.host, flags_.port, int(flags_.max_upload_mb * 1e6))
     except (OSError, ValueError) as e:  # A busy port, a missing model: one line, no traceback.
