@@ -10,7 +10,7 @@ Example:
 >>> groove_vae.write_midi(played, "played.mid")
 
 Inputs may be a MIDI path, MIDI bytes or a NoteSequence, in 4/4 with drums. A file
-longer than 4 bars is cut into consecutive 4-bar windows; outputs stitch them back.
+longer than 4 bars is played in overlapping 4-bar windows, stitched without seams.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import numpy as np
 import tensorflow as tf
 from note_seq.protobuf import music_pb2
 
-from groove_vae import bundled, checks, converter, runs
+from groove_vae import bundled, checks, converter, runs, windows
+from groove_vae import groove as layout
 from groove_vae.styles import StylePriors, check_steering
 from groove_vae.model import MusicVAE, build_model
 
@@ -59,7 +60,14 @@ def blend_latents(corners, x: float, y: float) -> np.ndarray:
 
 
 class GrooveVAE:
-    """A trained model; verbs take MIDI-like inputs and return NoteSequences."""
+    """A trained model; verbs take MIDI-like inputs and return NoteSequences.
+
+    Inputs longer than the model's 4 bars are played in overlapping windows, one every
+    `hop_bars` bars, each bar taken from the window it sits in the middle of
+    (`groove_vae.windows`); `hop_bars = 4` cuts them end to end instead.
+    """
+
+    hop_bars = windows.HOP_BARS
 
     def __init__(self, model: MusicVAE, styles: StylePriors | None = None):
         self.model = model
@@ -75,6 +83,11 @@ class GrooveVAE:
         self._decode_forced = tf.function(
             lambda z, t, s, hits: model.decode(z, t, s, forced_hits=hits),
             input_signature=[z_spec, *scalar, tf.TensorSpec([None, steps, converter.NUM_CLASSES], tf.float32)],
+        )
+        self._decode_given = tf.function(
+            lambda z, t, s, given, keep: model.decode(z, t, s, given=given, keep=keep),
+            input_signature=[z_spec, *scalar, tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32),
+                             tf.TensorSpec([None, converter.NUM_CLASSES], tf.float32)],
         )
         self._posterior = tf.function(
             lambda groove: model.encode(model.representation.to_inputs(groove)),
@@ -157,6 +170,17 @@ class GrooveVAE:
         windows = converter.note_sequence_to_windows(ns, self.config.num_steps, source=source)
         return windows, (ns.tempos[0].qpm if ns.tempos else converter.DEFAULT_QPM)
 
+    def grid(self, midi: MidiLike, source: str | None = None) -> tuple[np.ndarray, float]:
+        """MIDI -> its whole groove grid [bars * steps_per_bar, 27] (rounded up to whole bars) and tempo (qpm)."""
+        ns, source = _read(midi, source)
+        steps_per_bar = self.config.steps_per_bar
+        grid = converter.note_sequence_to_windows(ns, steps_per_bar, source=source).reshape(-1, converter.GROOVE_DEPTH)
+        return grid, (ns.tempos[0].qpm if ns.tempos else converter.DEFAULT_QPM)
+
+    def play_windows(self, grid: np.ndarray, play) -> np.ndarray:
+        """A whole grid -> what `play` (windows [n, steps, 27] -> the same) makes of it, stitched."""
+        return windows.play(grid, play, self.config.steps_per_bar, self.config.num_bars, self.hop_bars)
+
     def encode(self, midi: MidiLike) -> np.ndarray:
         """MIDI -> posterior means [windows, z_size], one per 4-bar window."""
         return self.encode_tensors(self.windows(midi)[0])
@@ -167,17 +191,60 @@ class GrooveVAE:
         return [converter.groove_to_note_sequence(g, qpm) for g in self.decode_tensors(z, temperature, seed)]
 
     def sample(self, n: int, temperature: float = 1.0, seed: int = 0, qpm: float = converter.DEFAULT_QPM,
-               style: str | None = None, strength: float = 1.0, steer: str = "prior"):
-        """n beats from the prior, or from a GMD style's (`style_names`), as NoteSequences."""
+               style: str | None = None, strength: float = 1.0, steer: str = "prior", num_bars: int | None = None):
+        """n beats from the prior, or from a GMD style's (`style_names`), as NoteSequences.
+
+        `num_bars` (a multiple of the model's 4) makes each beat one performance of that
+        length: its 4-bar phrases are decoded from the same latent with their own draws,
+        so the groove holds and the details move."""
         checks.check_qpm(qpm)
-        grooves = self.sample_tensors(n, temperature, seed, style, strength, steer)
+        phrases = self._phrases(num_bars)
+        if n * phrases > checks.MAX_BATCH:
+            raise ValueError(f"{n} beats of {num_bars} bars are {n * phrases} phrases to decode; at most "
+                             f"{checks.MAX_BATCH} at once.")
+        z = np.repeat(self.sample_latents(n, seed, style, strength, steer), phrases, axis=0)
+        grooves = self.decode_tensors(z, temperature, seed).reshape(n, -1, converter.GROOVE_DEPTH)
         return [converter.groove_to_note_sequence(g, qpm) for g in grooves]
 
+    def continue_groove(self, midi: MidiLike, num_bars: int = 4, temperature: float = 0.5, seed: int = 0,
+                        variation: float = 0.0) -> music_pb2.NoteSequence:
+        """The input, exactly as played, followed by `num_bars` new bars in its groove.
+
+        The model hears the input's last 4 bars (a shorter input is repeated to fill
+        them), and each new 4-bar phrase is decoded from that latent with its own draws:
+        the same timekeeper, kick and snare and feel, varied. `variation` (0 to 1) moves
+        each phrase's latent away from the input's, for phrases that wander further.
+        """
+        checks.check_count("num_bars", num_bars, 1, checks.MAX_NUM_BARS)
+        if not 0.0 <= variation <= 1.0:
+            raise ValueError(f"variation must be between 0 and 1, got {variation}.")
+        ns, source = _read(midi)
+        grid, qpm = self.grid(ns, source)
+        steps_per_bar, window = self.config.steps_per_bar, self.config.num_steps
+        heard = grid[-min(len(grid), window):]
+        context = np.tile(heard, (-(-window // len(heard)), 1))[:window]
+        z = self.encode_tensors(context[None])[0]
+        phrases = -(-num_bars // self.config.num_bars)
+        noise = tf.random.stateless_normal([phrases, self.config.z_size], seed=[seed, 2]).numpy()
+        latents = z[None] + variation * noise
+        new = self.decode_tensors(latents, temperature, seed).reshape(-1, converter.GROOVE_DEPTH)
+        played = converter.groove_to_note_sequence(new[: num_bars * steps_per_bar], qpm)
+        return converter.append(ns, played, len(grid) / steps_per_bar * 4 * 60.0 / qpm)
+
+    def _phrases(self, num_bars: int | None) -> int:
+        if num_bars is None:
+            return 1
+        checks.check_count("num_bars", num_bars, self.config.num_bars, checks.MAX_NUM_BARS)
+        if num_bars % self.config.num_bars:
+            raise ValueError(f"num_bars must be a multiple of {self.config.num_bars}, got {num_bars}.")
+        return num_bars // self.config.num_bars
+
     def reconstruct(self, midi: MidiLike, temperature: float = 0.5, seed: int = 0) -> music_pb2.NoteSequence:
-        """MIDI -> encoder -> mu -> decoder -> one NoteSequence (windows stitched), at the input's tempo."""
-        windows, qpm = self.windows(midi)
-        grooves = self.decode_tensors(self.encode_tensors(windows), temperature, seed)
-        return converter.groove_to_note_sequence(np.concatenate(grooves), qpm)
+        """MIDI -> encoder -> mu -> decoder -> one NoteSequence at the input's tempo (a long
+        input in overlapping windows; see the class docstring)."""
+        grid, qpm = self.grid(midi)
+        played = self.play_windows(grid, lambda w: self.decode_tensors(self.encode_tensors(w), temperature, seed))
+        return converter.groove_to_note_sequence(played, qpm)
 
     def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = "slerp",
                     temperature: float = 0.5, seed: int = 0) -> list[music_pb2.NoteSequence]:
@@ -209,8 +276,8 @@ class GrooveVAE:
         cannot pull the playing toward them); any groove model works, encoding the beat
         as given.
         """
-        windows, qpm = self.windows(midi)
-        return converter.groove_to_note_sequence(np.concatenate(self.humanize_tensors(windows, seed)), qpm)
+        grid, qpm = self.grid(midi)
+        return converter.groove_to_note_sequence(self.play_windows(grid, lambda w: self.humanize_tensors(w, seed)), qpm)
 
     def humanize_tensors(self, groove: np.ndarray, seed: int = 0) -> np.ndarray:
         """Groove windows [batch, steps, 27] -> the same hits with the model's velocities and offsets."""
@@ -241,6 +308,59 @@ class GrooveVAE:
                 "drumify needs a model trained with input_transform=tap, such as "
                 f"groove_vae.load('tap2drum'); this one has input_transform={self.config.input_transform}."
             )
+
+    def infill(self, midi: MidiLike, keep: Sequence[str] | None = None, add: Sequence[str] | None = None,
+               temperature: float = 0.5, seed: int = 0) -> music_pb2.NoteSequence:
+        """The same beat with the `keep` instruments exactly as played and every other
+        instrument played by the model to fit them (or name the instruments to `add`,
+        keeping the rest). Instruments are drums.DRUM_CLASS_NAMES ("kick", "snare",
+        "closed_hihat", ...).
+
+        Best with a model trained with input_transform=infill, such as `load("infill")`
+        (its encoder learned to hear part of a kit); any groove model works, encoding
+        the kept instruments alone.
+        """
+        keep_classes = self._keep_classes(keep, add)
+        ns, source = _read(midi)
+        grid, qpm = self.grid(ns, source)
+        keep_mask = np.zeros(converter.NUM_CLASSES, np.float32)
+        keep_mask[keep_classes] = 1.0
+        played = self.play_windows(grid, lambda w: self.infill_tensors(w, keep_mask, temperature, seed))
+        generated = converter.groove_to_note_sequence(played, qpm)
+        others = [c for c in range(converter.NUM_CLASSES) if c not in keep_classes]
+        return converter.replace_instruments(ns, generated, others)
+
+    def infill_tensors(self, groove: np.ndarray, keep, temperature: float = 0.5, seed: int = 0) -> np.ndarray:
+        """Groove windows [batch, steps, 27] and `keep` [9] or [batch, 9] (1 = kept) -> the
+        same windows with the kept instruments as given and the others generated."""
+        if self.config.representation != "groove":
+            raise ValueError("infill needs a groove model (representation=groove).")
+        checks.check_temperature(temperature)
+        checks.check_seed(seed)
+        groove = np.asarray(groove, np.float32)
+        keep = np.broadcast_to(np.asarray(keep, np.float32), (len(groove), converter.NUM_CLASSES)).copy()
+        hidden = groove * np.tile(keep, 3)[:, None, :]
+        z = self.encode_tensors(hidden)
+        return self._decode_given(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32),
+                                  tf.constant(groove), tf.constant(keep)).numpy()
+
+    @staticmethod
+    def _keep_classes(keep, add) -> list[int]:
+        """keep= or add= (instrument names) -> the sorted class indices kept as played."""
+        if (keep is None) == (add is None):
+            raise ValueError("infill takes keep= (the instruments to keep as played) or add= (those to generate), "
+                             "not both or neither.")
+        named = list(keep if keep is not None else add)
+        if isinstance(keep if keep is not None else add, str):
+            named = [n for n in (keep if keep is not None else add).split(",") if n]
+        classes = sorted({layout.instrument_index(name.strip()) for name in named})
+        if add is not None:
+            classes = [c for c in range(converter.NUM_CLASSES) if c not in classes]
+        if not classes:
+            raise ValueError("infill needs at least one instrument to keep.")
+        if len(classes) == converter.NUM_CLASSES:
+            raise ValueError("infill with every instrument kept has nothing to play.")
+        return classes
 
     # === Styles ===
     @property

@@ -356,6 +356,40 @@ def groove_to_note_sequence(
     return ns
 
 
+def replace_instruments(
+    original: music_pb2.NoteSequence,
+    generated: music_pb2.NoteSequence,
+    classes: Iterable[int],
+    drum_map: DrumMap = DEFAULT_DRUM_MAP,
+) -> music_pb2.NoteSequence:
+    """`original` with the notes of the drum `classes` replaced by `generated`'s of those
+    classes; every other note (other classes, pitches outside the map, other
+    instruments) is kept as it was, byte for byte in the written MIDI."""
+    classes = set(classes)
+    replaced = lambda note: note.is_drum and drum_map.pitch_to_class(note.pitch) in classes  # noqa: E731
+    ns = music_pb2.NoteSequence()
+    ns.CopyFrom(original)
+    del ns.notes[:]
+    ns.notes.extend(n for n in original.notes if not replaced(n))
+    ns.notes.extend(n for n in generated.notes if replaced(n))
+    ns.notes.sort(key=lambda n: (n.start_time, n.pitch))
+    ns.total_time = max([original.total_time] + [n.end_time for n in ns.notes])
+    return ns
+
+
+def append(first: music_pb2.NoteSequence, then: music_pb2.NoteSequence, at: float) -> music_pb2.NoteSequence:
+    """`first` unchanged, with `then`'s notes after it, starting `at` seconds in."""
+    ns = music_pb2.NoteSequence()
+    ns.CopyFrom(first)
+    for note in then.notes:
+        moved = ns.notes.add()
+        moved.CopyFrom(note)
+        moved.start_time += at
+        moved.end_time += at
+    ns.total_time = max([at + then.total_time] + [n.end_time for n in ns.notes])
+    return ns
+
+
 def write_midi(ns: music_pb2.NoteSequence, path: str | os.PathLike) -> str:
     """Writes a NoteSequence as a standard MIDI file, whole or not at all; returns the path.
 

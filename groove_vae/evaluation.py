@@ -350,3 +350,59 @@ def feel_table(data: np.ndarray, samples: dict[str, np.ndarray], tolerance: floa
         lines.append(f"{key:<34}" + "".join(f"{v:>16.3f}" for v in values))
     lines.append(f"(ok: within {tolerance:.0%} of the data)")
     return "\n".join(lines)
+
+
+def infill_scores(vae, groove: np.ndarray, keep: list[int], temperature: float = 0.5, seed: int = 0,
+                  batch_size: int = 256) -> dict:
+    """How a model plays the instruments a beat lacks: each clip with only the `keep`
+    classes given, the others generated; their hits scored against the drummer's.
+
+    Beside it, the same F1 of the model's unconditioned prior samples (at the same
+    temperature) against the same clips: what guessing a groove without hearing the
+    kept instruments scores. The kept instruments are checked to come back unchanged.
+    """
+    generated_classes = [c for c in range(NUM_CLASSES) if c not in keep]
+    timekeepers = [c for c in TIMEKEEPERS if c in generated_classes]
+    mask = np.zeros(NUM_CLASSES, np.float32)
+    mask[keep] = 1.0
+    filled = np.concatenate([vae.infill_tensors(groove[s : s + batch_size], mask, temperature, seed + s)
+                             for s in range(0, len(groove), batch_size)])
+    kept_columns = [column for c in keep for column in layout.columns(c)]
+    if not np.array_equal(filled[..., kept_columns], groove[..., kept_columns]):
+        raise AssertionError("infill changed a kept instrument")
+    prior = np.concatenate([vae.sample_tensors(min(batch_size, len(groove) - s), temperature, seed + 7 + s)
+                            for s in range(0, len(groove), batch_size)])
+
+    def f1(predicted, classes):
+        p, t = hits_of(predicted)[..., classes] > 0.5, hits_of(groove)[..., classes] > 0.5
+        both = float(np.sum(p & t))
+        return 2 * both / max(float(p.sum() + t.sum()), 1.0)
+
+    hit = hits_of(filled)[..., generated_classes] > 0.5
+    return {
+        "kept": [DRUM_CLASS_NAMES[c] for c in keep],
+        "timekeeper_f1_infilled": f1(filled, timekeepers) if timekeepers else math.nan,
+        "timekeeper_f1_prior": f1(prior, timekeepers) if timekeepers else math.nan,
+        "generated_f1_infilled": f1(filled, generated_classes),
+        "generated_f1_prior": f1(prior, generated_classes),
+        "generated_hits_per_clip_infilled": float(hit.sum() / len(groove)),
+        "generated_hits_per_clip_data": float((hits_of(groove)[..., generated_classes] > 0.5).sum() / len(groove)),
+        "generated_velocity_std_infilled": float(velocities_of(filled)[..., generated_classes][hit].std() * 127),
+        "timekeeper_change_rate_infilled": timekeeper_change_rate(filled),
+        "timekeeper_change_rate_data": timekeeper_change_rate(groove),
+    }
+
+
+def infill_table(scores: dict) -> str:
+    """The infill scores as lines: generated hits against the drummer's, infilled and from the prior."""
+    kept = ", ".join(scores["kept"])
+    lines = [f"infill, keeping {kept}: the generated instruments' hits against the drummer's",
+             f"{'':<34}{'infilled':>10}{'prior':>10}{'data':>10}",
+             f"{'F1, hi-hats and ride':<34}{scores['timekeeper_f1_infilled']:>10.3f}{scores['timekeeper_f1_prior']:>10.3f}",
+             f"{'F1, every generated instrument':<34}{scores['generated_f1_infilled']:>10.3f}"
+             f"{scores['generated_f1_prior']:>10.3f}",
+             f"{'generated hits per clip':<34}{scores['generated_hits_per_clip_infilled']:>10.1f}{'':>10}"
+             f"{scores['generated_hits_per_clip_data']:>10.1f}",
+             f"{'timekeeper changes between bars':<34}{scores['timekeeper_change_rate_infilled']:>10.3f}{'':>10}"
+             f"{scores['timekeeper_change_rate_data']:>10.3f}"]
+    return "\n".join(lines)

@@ -14,6 +14,7 @@ MODELS = {
     "groovae_4bar": os.path.join(HERE, "groovae_4bar"),  # Sample, reconstruct, interpolate, styles.
     "tap2drum": os.path.join(HERE, "groovae_tap2drum"),  # Drumify a tapped rhythm.
     "humanize": os.path.join(HERE, "groovae_humanize"),  # Play a quantized beat.
+    "infill": os.path.join(HERE, "groovae_infill"),  # Play the instruments a beat lacks.
 }
 
 

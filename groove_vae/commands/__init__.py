@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ star
 from absl import app, flags  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-COMMANDS = ("sample", "humanize", "drumify", "reconstruct", "interpolate", "train", "evaluate",
+COMMANDS = ("sample", "humanize", "drumify", "infill", "reconstruct", "interpolate", "train", "evaluate",
             "compute_styles", "package_model", "export", "serve", "serve_client", "extract_gmd")
 
 

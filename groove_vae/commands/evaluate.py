@@ -6,6 +6,7 @@ Usage:
   python scripts/evaluate.py --midi_dir=my_drums/ --output_json=my_drums.json   # your own MIDI
 """
 
+import json
 import os
 import tempfile
 
@@ -25,6 +26,8 @@ flags.DEFINE_integer("max_clips", 0, "Evaluate only the first N clips (0: the wh
 flags.DEFINE_string("output_json", None, "Where to write the results (default: <run_dir>/eval_<split>.json).")
 cli.define_seed(help="Seed for posterior and prior draws.")
 cli.define_overwrite("Replace an existing results file.")
+flags.DEFINE_list("infill", None, "Score infill instead: keep these instruments (e.g. kick,snare) of each clip, "
+                  "generate the rest, and compare the generated hits with the drummer's (and with prior samples').")
 flags.DEFINE_bool("humanize", False, "Also score humanize: the split's hits given flat, played by the model.")
 FLAGS = flags.FLAGS
 
@@ -32,7 +35,6 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     cli.start()
-    import json
 
     import groove_vae
     from groove_vae import data, evaluation
@@ -68,6 +70,14 @@ def main(argv):
     groove, qpm = clips.groove, clips.qpm
     if FLAGS.max_clips:
         groove, qpm = groove[: FLAGS.max_clips], qpm[: FLAGS.max_clips]
+    if FLAGS.infill:
+        with cli.usage_errors():
+            keep = vae._keep_classes(FLAGS.infill, None)
+            scores = evaluation.infill_scores(vae, groove, keep, seed=FLAGS.seed)
+        scores.update(model=FLAGS.run_dir or "bundled", dataset=dataset, split=split, num_clips=len(groove))
+        print(evaluation.infill_table(scores))
+        write_results(scores, output)
+        return
     results = evaluation.evaluate(vae.model, groove, qpm, seed=FLAGS.seed)
 
     # The prior that sample.py draws from: the fitted aggregate posterior where styles.npz has it.
@@ -116,12 +126,17 @@ def main(argv):
             played, data = results[f"humanize_{key}_played"], results[f"humanize_{key}_data"]
             mark = "ok" if evaluation.within(played, data, tolerance) else "not within 15%"
             print(f"humanize {key}: played {played:.2f}, drummers {data:.2f} ({mark})")
+    write_results(results, output)
+
+
+def write_results(results: dict, output: str) -> None:
+    """Writes the results as JSON; where the place went bad during the run, to a temporary file instead."""
     from groove_vae.files import WriteError, write_text
 
     try:
         write_text(output, json.dumps(results, indent=2))
-    except WriteError as e:  # The place went bad during the run: keep the results anyway.
-        fallback = os.path.join(tempfile.gettempdir(), f"groove_vae_eval_{split}_{os.getpid()}.json")
+    except WriteError as e:  # Keep the results anyway.
+        fallback = os.path.join(tempfile.gettempdir(), f"groove_vae_eval_{os.getpid()}.json")
         write_text(fallback, json.dumps(results, indent=2))
         raise app.UsageError(f"{e}; the results are in {fallback}.")
     print(f"Results written to {output}")

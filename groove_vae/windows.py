@@ -1,0 +1,68 @@
+"""Whole performances through a 4-bar model: overlapping windows, stitched without seams.
+
+A 4-bar window decoded on its own plays its first and last bars with context on one
+side only, and consecutive windows cut end to end meet at a seam where nothing
+connects them. Here windows start every `hop_bars` bars (half a window) and each bar
+of the output comes from the window in which it sits most centrally, so every bar but
+the performance's first and last is played with its neighbours in view.
+
+Example:
+>>> starts, owners = plan(10)   # starts [0, 2, 4, 6]; bar 5 from the window at 4
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+WINDOW_BARS = 4
+HOP_BARS = 2  # Half a window; WINDOW_BARS gives the old end-to-end cut.
+
+
+def plan(num_bars: int, window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS) -> tuple[list[int], list[int]]:
+    """Window starts (in bars) covering `num_bars`, and for each bar the index of the
+    window it is taken from. The last window ends at the last bar (no padding) unless
+    the whole performance is shorter than one window."""
+    if num_bars < 1 or not 1 <= hop_bars <= window_bars:
+        raise ValueError(f"Cannot plan {num_bars} bars in windows of {window_bars} every {hop_bars}.")
+    if num_bars <= window_bars:
+        return [0], [0] * num_bars
+    if hop_bars == window_bars:  # End to end, as a cut-and-stitch does: the last window padded.
+        return list(range(0, num_bars, window_bars)), [bar // window_bars for bar in range(num_bars)]
+    starts = list(range(0, num_bars - window_bars + 1, hop_bars))
+    if starts[-1] != num_bars - window_bars:
+        starts.append(num_bars - window_bars)
+    centres = np.asarray(starts) + window_bars / 2.0
+    owners = [int(np.argmin(np.abs(centres - (bar + 0.5)))) for bar in range(num_bars)]  # Ties: the earlier.
+    return starts, owners
+
+
+def play(grid: np.ndarray, play_windows: Callable[[np.ndarray], np.ndarray], steps_per_bar: int = 16,
+         window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS) -> np.ndarray:
+    """A whole grid [bars * steps_per_bar, depth] -> the grid `play_windows` makes of it,
+    window by window ([windows, window_steps, depth] -> the same shape), stitched.
+
+    A grid shorter than a window is padded with silence to one window and returned
+    whole; a longer one comes back with its own number of bars.
+    """
+    grid = np.asarray(grid, np.float32)
+    num_bars = -(-len(grid) // steps_per_bar)
+    window_steps = window_bars * steps_per_bar
+    starts, owners = plan(num_bars, window_bars, hop_bars)
+    padded = np.zeros(((starts[-1] + window_bars) * steps_per_bar, grid.shape[-1]), np.float32)
+    padded[: len(grid)] = grid
+    windows = np.stack([padded[s * steps_per_bar : s * steps_per_bar + window_steps] for s in starts])
+    played = np.asarray(play_windows(windows))
+    if num_bars <= window_bars:
+        return played[0]
+    bars = [played[w, (bar - starts[w]) * steps_per_bar : (bar - starts[w] + 1) * steps_per_bar]
+            for bar, w in enumerate(owners)]
+    return np.concatenate(bars)
+
+
+def seams(num_bars: int, window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS) -> list[int]:
+    """The bars at which the output switches from one window to the next (bar b follows
+    bar b - 1 from another window): where a stitch could be heard."""
+    _, owners = plan(num_bars, window_bars, hop_bars)
+    return [bar for bar in range(1, num_bars) if owners[bar] != owners[bar - 1]]
