@@ -406,3 +406,27 @@ def infill_table(scores: dict) -> str:
              f"{'timekeeper changes between bars':<34}{scores['timekeeper_change_rate_infilled']:>10.3f}{'':>10}"
              f"{scores['timekeeper_change_rate_data']:>10.3f}"]
     return "\n".join(lines)
+
+
+def bar_pair_scores(groove: np.ndarray, bars: list[int], steps_per_bar: int = 16) -> dict[str, float]:
+    """How bar b follows bar b - 1, for each b in `bars`, over performances [n, steps, 27]:
+    how often the timekeeper changes, how much of the hit grid the two bars share (F1 of
+    one bar's hits against the other's), and the jump in mean velocity (MIDI units).
+    Measured at window seams and at the same bars of real performances, it shows
+    whether a stitched performance holds together as a drummer's does."""
+    hit = (hits_of(groove) > 0.5).reshape(len(groove), -1, steps_per_bar, NUM_CLASSES)
+    velocity = velocities_of(groove).reshape(hit.shape)
+    keeper = timekeepers(groove, steps_per_bar)
+    changes, agreement, jumps = [], [], []
+    for b in bars:
+        before, after = hit[:, b - 1], hit[:, b]
+        both = (keeper[:, b] >= 0) & (keeper[:, b - 1] >= 0)
+        changes += list((keeper[both, b] != keeper[both, b - 1]).astype(float))
+        shared = (before & after).sum(axis=(1, 2))
+        total = before.sum(axis=(1, 2)) + after.sum(axis=(1, 2))
+        agreement += list((2 * shared / np.maximum(total, 1))[total > 0])
+        for i in range(len(groove)):
+            if before[i].any() and after[i].any():
+                jumps.append(abs(velocity[i, b][after[i]].mean() - velocity[i, b - 1][before[i]].mean()) * 127)
+    mean = lambda values: float(np.mean(values)) if values else math.nan  # noqa: E731
+    return {"timekeeper_change_rate": mean(changes), "hit_agreement": mean(agreement), "loudness_jump": mean(jumps)}

@@ -24,15 +24,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ star
 from absl import app, flags  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-COMMANDS = ("sample", "humanize", "drumify", "infill", "reconstruct", "interpolate", "train", "evaluate",
+COMMANDS = ("sample", "humanize", "drumify", "infill", "continue", "reconstruct", "interpolate", "train", "evaluate",
             "compute_styles", "package_model", "export", "serve", "serve_client", "extract_gmd")
+
+
+MODULES = {"continue": "continue_"}  # A command's module, where its name is a Python keyword.
+
+
+def module_name(command: str) -> str:
+    return f"groove_vae.commands.{MODULES.get(command, command)}"
 
 
 def summary(command: str) -> str:
     """A command's one-line purpose: its module docstring's first line, read without importing it."""
     if command == "serve":
         return "Serves the web app on this machine: a drum machine over the model, in the browser."
-    with open(os.path.join(HERE, f"{command}.py")) as f:
+    with open(os.path.join(HERE, f"{MODULES.get(command, command)}.py")) as f:
         doc = ast.get_docstring(ast.parse(f.read())) or ""
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
@@ -47,7 +54,7 @@ def run(command: str, argv: list[str] | None = None) -> None:
         module.define_flags()
         main = module.main
     else:
-        module = importlib.import_module(f"groove_vae.commands.{command}")
+        module = importlib.import_module(module_name(command))
         main = module.main
     from groove_vae import cli
 
@@ -75,12 +82,12 @@ def call(command: str, argv: list[str] | None = None) -> None:
     for previous, names in _loaded.items():  # Each import defines its flags anew.
         for name in names:
             delattr(flags.FLAGS, name)
-        sys.modules.pop(f"groove_vae.commands.{previous}", None)
+        sys.modules.pop(module_name(previous), None)
     _loaded.clear()
     from groove_vae import cli  # noqa: F401 (its own flags, such as --log_level, stay defined)
 
     before = set(flags.FLAGS)
-    module = importlib.import_module(f"groove_vae.commands.{command}")
+    module = importlib.import_module(module_name(command))
     _loaded[command] = set(flags.FLAGS) - before
     try:
         rest = flags.FLAGS([f"groove-vae {command}", *(argv or [])])

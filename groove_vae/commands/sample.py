@@ -1,4 +1,4 @@
-r"""Samples 4-bar drum grooves as MIDI files, from the bundled model or a training run.
+r"""Samples drum grooves as MIDI files (4 bars, or --num_bars), from the bundled model or a training run.
 
 Usage:
   python scripts/sample.py --num_output=5
@@ -14,7 +14,8 @@ from absl import app, flags
 
 from groove_vae import cli
 
-flags.DEFINE_integer("num_output", 5, "How many 4-bar clips to write.")
+flags.DEFINE_integer("num_output", 5, "How many beats to write.")
+flags.DEFINE_integer("num_bars", 4, "Bars per beat, a multiple of 4: each file is one performance of that length.")
 flags.DEFINE_string("output_dir", "samples", "Where to write the .mid files.")
 cli.define_flags(temperature=0.5)  # Magenta's music_vae_generate default: steadier grooves than 1.0.
 flags.DEFINE_float("qpm", 120.0, "Tempo of the written files, in quarter notes per minute.")
@@ -32,11 +33,14 @@ def main(argv):
 
     with cli.usage_errors():  # Before the model loads (which checks the shared flags).
         checks.check_count("--num_output", FLAGS.num_output)
+        checks.check_count("--num_bars", FLAGS.num_bars, 1, checks.MAX_NUM_BARS)
+        if FLAGS.num_bars % 4:
+            raise ValueError(f"--num_bars must be a multiple of 4 (the model's phrase), got {FLAGS.num_bars}.")
 
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
         beats = vae.sample(FLAGS.num_output, FLAGS.temperature, FLAGS.seed, FLAGS.qpm, FLAGS.style,
-                           FLAGS.strength, FLAGS.steer)
+                           FLAGS.strength, FLAGS.steer, num_bars=FLAGS.num_bars)
     prefix = f"{FLAGS.style}_" if FLAGS.style else ""
     paths = [os.path.join(FLAGS.output_dir, f"{prefix}sample_{i:03d}.mid") for i in range(len(beats))]
     cli.check_writable(paths, FLAGS.overwrite)  # Before writing any, so nothing is half done.

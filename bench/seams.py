@@ -1,0 +1,140 @@
+r"""Do long performances hold together? Bar-to-bar figures at 4-bar boundaries and window seams.
+
+Usage:
+  python bench/seams.py                                  # 40 test performances, a few minutes on 2 cores
+  python bench/seams.py --performances=120 --output=bench/seams.json
+
+Reads whole performances from the test split of groove/full-midionly and measures, for
+each pair of consecutive bars that matter, how often the timekeeper (most-played of
+closed hi-hat, open hi-hat, ride) changes, how much of the hit grid they share (F1),
+and the jump in mean velocity (evaluation.bar_pair_scores):
+
+  continue  the bars after 4, 8 and 12 of 16: the drummers' own; `continue_groove` from
+            each performance's first 4 bars; `sample(num_bars=16)`; and four separate
+            4-bar samples played one after another.
+  songs     the first 32 bars of each performance through reconstruct, humanize (its hits
+            given quantized and flat), drumify and infill (kick and snare kept), at the
+            bars where the output moves from one window to the next: cut end to end
+            (hop 4, every 4 bars) and overlapping (hop 2); beside the drummers' own
+            figures at the same bars.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+from absl import app, flags
+
+from machine import cpu_model, report  # bench/ is on sys.path when a bench script runs.
+
+flags.DEFINE_integer("performances", 40, "Test performances to use (those of at least 32 bars, 4/4 and one tempo).")
+flags.DEFINE_integer("seed", 0, "Seed of every draw.")
+flags.DEFINE_string("output", "bench/seams.json", "Where to write the figures (JSON).")
+FLAGS = flags.FLAGS
+
+STEPS_PER_BAR = 16
+
+
+def performances(count: int, bars: int) -> tuple[list[np.ndarray], list[float], int]:
+    """The first `bars` bars of up to `count` test performances as grids, their tempos, and how many were skipped."""
+    import tensorflow_datasets as tfds
+
+    from groove_vae import converter
+
+    grids, tempos, skipped = [], [], 0
+    for record in tfds.as_numpy(tfds.load("groove/full-midionly", split="test")):
+        try:
+            ns = converter.read_midi(bytes(record["midi"]), record["id"].decode())
+            grid = converter.note_sequence_to_windows(ns, STEPS_PER_BAR).reshape(-1, converter.GROOVE_DEPTH)
+        except converter.ConversionError:
+            skipped += 1
+            continue
+        if len(grid) >= bars * STEPS_PER_BAR:
+            grids.append(grid[: bars * STEPS_PER_BAR])
+            tempos.append(ns.tempos[0].qpm if ns.tempos else converter.DEFAULT_QPM)
+        if len(grids) == count:
+            break
+    return grids, tempos, skipped
+
+
+def flat(grid: np.ndarray) -> np.ndarray:
+    """The hits alone, quantized and at one velocity: what humanize is given."""
+    from groove_vae import groove as layout
+
+    out = np.zeros_like(grid)
+    layout.hits(out)[:] = layout.hits(grid)
+    layout.velocities(out)[:] = layout.hits(grid) * 0.6
+    return out
+
+
+def main(argv):
+    del argv
+    from absl import logging
+
+    logging.set_verbosity(logging.WARNING)
+    import groove_vae
+    from groove_vae import converter, evaluation, windows
+
+    vae, humanizer, tapper, filler = (groove_vae.load(name, precision="float32")
+                                      for name in (None, "humanize", "tap2drum", "infill"))
+    grids, tempos, skipped = performances(FLAGS.performances, 32)
+    print(f"{len(grids)} test performances of 32 bars or more ({skipped} skipped: not 4/4, tempo changes, ...)")
+    data = np.stack(grids)
+    to_grid = lambda ns: converter.note_sequence_to_windows(ns, STEPS_PER_BAR).reshape(-1, converter.GROOVE_DEPTH)  # noqa: E731
+
+    # === Continue: boundaries after bars 4, 8 and 12 of 16 ===
+    boundaries = [4, 8, 12]
+    inside = [b for b in range(1, 16) if b not in boundaries]
+    continued = []
+    for i, grid in enumerate(grids):
+        intro = converter.groove_to_note_sequence(grid[: 4 * STEPS_PER_BAR], tempos[i])
+        continued.append(to_grid(vae.continue_groove(intro, 12, seed=FLAGS.seed + i))[: 16 * STEPS_PER_BAR])
+    sampled = np.stack([converter.note_sequence_to_groove(ns, 16 * STEPS_PER_BAR) for ns in
+                        vae.sample(len(grids), 0.5, FLAGS.seed, num_bars=16)])
+    separate = vae.sample_tensors(4 * len(grids), 0.5, FLAGS.seed).reshape(len(grids), -1, converter.GROOVE_DEPTH)
+    sets = {"drummers (GMD)": data[:, : 16 * STEPS_PER_BAR], "continue_groove": np.stack(continued),
+            "sample(num_bars=16)": sampled, "4-bar samples, stitched": separate}
+    results = {"machine": cpu_model(), "performances": len(grids), "continue": {}, "songs": {}}
+    lines = ["Continue: bar b against bar b - 1, at b = 4, 8, 12 (inside: the other bars of 16)",
+             f"{'':<28}{'timekeeper changes':>20}{'hit agreement':>15}{'loudness jump':>15}"]
+    for name, groove in sets.items():
+        at, within = evaluation.bar_pair_scores(groove, boundaries), evaluation.bar_pair_scores(groove, inside)
+        results["continue"][name] = {"at_boundaries": at, "inside": within}
+        lines.append(f"{name:<28}{at['timekeeper_change_rate']:>12.3f} ({within['timekeeper_change_rate']:.3f})"
+                     f"{at['hit_agreement']:>8.3f} ({within['hit_agreement']:.3f})"
+                     f"{at['loudness_jump']:>8.1f} ({within['loudness_jump']:.1f})")
+
+    # === Whole songs: the bars where the output moves to another window ===
+    keep = np.zeros(9, np.float32)
+    keep[[0, 1]] = 1.0
+    verbs = {
+        "reconstruct": (vae, lambda m, w: m.decode_tensors(m.encode_tensors(w), 0.5, FLAGS.seed), lambda g: g),
+        "humanize": (humanizer, lambda m, w: m.humanize_tensors(w, FLAGS.seed), flat),
+        "drumify": (tapper, lambda m, w: m.drumify_tensors(w, 0.5, FLAGS.seed), lambda g: g),
+        "infill (kick, snare kept)": (filler, lambda m, w: m.infill_tensors(w, keep, 0.5, FLAGS.seed), lambda g: g),
+    }
+    lines += ["", "Whole songs (32 bars): bar b against bar b - 1 at the window seams",
+              "(in brackets: the drummers' own at the same bars)",
+              f"{'':<28}{'hop':>4}{'timekeeper changes':>20}{'hit agreement':>15}{'loudness jump':>15}"]
+    for name, (model, play, given) in verbs.items():
+        for hop in (4, 2):
+            seams = windows.seams(32, 4, hop)
+            out = np.stack([windows.play(given(g), lambda w, m=model: play(m, w), STEPS_PER_BAR, 4, hop) for g in grids])
+            scores, reference = evaluation.bar_pair_scores(out, seams), evaluation.bar_pair_scores(data, seams)
+            results["songs"].setdefault(name, {})[f"hop_{hop}"] = {"seams": seams, **scores, "drummers": reference}
+            lines.append(f"{name:<28}{hop:>4}" + "".join(
+                f"{scores[key]:>{width}.{digits}f} ({reference[key]:.{digits}f})"
+                for key, width, digits in (("timekeeper_change_rate", 12, 3), ("hit_agreement", 8, 3),
+                                           ("loudness_jump", 8, 1)))))
+    reference = evaluation.bar_pair_scores(data, list(range(1, 32)))
+    lines.append(f"{'drummers, every bar':<28}{'':>4}{reference['timekeeper_change_rate']:>20.3f}"
+                 f"{reference['hit_agreement']:>15.3f}{reference['loudness_jump']:>15.1f}")
+    results["songs"]["drummers, every bar"] = reference
+    results["command"] = "python bench/seams.py " + " ".join(f"--{k}={v}" for k, v in
+                                                             (("performances", FLAGS.performances), ("seed", FLAGS.seed)))
+    report("\n".join(lines), results, FLAGS.output)
+
+
+if __name__ == "__main__":
+    app.run(main)

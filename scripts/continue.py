@@ -1,0 +1,6 @@
+"""`groove-vae continue`, run from a checkout: see groove_vae/commands/continue_.py (`--help` lists the flags)."""
+
+from groove_vae.commands import run
+
+if __name__ == "__main__":
+    run("continue")
