@@ -189,9 +189,10 @@ def _repair(midi_file: mido.MidiFile, source: str) -> mido.MidiFile:
 def _check_meter(ns: music_pb2.NoteSequence, source: str) -> None:
     for ts in ns.time_signatures:
         if (ts.numerator, ts.denominator) != (4, 4):
-            raise ConversionError(
-                source, "not_4_4", f"meter {ts.numerator}/{ts.denominator} is not 4/4"
-            )
+            meter = f"{ts.numerator}/{ts.denominator}"
+            problem = (f"the meter changes to {meter} at {ts.time:.1f} s; only 4/4 throughout can be played"
+                       if ts.time > 0 else f"meter {meter} is not 4/4")
+            raise ConversionError(source, "not_4_4", problem)
 
 
 def _groove_grid(ns, num_steps, drum_map, source, stats, max_steps=None):

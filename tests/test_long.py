@@ -1,0 +1,132 @@
+"""Beyond 4 bars: continuing a groove, long samples, and whole songs played in
+overlapping windows with no note lost or doubled at a seam."""
+
+import numpy as np
+import pytest
+from helpers import make_sequence, run_command, to_midi_bytes
+
+import groove_vae
+from groove_vae import converter, evaluation, windows
+from groove_vae import groove as layout
+
+
+def groove_with(keeper, bars=2, qpm=100.0):
+    """Kick on 1 and 3, snare on 2 and 4, `keeper` (a class) on the 8ths."""
+    g = np.zeros((bars * 16, layout.GROOVE_DEPTH), np.float32)
+    layout.hits(g)[::8, layout.KICK] = 1
+    layout.hits(g)[4::8, layout.SNARE] = 1
+    layout.hits(g)[::2, keeper] = 1
+    layout.velocities(g)[:] = layout.hits(g) * 0.7
+    return converter.groove_to_note_sequence(g, qpm)
+
+
+def grid_of(ns):
+    return converter.note_sequence_to_windows(ns, 16).reshape(-1, layout.GROOVE_DEPTH)
+
+
+@pytest.fixture(scope="module")
+def vae():
+    return groove_vae.load(precision="float32")
+
+
+# === Windows ===
+@pytest.mark.parametrize("num_bars", [1, 4, 5, 9, 10, 150])
+@pytest.mark.parametrize("hop", [2, 4])
+def test_every_bar_comes_from_one_window_that_holds_it(num_bars, hop):
+    starts, owners = windows.plan(num_bars, 4, hop)
+    assert len(owners) == num_bars
+    for bar, window in enumerate(owners):
+        assert starts[window] <= bar < starts[window] + 4
+    assert owners == sorted(owners)  # Windows follow one another: a seam is crossed once.
+    if hop == 2 and num_bars > 4:
+        assert starts[-1] == num_bars - 4  # The last window ends with the performance, unpadded.
+        inner = [bar for bar in range(1, num_bars - 1)]
+        assert all(0 < bar - starts[owners[bar]] < 3 for bar in inner)  # Context on both sides.
+
+
+def test_playing_windows_returns_each_bar_once_and_in_place():
+    grid = np.random.default_rng(0).random((37 * 16, layout.GROOVE_DEPTH)).astype(np.float32)
+    np.testing.assert_array_equal(windows.play(grid, lambda w: w), grid)
+    np.testing.assert_array_equal(windows.play(grid, lambda w: w, hop_bars=4)[: len(grid)], grid)
+    assert windows.play(grid[:40], lambda w: w).shape == (64, layout.GROOVE_DEPTH)  # Short: one padded window.
+
+
+# === Continue ===
+@pytest.mark.parametrize("keeper", [layout.CLOSED_HIHAT, layout.RIDE])
+def test_a_continuation_keeps_its_input_and_its_timekeeper(vae, keeper):
+    intro = groove_with(keeper, bars=2)
+    song = vae.continue_groove(intro, num_bars=8, seed=1)
+    bar_seconds = 4 * 60.0 / 100.0
+    kept = sorted((n.pitch, n.velocity, n.start_time) for n in song.notes if n.start_time < 2 * bar_seconds - 1e-6)
+    assert kept == sorted((n.pitch, n.velocity, n.start_time) for n in intro.notes)
+    new = grid_of(song)[32:]
+    assert len(new) == 8 * 16 and layout.hits(new).sum() > 40
+    keepers = evaluation.timekeepers(new[None])[0]
+    assert np.mean(keepers == keeper) >= 0.75, keepers  # It heard the input: a ride groove goes on riding.
+
+
+def test_continue_is_a_command(tmp_path):
+    (tmp_path / "intro.mid").write_bytes(to_midi_bytes(groove_with(layout.CLOSED_HIHAT, bars=1, qpm=120.0)))
+    result = run_command("continue", "--input=intro.mid", "--num_bars=4", "--output=song.mid", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    song = converter.read_midi(tmp_path / "song.mid")
+    assert 4.0 < max(n.start_time for n in song.notes) < 10.0  # 1 bar + 4 bars at 120 qpm.
+    bad = run_command("continue", "--input=intro.mid", "--num_bars=0", cwd=tmp_path)
+    assert bad.returncode != 0 and "--num_bars must be an integer from 1" in bad.stderr
+
+
+def test_sample_num_bars_writes_one_performance_per_file(vae):
+    beats = vae.sample(2, temperature=0.5, seed=3, num_bars=8)
+    for ns in beats:
+        grid = grid_of(ns)
+        assert len(grid) == 8 * 16 and layout.hits(grid[64:]).sum() > 0
+    assert vae.sample(1, temperature=0.5, seed=3)[0] == vae.sample(1, temperature=0.5, seed=3, num_bars=4)[0]
+    with pytest.raises(ValueError, match="multiple of 4"):
+        vae.sample(1, num_bars=6)
+
+
+# === Whole songs ===
+def five_minute_pattern():
+    """150 bars at 120 qpm, quantized and flat, each 8-bar phrase ending with a tom fill."""
+    notes = []
+    for bar in range(150):
+        t = bar * 2.0
+        for eighth in range(8):
+            notes.append((42, 80, t + eighth * 0.25))
+        notes += [(36, 90, t), (36, 90, t + 1.0), (38, 90, t + 0.5), (38, 90, t + 1.5)]
+        if bar % 8 == 7:
+            notes += [(50, 90, t + 1.5 + i * 0.125) for i in range(4)]
+    return make_sequence(notes)
+
+
+def cells(ns):
+    """{(step, class)} of a played or quantized performance."""
+    grid = grid_of(ns)
+    return set(zip(*np.nonzero(layout.hits(grid) > 0.5)))
+
+
+def test_humanizing_a_five_minute_song_loses_and_doubles_no_note():
+    pattern = five_minute_pattern()
+    played = groove_vae.load("humanize").humanize(pattern, seed=0)
+    assert len(played.notes) == len(pattern.notes)
+    assert cells(played) == cells(pattern)
+    assert 299.0 < max(n.start_time for n in played.notes) < 300.0
+    velocities = [n.velocity for n in played.notes]
+    assert np.std(velocities) > 10  # Played, not flat.
+
+
+def test_infilling_a_long_song_keeps_every_kept_note():
+    pattern = five_minute_pattern()
+    filled = groove_vae.load("infill").infill(pattern, keep=["kick", "snare"], seed=0)
+    kicks_and_snares = lambda ns: sorted((n.pitch, n.velocity, n.start_time) for n in ns.notes if n.pitch in (36, 38))  # noqa: E731
+    assert kicks_and_snares(filled) == kicks_and_snares(pattern)
+    late = [n for n in filled.notes if n.start_time > 290.0 and n.pitch not in (36, 38)]
+    assert late, "the last windows are played too"
+
+
+def test_a_meter_change_is_refused_naming_the_file_and_the_change(vae, tmp_path):
+    ns = groove_with(layout.CLOSED_HIHAT, bars=8, qpm=120.0)
+    ns.time_signatures.add(numerator=3, denominator=4, time=8.0)
+    (tmp_path / "song.mid").write_bytes(to_midi_bytes(ns))
+    with pytest.raises(converter.ConversionError, match=r"song.mid: the meter changes to 3/4 at 8.0 s"):
+        vae.reconstruct(str(tmp_path / "song.mid"))
