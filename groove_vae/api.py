@@ -170,12 +170,13 @@ class GrooveVAE:
         windows = converter.note_sequence_to_windows(ns, self.config.num_steps, source=source)
         return windows, (ns.tempos[0].qpm if ns.tempos else converter.DEFAULT_QPM)
 
-    def grid(self, midi: MidiLike, source: str | None = None) -> tuple[np.ndarray, float]:
-        """MIDI -> its whole groove grid [bars * steps_per_bar, 27] (rounded up to whole bars) and tempo (qpm)."""
+    def grid(self, midi: MidiLike, source: str | None = None) -> tuple[np.ndarray, converter.TempoMap]:
+        """MIDI -> its whole groove grid [bars * steps_per_bar, 27] (rounded up to whole
+        bars, counted in its own beats through any tempo changes) and its tempo map."""
         ns, source = _read(midi, source)
         steps_per_bar = self.config.steps_per_bar
         grid = converter.note_sequence_to_windows(ns, steps_per_bar, source=source).reshape(-1, converter.GROOVE_DEPTH)
-        return grid, (ns.tempos[0].qpm if ns.tempos else converter.DEFAULT_QPM)
+        return grid, converter.TempoMap.of(ns)
 
     def play_windows(self, grid: np.ndarray, play) -> np.ndarray:
         """A whole grid -> what `play` (windows [n, steps, 27] -> the same) makes of it, stitched."""
@@ -219,7 +220,8 @@ class GrooveVAE:
         if not 0.0 <= variation <= 1.0:
             raise ValueError(f"variation must be between 0 and 1, got {variation}.")
         ns, source = _read(midi)
-        grid, qpm = self.grid(ns, source)
+        grid, tempo = self.grid(ns, source)
+        qpm = float(tempo.qpms[-1])  # The new bars go on at the input's last tempo.
         steps_per_bar, window = self.config.steps_per_bar, self.config.num_steps
         heard = grid[-min(len(grid), window):]
         context = np.tile(heard, (-(-window // len(heard)), 1))[:window]
@@ -229,7 +231,7 @@ class GrooveVAE:
         latents = z[None] + variation * noise
         new = self.decode_tensors(latents, temperature, seed).reshape(-1, converter.GROOVE_DEPTH)
         played = converter.groove_to_note_sequence(new[: num_bars * steps_per_bar], qpm)
-        return converter.append(ns, played, len(grid) / steps_per_bar * 4 * 60.0 / qpm)
+        return converter.append(ns, played, tempo.seconds(len(grid)))
 
     def _phrases(self, num_bars: int | None) -> int:
         if num_bars is None:
@@ -242,9 +244,9 @@ class GrooveVAE:
     def reconstruct(self, midi: MidiLike, temperature: float = 0.5, seed: int = 0) -> music_pb2.NoteSequence:
         """MIDI -> encoder -> mu -> decoder -> one NoteSequence at the input's tempo (a long
         input in overlapping windows; see the class docstring)."""
-        grid, qpm = self.grid(midi)
+        grid, tempo = self.grid(midi)
         played = self.play_windows(grid, lambda w: self.decode_tensors(self.encode_tensors(w), temperature, seed))
-        return converter.groove_to_note_sequence(played, qpm)
+        return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
     def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = "slerp",
                     temperature: float = 0.5, seed: int = 0) -> list[music_pb2.NoteSequence]:
@@ -276,8 +278,9 @@ class GrooveVAE:
         cannot pull the playing toward them); any groove model works, encoding the beat
         as given.
         """
-        grid, qpm = self.grid(midi)
-        return converter.groove_to_note_sequence(self.play_windows(grid, lambda w: self.humanize_tensors(w, seed)), qpm)
+        grid, tempo = self.grid(midi)
+        played = self.play_windows(grid, lambda w: self.humanize_tensors(w, seed))
+        return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
     def humanize_tensors(self, groove: np.ndarray, seed: int = 0) -> np.ndarray:
         """Groove windows [batch, steps, 27] -> the same hits with the model's velocities and offsets."""
@@ -322,11 +325,11 @@ class GrooveVAE:
         """
         keep_classes = self._keep_classes(keep, add)
         ns, source = _read(midi)
-        grid, qpm = self.grid(ns, source)
+        grid, tempo = self.grid(ns, source)
         keep_mask = np.zeros(converter.NUM_CLASSES, np.float32)
         keep_mask[keep_classes] = 1.0
         played = self.play_windows(grid, lambda w: self.infill_tensors(w, keep_mask, temperature, seed))
-        generated = converter.groove_to_note_sequence(played, qpm)
+        generated = converter.groove_to_note_sequence(played, tempo_map=tempo)
         others = [c for c in range(converter.NUM_CLASSES) if c not in keep_classes]
         return converter.replace_instruments(ns, generated, others)
 

@@ -204,10 +204,11 @@ def _groove_grid(ns, num_steps, drum_map, source, stats, max_steps=None):
     """
     _check_meter(ns, source)
     qpms = {round(t.qpm, 3) for t in ns.tempos}
-    if len(qpms) > 1:
-        raise ConversionError(source, "tempo_change", "the tempo changes within the clip")
     if not all(0 < qpm < float("inf") for qpm in qpms):  # A NoteSequence may hold 0 or NaN.
-        raise ConversionError(source, "unquantizable", f"tempo {ns.tempos[0].qpm} qpm is not a positive number")
+        bad = next(t.qpm for t in ns.tempos if not 0 < t.qpm < float("inf"))
+        raise ConversionError(source, "unquantizable", f"tempo {bad} qpm is not a positive number")
+    if len(qpms) > 1:
+        return _groove_grid_with_tempo_changes(ns, num_steps, drum_map, source, stats, max_steps)
     notes = [n for n in ns.notes if n.velocity > 0]  # Velocity 0 is silence (in MIDI, a note-off).
     if not notes:
         raise ConversionError(source, "empty", "the clip holds no notes")
@@ -254,6 +255,82 @@ def _groove_grid(ns, num_steps, drum_map, source, stats, max_steps=None):
         groove[step, drum_class] = 1.0
         groove[step, NUM_CLASSES + drum_class] = velocity
         layout.offsets(groove)[step, drum_class] = np.clip(offset, -1.0, 1.0)
+    if stats is not None:
+        stats.notes_past_end += past_end
+        stats.notes_unmapped += unmapped
+    if not layout.hits(groove).any():
+        raise ConversionError(source, "no_drum_notes", "no notes of the drum map's pitches")
+    return groove
+
+
+class TempoMap:
+    """Seconds <-> 16th-note steps through a performance's tempo changes, so a song that
+    speeds up is gridded in its own beats and written back at its own tempos."""
+
+    def __init__(self, tempos):
+        """tempos: (time in seconds, qpm) pairs; the first applies from time 0."""
+        tempos = sorted((float(t), float(q)) for t, q in tempos) or [(0.0, DEFAULT_QPM)]
+        merged = [(0.0, tempos[0][1])]
+        for time, qpm in tempos[1:]:
+            if round(qpm, 3) != round(merged[-1][1], 3):
+                merged.append((time, qpm))
+        self.times = np.array([t for t, _ in merged])
+        self.qpms = np.array([q for _, q in merged])
+        steps_per_second = self.qpms * STEPS_PER_QUARTER / 60.0
+        self.starts = np.concatenate([[0.0], np.cumsum(np.diff(self.times) * steps_per_second[:-1])])
+
+    @classmethod
+    def of(cls, ns: music_pb2.NoteSequence) -> "TempoMap":
+        return cls([(t.time, t.qpm) for t in ns.tempos])
+
+    @property
+    def qpm(self) -> float:
+        """The first tempo (the only one where `constant`)."""
+        return float(self.qpms[0])
+
+    @property
+    def constant(self) -> bool:
+        return len(self.qpms) == 1
+
+    def steps(self, seconds: float) -> float:
+        i = max(int(np.searchsorted(self.times, seconds, side="right")) - 1, 0)
+        return float(self.starts[i] + (seconds - self.times[i]) * self.qpms[i] * STEPS_PER_QUARTER / 60.0)
+
+    def seconds(self, steps: float) -> float:
+        i = max(int(np.searchsorted(self.starts, steps, side="right")) - 1, 0)
+        return float(self.times[i] + (steps - self.starts[i]) * 60.0 / self.qpms[i] / STEPS_PER_QUARTER)
+
+
+def _groove_grid_with_tempo_changes(ns, num_steps, drum_map, source, stats, max_steps):
+    """`_groove_grid` for a sequence whose tempo changes: steps counted in its own beats
+    (note-seq quantizes one tempo only); a note's step is its nearest, as there."""
+    tempo_map = TempoMap.of(ns)
+    drum_notes = [n for n in ns.notes if n.velocity > 0 and n.is_drum]
+    if not [n for n in ns.notes if n.velocity > 0]:
+        raise ConversionError(source, "empty", "the clip holds no notes")
+    if not drum_notes:
+        raise ConversionError(source, "no_drums", "no drum notes (nothing on the drum channel)")
+    positions = [tempo_map.steps(n.start_time) for n in drum_notes]
+    steps = [int(np.floor(p + 0.5)) for p in positions]
+    if num_steps is None:
+        num_steps = (max(steps) // max_steps + 1) * max_steps
+        if num_steps > MAX_STEPS:
+            raise ConversionError(
+                source, "too_long", f"{num_steps} steps of 16th notes, more than {MAX_STEPS} (~9 hours at 120 qpm)")
+    groove = np.zeros((num_steps, GROOVE_DEPTH), np.float32)
+    past_end = unmapped = 0
+    for note, position, step in zip(drum_notes, positions, steps):
+        drum_class = drum_map.pitch_to_class(note.pitch)
+        if drum_class is None:
+            unmapped += 1
+            continue
+        if step >= num_steps:
+            past_end += 1
+            continue
+        velocity = note.velocity / 127.0
+        if groove[step, drum_class] and velocity <= groove[step, NUM_CLASSES + drum_class]:
+            continue
+        groove[step, layout.columns(drum_class)] = (1.0, velocity, np.clip(2.0 * (position - step), -1.0, 1.0))
     if stats is not None:
         stats.notes_past_end += past_end
         stats.notes_unmapped += unmapped
@@ -323,6 +400,7 @@ def groove_to_note_sequence(
     groove: np.ndarray,
     qpm: float = DEFAULT_QPM,
     drum_map: DrumMap = DEFAULT_DRUM_MAP,
+    tempo_map: TempoMap | None = None,
 ) -> music_pb2.NoteSequence:
     """[num_steps, 27] groove tensor -> a 4/4 drum NoteSequence at `qpm`.
 
@@ -334,6 +412,10 @@ def groove_to_note_sequence(
     groove = np.asarray(groove)
     if groove.ndim != 2 or groove.shape[-1] != GROOVE_DEPTH:
         raise ValueError(f"Expected a [steps, {GROOVE_DEPTH}] groove tensor, got {groove.shape}.")
+    if tempo_map is not None and not tempo_map.constant:
+        return _groove_to_note_sequence_with_tempo_changes(groove, tempo_map, drum_map)
+    if tempo_map is not None:
+        qpm = tempo_map.qpm
     step_seconds = 60.0 / qpm / STEPS_PER_QUARTER
     ns = music_pb2.NoteSequence(ticks_per_quarter=220)
     max_offset = 1.0 - STEPS_PER_QUARTER / ns.ticks_per_quarter  # Half a tick from the boundary.
@@ -354,6 +436,24 @@ def groove_to_note_sequence(
         )
     ns.notes.sort(key=lambda n: (n.start_time, n.pitch))
     ns.total_time = max([groove.shape[0] * step_seconds] + [n.end_time for n in ns.notes])
+    return ns
+
+
+def _groove_to_note_sequence_with_tempo_changes(groove, tempo_map: TempoMap, drum_map) -> music_pb2.NoteSequence:
+    """`groove_to_note_sequence` through a tempo map: each note at its step's time in the map."""
+    ns = music_pb2.NoteSequence(ticks_per_quarter=220)
+    max_offset = 1.0 - STEPS_PER_QUARTER / ns.ticks_per_quarter
+    for time, qpm in zip(tempo_map.times, tempo_map.qpms):
+        ns.tempos.add(qpm=float(qpm), time=float(time))
+    ns.time_signatures.add(numerator=4, denominator=4, time=0.0)
+    for step, drum_class in zip(*np.nonzero(layout.hits(groove) > 0.5)):
+        velocity = int(np.clip(round(float(layout.velocities(groove)[step, drum_class]) * 127), 1, 127))
+        position = step + float(np.clip(layout.offsets(groove)[step, drum_class], -max_offset, max_offset)) / 2.0
+        start = max(0.0, tempo_map.seconds(position))
+        ns.notes.add(pitch=drum_map.class_to_pitch(int(drum_class)), velocity=velocity, start_time=start,
+                     end_time=tempo_map.seconds(position + 1.0), is_drum=True, instrument=MIDI_DRUM_PROGRAM_INSTRUMENT)
+    ns.notes.sort(key=lambda n: (n.start_time, n.pitch))
+    ns.total_time = max([tempo_map.seconds(groove.shape[0])] + [n.end_time for n in ns.notes])
     return ns
 
 

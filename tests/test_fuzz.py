@@ -19,7 +19,7 @@ SLOW = settings(max_examples=5000, deadline=None, suppress_health_check=[HealthC
 
 DRUM_PITCHES = sorted(DEFAULT_DRUM_MAP.pitch_to_class_table)
 REASONS = {"unreadable", "unparsable", "empty", "no_drums", "no_drum_notes", "not_4_4",
-           "tempo_change", "unquantizable", "too_long"}
+           "unquantizable", "too_long"}
 # MIDI stores onsets in ticks: groove_to_note_sequence asks for 220 per quarter, 55 per
 # 16th step, so a written onset moves by up to half a tick, 1/110 step, and an offset
 # (twice the distance in steps) by up to 1/55. groove_to_note_sequence also pulls an

@@ -139,9 +139,10 @@ CASES = [
     Case("meter_6_8", midi_file([meter(6, 8)], ON_BEATS), "not_4_4"),
     Case("meter_change_mid_file", midi_file([meter(4, 4), meter(3, 4, 2 * BAR_TICKS)], ON_BEATS), "not_4_4"),
     Case("meter_3_4_on_drum_track", midi_file([(0, tempo(120))], [meter(3, 4)] + ON_BEATS), "not_4_4"),
-    Case("tempo_change", midi_file([(0, tempo(120)), (2 * BAR_TICKS, tempo(100))], ON_BEATS), "tempo_change"),
-    Case("tempo_change_on_drum_track", midi_file([(0, tempo(120))], [(BAR_TICKS, tempo(90))] + ON_BEATS),
-         "tempo_change"),
+    # Tempo changes are kept: steps count the sequence's own beats, whatever their speed.
+    Case("tempo_change", midi_file([(0, tempo(120)), (2 * BAR_TICKS, tempo(100))], ON_BEATS), None, ON_BEATS_GROOVE),
+    Case("tempo_change_on_drum_track", midi_file([(0, tempo(120))], [(BAR_TICKS, tempo(90))] + ON_BEATS), None,
+         ON_BEATS_GROOVE),
     Case("tempo_repeated_nearly_equal",  # 120 and 119.99976 qpm: one tempo to 3 decimals.
          midi_file([(0, tempo(120)), (BAR_TICKS, meta("set_tempo", tempo=500001))], ON_BEATS), None, ON_BEATS_GROOVE),
     Case("tempo_only_on_drum_track", midi_file([], [(0, tempo(90))] + ON_BEATS), None, ON_BEATS_GROOVE),

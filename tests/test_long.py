@@ -130,3 +130,25 @@ def test_a_meter_change_is_refused_naming_the_file_and_the_change(vae, tmp_path)
     (tmp_path / "song.mid").write_bytes(to_midi_bytes(ns))
     with pytest.raises(converter.ConversionError, match=r"song.mid: the meter changes to 3/4 at 8.0 s"):
         vae.reconstruct(str(tmp_path / "song.mid"))
+
+
+def test_tempo_changes_are_kept(vae, tmp_path):
+    """A song that speeds up from 100 to 140 qpm at bar 5: gridded in its own beats and
+    written back at its own tempos, each note within half a 16th of where it was."""
+    notes, t = [], 0.0
+    for bar in range(8):
+        qpm = 100.0 if bar < 4 else 140.0
+        beat = 60.0 / qpm
+        notes += [(36, 90, t), (38, 90, t + beat), (36, 90, t + 2 * beat), (38, 90, t + 3 * beat)]
+        notes += [(42, 70, t + i * beat / 2) for i in range(8)]
+        t += 4 * beat
+    ns = make_sequence(notes, qpm=100.0)
+    ns.tempos.add(qpm=140.0, time=4 * 4 * 60.0 / 100.0)
+    (tmp_path / "faster.mid").write_bytes(to_midi_bytes(ns))
+    played = groove_vae.load("humanize").humanize(str(tmp_path / "faster.mid"), seed=0)
+    assert [(round(x.time, 3), round(x.qpm, 3)) for x in played.tempos] == [(0.0, 100.0), (9.6, 140.0)]
+    assert len(played.notes) == len(ns.notes)
+    starts = sorted(n.start_time for n in played.notes)
+    sixteenth_at_140 = 60.0 / 140.0 / 4
+    assert max(abs(a - b) for a, b in zip(starts, sorted(n.start_time for n in ns.notes))) < sixteenth_at_140
+    assert 9.6 + 4 * 4 * 60 / 140 - 0.5 < starts[-1] < 9.6 + 4 * 4 * 60 / 140
