@@ -216,22 +216,31 @@ class GrooveVAE:
         the same timekeeper, kick and snare and feel, varied. `variation` (0 to 1) moves
         each phrase's latent away from the input's, for phrases that wander further.
         """
-        checks.check_count("num_bars", num_bars, 1, checks.MAX_NUM_BARS)
-        if not 0.0 <= variation <= 1.0:
-            raise ValueError(f"variation must be between 0 and 1, got {variation}.")
         ns, source = _read(midi)
         grid, tempo = self.grid(ns, source)
         qpm = float(tempo.qpms[-1])  # The new bars go on at the input's last tempo.
-        steps_per_bar, window = self.config.steps_per_bar, self.config.num_steps
+        played = converter.groove_to_note_sequence(self.continue_tensors(grid, num_bars, temperature, seed, variation),
+                                                   qpm)
+        return converter.append(ns, played, tempo.seconds(len(grid)))
+
+    def continue_tensors(self, grid: np.ndarray, num_bars: int, temperature: float = 0.5, seed: int = 0,
+                         variation: float = 0.0) -> np.ndarray:
+        """A whole grid [steps, 27] -> the `num_bars` bars that follow it [num_bars * 16, 27]
+        (see `continue_groove`)."""
+        checks.check_count("num_bars", num_bars, 1, checks.MAX_NUM_BARS)
+        if not 0.0 <= variation <= 1.0:
+            raise ValueError(f"variation must be between 0 and 1, got {variation}.")
+        window = self.config.num_steps
+        grid = np.asarray(grid, np.float32)
+        if not layout.hits(grid).any():
+            raise ValueError("There is nothing to continue: the beat is empty.")
         heard = grid[-min(len(grid), window):]
         context = np.tile(heard, (-(-window // len(heard)), 1))[:window]
         z = self.encode_tensors(context[None])[0]
         phrases = -(-num_bars // self.config.num_bars)
         noise = tf.random.stateless_normal([phrases, self.config.z_size], seed=[seed, 2]).numpy()
-        latents = z[None] + variation * noise
-        new = self.decode_tensors(latents, temperature, seed).reshape(-1, converter.GROOVE_DEPTH)
-        played = converter.groove_to_note_sequence(new[: num_bars * steps_per_bar], qpm)
-        return converter.append(ns, played, tempo.seconds(len(grid)))
+        new = self.decode_tensors(z[None] + variation * noise, temperature, seed).reshape(-1, converter.GROOVE_DEPTH)
+        return new[: num_bars * self.config.steps_per_bar]
 
     def _phrases(self, num_bars: int | None) -> int:
         if num_bars is None:

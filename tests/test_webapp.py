@@ -125,7 +125,7 @@ def test_upload_then_humanize_keeps_the_hits_and_plays_them(url):
     upload = post(url, "/api/upload", files={"file": ("flat.mid", to_midi_bytes(flat_beat()), "audio/midi")})
     assert upload.status_code == 200, upload.text
     uploaded = upload.json()
-    assert uploaded["name"] == "flat.mid" and uploaded["windows"] == 1 and len(uploaded["z"]) == 256
+    assert uploaded["name"] == "flat.mid" and uploaded["bars"] == 4 and len(uploaded["z"]) == 256
     assert len(uploaded["beat"]["notes"]) == 16 * 3 and uploaded["beat"]["qpm"] == 120
     assert {round(n["velocity"], 3) for n in uploaded["beat"]["notes"]} == {round(100 / 127, 3)}
     played = post(url, "/api/humanize", json={"beat": uploaded["beat"], "seed": 1}).json()["beat"]
@@ -133,7 +133,8 @@ def test_upload_then_humanize_keeps_the_hits_and_plays_them(url):
     assert len({n["velocity"] for n in played["notes"]}) > 5  # Dynamics, not one flat velocity.
     assert any(abs(n["offset"]) > 1e-3 for n in played["notes"])
     long = post(url, "/api/upload", files={"file": ("long.mid", to_midi_bytes(flat_beat(bars=10)))}).json()
-    assert long["windows"] == 3 and max(n["step"] for n in long["beat"]["notes"]) < 64
+    assert long["bars"] == 10 and long["beat"]["steps"] == 256  # Shown whole, on a 16-bar grid.
+    assert 144 <= max(n["step"] for n in long["beat"]["notes"]) < 160
 
 
 def test_drumify_hears_only_the_rhythm(url):
@@ -258,7 +259,7 @@ def test_serve_listens_on_localhost_unless_told_and_warns(models, monkeypatch, c
     monkeypatch.setattr(uvicorn.Server, "run",
                         lambda self, sockets: calls.append((sockets[0].getsockname()[0], self.config)))
     monkeypatch.setattr(server, "load_models", lambda run_dir, tap_run_dir: (models[0], None, "none"))
-    monkeypatch.setattr(server, "load_humanize_model", lambda run_dir: None)
+    monkeypatch.setattr(server, "load_helper_model", lambda run_dir, name: None)
     monkeypatch.setattr(webapp, "warm_up", lambda *models: None)
     with caplog.at_level(logging.WARNING, logger="groove_vae.webapp"):
         server.serve(port=0)
@@ -309,8 +310,60 @@ def test_a_humanize_model_plays_humanize_and_the_groove_model_the_rest(models):
             calls.append(seed)
             return vae.humanize_tensors(groove, seed)
 
+        def play_windows(self, grid, play):
+            return vae.play_windows(grid, play)
+
     with serve_in_thread(webapp.create_app(vae, humanize_vae=Spy())) as base:
         played = post(base, "/api/humanize", json={"beat": {"notes": [{"step": 0, "drum": 0}]}, "seed": 3})
         sampled = post(base, "/api/sample", json={"seed": 1})
     assert played.status_code == sampled.status_code == 200 and calls == [3]
     assert hits_of(played.json()["beat"]) == {(0, 0)}
+
+
+def test_sample_of_16_bars_is_one_performance_the_grid_can_hold(url, models):
+    vae, _ = models
+    beat = post(url, "/api/sample", json={"seed": 3, "bars": 16}).json()["beat"]
+    assert beat["steps"] == 256 and max(n["step"] for n in beat["notes"]) >= 192
+    first_phrase = {(s, d) for s, d in hits_of(beat) if s < 64}
+    assert first_phrase == hits_of(post(url, "/api/sample", json={"seed": 3}).json()["beat"])  # Its first 4 bars.
+    assert post(url, "/api/sample", json={"seed": 3, "bars": 6}).status_code == 422
+
+
+def test_infill_keeps_the_kept_drums_and_plays_the_rest(models):
+    infill_app = webapp.create_app(models[0], infill_vae=api.load("infill"))
+    beat = {"qpm": 110, "steps": 128, "notes": [
+        {"step": s, "drum": 0 if s % 8 == 0 else 1, "velocity": 0.9 if s % 8 == 0 else 0.6, "offset": 0.1}
+        for s in range(0, 128, 4)] + [{"step": s, "drum": 2, "velocity": 0.5, "offset": 0.0} for s in range(0, 128, 2)]}
+    with serve_in_thread(infill_app) as url:
+        result = post(url, "/api/infill", json={"beat": beat, "keep": [0, 1], "seed": 2})
+        bad_class = post(url, "/api/infill", json={"beat": beat, "keep": [0, 11]})
+        none_kept = post(url, "/api/infill", json={"beat": beat, "keep": []})
+    assert result.status_code == 200, result.text
+    filled = result.json()["beat"]
+    kept = lambda b: sorted((n["step"], n["drum"], n["velocity"], n["offset"]) for n in b["notes"] if n["drum"] < 2)  # noqa: E731
+    assert kept(filled) == kept(beat) and filled["steps"] == 128
+    assert any(n["drum"] >= 2 for n in filled["notes"])
+    assert bad_class.status_code == none_kept.status_code == 422
+
+
+def test_continue_extends_a_beat_to_8_and_16_bars_keeping_it(url):
+    beat = post(url, "/api/sample", json={"seed": 4}).json()["beat"]
+    for bars in (8, 16):
+        result = post(url, "/api/continue", json={"beat": beat, "bars": bars, "seed": 1})
+        assert result.status_code == 200, result.text
+        longer = result.json()["beat"]
+        assert longer["steps"] == 16 * bars
+        assert {(s, d) for s, d in hits_of(longer) if s < 64} == hits_of(beat)
+        assert max(n["step"] for n in longer["notes"]) >= 16 * (bars - 1)
+    refused = post(url, "/api/continue", json={"beat": {**beat, "steps": 128,
+                                                         "notes": beat["notes"] + [{"step": 127, "drum": 0}]},
+                                                "bars": 8})
+    assert refused.status_code == 422 and "already plays 8 bars" in refused.json()["error"]
+
+
+def test_humanize_plays_a_16_bar_beat_whole(url):
+    beat = {"qpm": 120, "steps": 256, "notes": [{"step": s, "drum": 2, "velocity": 0.8, "offset": 0.0}
+                                                for s in range(0, 256, 2)]}
+    played = post(url, "/api/humanize", json={"beat": beat, "seed": 0}).json()["beat"]
+    assert hits_of(played) == hits_of(beat) and played["steps"] == 256
+    assert len({n["velocity"] for n in played["notes"]}) > 10

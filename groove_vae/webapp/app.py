@@ -67,8 +67,12 @@ class Note(BaseModel):
     offset: float = Field(0.0, ge=-1.0, le=1.0, description="twice the distance from the grid, in steps")
 
 
+BEAT_STEPS = (64, 128, 256)  # 4, 8 or 16 bars: what the grid shows and plays.
+
+
 class Beat(BaseModel):
     qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
+    steps: Literal[64, 128, 256] = Field(64, description="16th-note steps: 64, 128 or 256 (4, 8 or 16 bars)")
     notes: list[Note] = Field(default_factory=list, max_length=4096)
 
 
@@ -79,6 +83,7 @@ class SampleRequest(BaseModel):
     strength: float = Field(1.0, ge=0.0, le=3.0)
     steer: Literal["prior", "vector"] = "prior"
     qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
+    bars: Literal[4, 8, 16] = Field(4, description="one performance of this many bars, its phrases from one latent")
 
 
 class DecodeRequest(BaseModel):
@@ -111,6 +116,22 @@ class BeatRequest(BaseModel):
     seed: int = Field(0, ge=0, le=MAX_SEED)
 
 
+class InfillRequest(BaseModel):
+    beat: Beat
+    keep: list[int] = Field(description="the drum classes kept exactly as they are; the model plays the others",
+                            min_length=1, max_length=NUM_CLASSES - 1)
+    temperature: float = Field(0.5, gt=0.0, le=10.0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+
+
+class ContinueRequest(BaseModel):
+    beat: Beat
+    bars: Literal[8, 16] = Field(description="the length of the continued beat, the given one included")
+    temperature: float = Field(0.5, gt=0.0, le=10.0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    variation: float = Field(0.0, ge=0.0, le=1.0, description="0 stays in the beat's groove; 1 wanders")
+
+
 # === Beats <-> groove tensors ===
 def groove_to_beat(groove: np.ndarray, qpm: float) -> dict:
     """A groove [steps, 27] -> the JSON beat: one note per hit, in step then drum order."""
@@ -123,8 +144,10 @@ def groove_to_beat(groove: np.ndarray, qpm: float) -> dict:
     return {"qpm": float(qpm), "steps": int(groove.shape[0]), "notes": notes}
 
 
-def beat_to_groove(beat: Beat, steps: int) -> np.ndarray:
-    """The JSON beat -> a groove [steps, 27]; of two notes on one step and drum, the louder wins."""
+def beat_to_groove(beat: Beat, steps: int | None = None) -> np.ndarray:
+    """The JSON beat -> a groove [steps, 27] (default: the beat's own steps); of two notes
+    on one step and drum, the louder wins."""
+    steps = steps or beat.steps
     groove = np.zeros((steps, converter.GROOVE_DEPTH), np.float32)
     for note in beat.notes:
         if note.step >= steps:
@@ -145,9 +168,14 @@ def _require_hits(beat: Beat, verb: str) -> None:
 def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: str = NO_TAP_MODEL,
                max_upload_bytes: int = MAX_UPLOAD_BYTES, model_name: str = "groove-vae",
                allowed_hosts: Iterable[str] | None = LOCAL_HOSTS, queue_depth: int = QUEUE_DEPTH,
-               body_timeout_s: float = BODY_TIMEOUT_S, humanize_vae: GrooveVAE | None = None) -> FastAPI:
+               body_timeout_s: float = BODY_TIMEOUT_S, humanize_vae: GrooveVAE | None = None,
+               infill_vae: GrooveVAE | None = None) -> FastAPI:
     """The API over loaded models (tests pass tiny ones); `tap_vae` None makes drumify a 503;
-    `humanize_vae` (a model trained with input_transform=humanize) plays /api/humanize, else `vae` does.
+    `humanize_vae` (a model trained with input_transform=humanize) plays /api/humanize and
+    `infill_vae` (input_transform=infill) /api/infill, else `vae` does.
+
+    Beats of 8 and 16 bars are played in overlapping 4-bar windows (groove_vae.windows);
+    the latent verbs (encode, blend, interpolate) hear a beat's first 4 bars.
 
     Model calls run one at a time through a bounded queue (the CPU is better spent on one
     request at a time); `allowed_hosts` None answers any Host (a server for other machines).
@@ -179,14 +207,15 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         """A beat from the prior (steered toward a style if one is named) and its latent."""
         def work():
             z = vae.sample_latents(1, request.seed, request.style or None, request.strength, request.steer)
-            return z, vae.decode_tensors(z, request.temperature, request.seed)[0]
+            phrases = np.repeat(z, request.bars // vae.config.num_bars, axis=0)
+            return z, vae.decode_tensors(phrases, request.temperature, request.seed).reshape(-1, converter.GROOVE_DEPTH)
 
         z, groove = await queue.run(http, work)
         return {"beat": groove_to_beat(groove, request.qpm), "z": z[0].tolist()}
 
     @app.post("/api/encode")
     async def encode(beat: Beat, http: Request) -> dict:
-        z = await queue.run(http, lambda: vae.encode_tensors(beat_to_groove(beat, steps)[None])[0])
+        z = await queue.run(http, lambda: vae.encode_tensors(beat_to_groove(beat)[None, :steps])[0])
         return {"z": z.tolist()}
 
     @app.post("/api/decode")
@@ -204,7 +233,7 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
     @app.post("/api/interpolate")
     async def interpolate(request: InterpolateRequest, http: Request) -> dict:
         """The slerp path from beat a to beat b, each step decoded with the same draws."""
-        grooves = np.stack([beat_to_groove(request.a, steps), beat_to_groove(request.b, steps)])
+        grooves = np.stack([beat_to_groove(request.a)[:steps], beat_to_groove(request.b)[:steps]])
 
         def work():
             z_a, z_b = vae.encode_tensors(grooves)
@@ -219,8 +248,8 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         """The same hits, played with the model's velocities and microtiming."""
         _require_hits(request.beat, "humanize")
         player = humanize_vae or vae
-        groove = await queue.run(
-            http, lambda: player.humanize_tensors(beat_to_groove(request.beat, steps)[None], request.seed)[0])
+        groove = await queue.run(http, lambda: player.play_windows(
+            beat_to_groove(request.beat), lambda w: player.humanize_tensors(w, request.seed)))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/drumify")
@@ -229,9 +258,35 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         if tap_vae is None:
             raise HTTPException(503, tap_message)
         _require_hits(request.beat, "drumify")
-        groove = await queue.run(http, lambda: tap_vae.drumify_tensors(
-            beat_to_groove(request.beat, steps)[None], request.temperature, request.seed)[0])
+        groove = await queue.run(http, lambda: tap_vae.play_windows(
+            beat_to_groove(request.beat), lambda w: tap_vae.drumify_tensors(w, request.temperature, request.seed)))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
+
+    @app.post("/api/infill")
+    async def infill(request: InfillRequest, http: Request) -> dict:
+        """The kept drums exactly as they are; the model plays the others around them."""
+        _require_hits(request.beat, "infill")
+        if any(not 0 <= drum < NUM_CLASSES for drum in request.keep):
+            raise ValueError(f"keep holds drum classes 0 to {NUM_CLASSES - 1}, got {request.keep}.")
+        keep = np.zeros(NUM_CLASSES, np.float32)
+        keep[request.keep] = 1.0
+        player = infill_vae or vae
+        groove = await queue.run(http, lambda: player.play_windows(
+            beat_to_groove(request.beat), lambda w: player.infill_tensors(w, keep, request.temperature, request.seed)))
+        return {"beat": groove_to_beat(groove, request.beat.qpm)}
+
+    @app.post("/api/continue")
+    async def continue_(request: ContinueRequest, http: Request) -> dict:
+        """The beat as it is, then bars in its groove up to `bars` (the model hears its last 4)."""
+        _require_hits(request.beat, "continue")
+        given = beat_to_groove(request.beat)
+        last = max(note.step for note in request.beat.notes) // 16 + 1  # Bars the beat plays, from its start.
+        given = given[: last * 16]
+        if last >= request.bars:
+            raise ValueError(f"The beat already plays {last} bars; continue it to more than that.")
+        new = await queue.run(http, lambda: vae.continue_tensors(
+            given, request.bars - last, request.temperature, request.seed, request.variation))
+        return {"beat": groove_to_beat(np.concatenate([given, new]), request.beat.qpm)}
 
     @app.post("/api/upload")
     async def upload(http: Request, file: UploadFile = File(description="a 4/4 drum MIDI file")) -> dict:
@@ -242,18 +297,22 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         name = os.path.basename(file.filename or "") or "upload"
 
         def work():
-            windows, qpm = vae.windows(data, source=name)
+            grid, tempo = vae.grid(data, source=name)
+            qpm = tempo.qpm
             if not MIN_QPM <= qpm <= MAX_QPM:
                 raise ValueError(f"{name}: tempo {qpm:g} qpm; the app takes {MIN_QPM:g} to {MAX_QPM:g} qpm.")
-            return windows, qpm, vae.encode_tensors(windows[:1])[0]
+            shown = next(s for s in BEAT_STEPS if s >= min(len(grid), BEAT_STEPS[-1]))
+            beat = np.zeros((shown, converter.GROOVE_DEPTH), np.float32)
+            beat[: min(len(grid), shown)] = grid[:shown]
+            return beat, len(grid) // 16, qpm, vae.encode_tensors(beat[None, :steps])[0]
 
-        windows, qpm, z = await queue.run(http, work)
-        return {"beat": groove_to_beat(windows[0], qpm), "z": z.tolist(), "windows": len(windows), "name": name}
+        beat, bars, qpm, z = await queue.run(http, work)
+        return {"beat": groove_to_beat(beat, qpm), "z": z.tolist(), "bars": bars, "name": name}
 
     @app.post("/api/midi")
     def midi(beat: Beat) -> Response:
         """The beat as a General MIDI drum file (channel 10, one exemplar pitch per class)."""
-        ns = converter.groove_to_note_sequence(beat_to_groove(beat, steps), beat.qpm)
+        ns = converter.groove_to_note_sequence(beat_to_groove(beat), beat.qpm)
         return Response(converter.note_sequence_to_midi_bytes(ns), media_type="audio/midi",
                         headers={"Content-Disposition": 'attachment; filename="groove.mid"'})
 
@@ -270,7 +329,7 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
     @app.post("/api/wav")
     def wav(beat: Beat) -> Response:
         """The beat mixed from the General MIDI kit's one-shots, as the page plays it."""
-        data = render.mix_one_shots(beat_to_groove(beat, steps), beat.qpm, kit("No WAV"))
+        data = render.mix_one_shots(beat_to_groove(beat), beat.qpm, kit("No WAV"))
         return Response(data, media_type="audio/wav",
                         headers={"Content-Disposition": 'attachment; filename="groove.wav"'})
 
@@ -301,6 +360,8 @@ def warm_up(*models: GrooveVAE | None) -> None:
         groove = vae.sample_tensors(1, seed=0)
         if vae.config.input_transform == "tap":
             vae.drumify_tensors(groove)
+        elif vae.config.input_transform == "infill":
+            vae.infill_tensors(groove, np.eye(NUM_CLASSES, dtype=np.float32)[0])
         else:
             vae.humanize_tensors(groove)
 

@@ -103,15 +103,15 @@ def head_timeout_protocol(timeout_s: float = HEAD_TIMEOUT_S):
     return HeadTimeoutH11Protocol
 
 
-def load_humanize_model(run_dir: str | None):
-    """The bundled humanize model when the groove model is the bundled one (and it is
-    installed); a model given with --run_dir humanizes itself."""
+def load_helper_model(run_dir: str | None, name: str):
+    """A bundled helper model ("humanize", "infill") when the groove model is the bundled
+    one (and it is installed); a model given with --run_dir plays these verbs itself."""
     from groove_vae import api
 
     if run_dir is not None:
         return None
     try:
-        return api.load("humanize")
+        return api.load(name)
     except FileNotFoundError:
         return None
 
@@ -126,8 +126,8 @@ def serve(run_dir: str | None = None, tap_run_dir: str | None = None, host: str 
 
         logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
         vae, tap_vae, tap_message = load_models(run_dir, tap_run_dir)
-        humanize_vae = load_humanize_model(run_dir)
-        warm_up(vae, tap_vae, humanize_vae)
+        humanize_vae, infill_vae = load_helper_model(run_dir, "humanize"), load_helper_model(run_dir, "infill")
+        warm_up(vae, tap_vae, humanize_vae, infill_vae)
         if tap_vae is None:
             log.warning("Drumify is off: %s", tap_message)
         local = host in LOCAL_HOSTS
@@ -135,7 +135,8 @@ def serve(run_dir: str | None = None, tap_run_dir: str | None = None, host: str 
             log.warning("Listening on %s: anyone who can reach this machine on port %d can use the app.", host, port)
         application = create_app(vae, tap_vae, tap_message or NO_TAP_MODEL, max_upload_bytes,
                                  model_name=run_dir or "bundled groovae_4bar",
-                                 allowed_hosts=LOCAL_HOSTS if local else None, humanize_vae=humanize_vae)
+                                 allowed_hosts=LOCAL_HOSTS if local else None, humanize_vae=humanize_vae,
+                                 infill_vae=infill_vae)
         config = uvicorn.Config(application, log_level="warning", lifespan="off", timeout_keep_alive=KEEP_ALIVE_S,
                                 http=head_timeout_protocol(head_timeout_s))
         server = uvicorn.Server(config)
