@@ -37,7 +37,11 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def url(bundled_vae):
-    with serve_in_thread(webapp.create_app(bundled_vae, None, model_name="bundled groovae_4bar")) as base:
+    from groove_vae import api
+
+    infill_vae = api.load("infill")
+    with serve_in_thread(webapp.create_app(bundled_vae, None, model_name="bundled groovae_4bar",
+                                           infill_vae=infill_vae)) as base:
         yield base
 
 
@@ -256,3 +260,48 @@ def test_the_synthesized_kit_for_a_server_without_fluidsynth_is_nine_audible_dru
     assert isinstance(peaks, list) and len(peaks) == 9, peaks
     for seconds, peak in peaks:
         assert 0.05 < seconds < 2 and 0.05 < peak <= 1.0
+
+
+def test_continue_to_16_bars_scrolls_and_plays_on_then_infill_keeps_the_kick_and_snare(browser, screenshots):
+    browser.get_log("browser")  # Drained: earlier tests' refused uploads log their 4xx.
+    browser.find_element(By.ID, "tab-sample").click()
+    before = version(browser)
+    browser.find_element(By.ID, "sample").click()
+    wait_for(browser, f"window.grooveApp.version > {before}")
+    four = beat(browser)
+    browser.find_element(By.ID, "tab-continue").click()
+    browser.execute_script("document.getElementById('continue-bars').value = '16'")
+    before = version(browser)
+    browser.find_element(By.ID, "continue").click()
+    wait_for(browser, f"window.grooveApp.version > {before}")
+    sixteen = beat(browser)
+    assert sixteen["steps"] == 256 and max(n["step"] for n in sixteen["notes"]) >= 240
+    cells = lambda b, top=256: {(n["step"], n["drum"]) for n in b["notes"] if n["step"] < top}  # noqa: E731
+    assert cells(sixteen, 64) == cells(four)  # The given 4 bars, then the continuation.
+    assert browser.execute_script("const s = document.getElementById('grid-scroll'); "
+                                  "return s.scrollWidth > s.clientWidth + 500")  # 16 bars scroll.
+    save_screenshot(browser, screenshots, "webapp_continue.png")
+
+    # Played fast, the playhead runs past bar 4 and the grid scrolls after it.
+    browser.execute_script("const q = document.getElementById('qpm'); q.value = '360'; "
+                           "q.dispatchEvent(new Event('change'))")
+    browser.find_element(By.ID, "play").click()
+    wait_for(browser, "Number(document.getElementById('playhead').dataset.position) > 90", timeout=20)
+    assert browser.execute_script("return document.getElementById('grid-scroll').scrollLeft") > 0
+    browser.find_element(By.ID, "play").click()
+    wait_for(browser, "document.getElementById('play').dataset.playing === 'false'")
+
+    browser.find_element(By.ID, "tab-infill").click()
+    checked = browser.execute_script(
+        "return [...document.querySelectorAll('#infill-keep input:checked')].map(i => Number(i.value))")
+    assert checked == [0, 1]
+    before = version(browser)
+    browser.find_element(By.ID, "infill").click()
+    wait_for(browser, f"window.grooveApp.version > {before}")
+    filled = beat(browser)
+    kept = lambda b: sorted((n["step"], n["drum"], n["velocity"], n["offset"]) for n in b["notes"] if n["drum"] < 2)  # noqa: E731
+    assert kept(filled) == kept(sixteen) and filled["steps"] == 256
+    assert any(n["drum"] >= 2 for n in filled["notes"])
+    assert "Infilled: kick, snare" in browser.find_element(By.ID, "message").text
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors

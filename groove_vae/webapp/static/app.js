@@ -9,6 +9,8 @@ const $ = (selector) => document.querySelector(selector);
 const CORNER_COLORS = ["#ff8a3d", "#4cc3ff", "#b98cff", "#7bd389"];
 const CORNER_STYLES = ["rock", "funk", "jazz", "hiphop"];
 const TAP_DRUM = 0; // Taps are drawn on the kick row; Tap2Drum hears only when steps are hit.
+const STEP_PIXELS = 14; // Past 4 bars the grid keeps this width per 16th and scrolls.
+const INFILL_KEEP = [0, 1]; // Kick and snare kept: the model plays hats, ride, toms and crash.
 
 const state = {
   info: null,
@@ -97,6 +99,9 @@ function setBeat(beat, { z = null, name = "groove", message = null, remember = t
 
 function redraw() {
   const canvas = $("#grid");
+  const steps = state.beat.steps || 64;
+  // 4 bars fit the page; 8 and 16 keep a 16th wide enough to click, and the grid scrolls.
+  $("#grid-stack").style.width = steps > 64 ? `${88 + steps * STEP_PIXELS}px` : "";
   drawGrid(canvas, state.beat);
   canvas.dataset.version = String(state.version);
   canvas.dataset.notes = String(state.beat.notes.length);
@@ -124,7 +129,7 @@ async function sample(newSeed) {
   if (newSeed) $("#seed").value = Math.floor(Math.random() * 100000);
   const style = $("#style").value || null;
   const seed = Number($("#seed").value) || 0;
-  const body = { temperature: Number($("#temperature").value), seed, style,
+  const body = { temperature: Number($("#temperature").value), seed, style, bars: Number($("#sample-bars").value),
                  strength: Number($("#strength").value), qpm: Number($("#qpm").value) || 120 };
   const result = await api("/api/sample", body);
   const label = `${style || "sample"} · seed ${seed}`;
@@ -285,7 +290,8 @@ async function uploadFile(input) {
 async function uploadToGrid(input) {
   const result = await uploadFile(input);
   if (!result) return;
-  const more = result.windows > 1 ? ` (the first 4 bars of ${result.windows * 4})` : "";
+  const shown = result.beat.steps / 16;
+  const more = result.bars > shown ? ` (the first ${shown} bars of ${result.bars})` : ` (${result.bars} bars)`;
   setBeat(result.beat, { z: result.z, name: result.name, message: `Loaded ${result.name}${more}.` });
 }
 
@@ -304,6 +310,36 @@ async function drumify() {
   const temperature = Number($("#drumify-temperature").value);
   const result = await api("/api/drumify", { beat: state.beat, temperature, seed: 0 });
   setBeat(result.beat, { name: "drumified", message: "Drumified: a full kit that follows the rhythm." });
+}
+
+// === Infill and Continue ===
+function setupInfill() {
+  const box = $("#infill-keep");
+  box.textContent = "Keep:";
+  LABELS.forEach((label, drum) => {
+    const item = document.createElement("label");
+    item.innerHTML = `<input type="checkbox" value="${drum}"${INFILL_KEEP.includes(drum) ? " checked" : ""}> ${label}`;
+    box.appendChild(item);
+  });
+}
+
+async function infill() {
+  const keep = [...document.querySelectorAll("#infill-keep input:checked")].map((input) => Number(input.value));
+  if (!keep.length) throw showError("Tick at least one drum to keep.", 0);
+  if (keep.length === LABELS.length) throw showError("Every drum is kept: untick the ones the model should play.", 0);
+  const body = { beat: state.beat, keep, temperature: Number($("#infill-temperature").value),
+                 seed: Number($("#infill-seed").value) || 0 };
+  const result = await api("/api/infill", body);
+  const kept = keep.map((drum) => LABELS[drum].toLowerCase()).join(", ");
+  setBeat(result.beat, { name: `${state.name}, infilled`, message: `Infilled: ${kept} as they were, the rest played by the model.` });
+}
+
+async function continueBeat() {
+  const bars = Number($("#continue-bars").value);
+  const body = { beat: state.beat, bars, seed: Number($("#continue-seed").value) || 0,
+                 variation: Number($("#continue-variation").value), temperature: 0.5 };
+  const result = await api("/api/continue", body);
+  setBeat(result.beat, { name: `${state.name}, continued`, message: `Continued to ${bars} bars in the same groove.` });
 }
 
 const recording = { active: false, start: 0, taps: [] };
@@ -385,8 +421,19 @@ function animate() {
   if (!player.playing) { drawPlayhead($("#playhead"), null); return; }
   const position = player.position();
   drawPlayhead($("#playhead"), position, state.beat.steps);
+  followPlayhead(position);
   $("#playhead").dataset.position = position === null ? "" : position.toFixed(2);
   requestAnimationFrame(animate);
+}
+
+// Keeps the playhead in view while a long beat plays: a page of the grid at a time.
+function followPlayhead(position) {
+  const scroller = $("#grid-scroll");
+  if (position === null || scroller.scrollWidth <= scroller.clientWidth) return;
+  const x = 88 + position * STEP_PIXELS;
+  if (x < scroller.scrollLeft + 88 || x > scroller.scrollLeft + scroller.clientWidth - 40) {
+    scroller.scrollLeft = Math.max(0, x - 88);
+  }
 }
 
 async function download(kind) {
@@ -433,7 +480,11 @@ function debounce(run, ms) {
 }
 
 async function start() {
-  for (const id of ["strength", "temperature", "blend-temperature", "drumify-temperature"]) bindOutput(id);
+  for (const id of ["strength", "temperature", "blend-temperature", "drumify-temperature", "infill-temperature",
+                    "continue-variation"]) bindOutput(id);
+  setupInfill();
+  $("#infill").onclick = action(infill);
+  $("#continue").onclick = action(continueBeat);
   for (const tab of document.querySelectorAll('[role="tab"]')) tab.onclick = () => selectTab(tab.id.slice(4));
   $("#sample").onclick = action(() => sample(true));
   $("#resample").onclick = action(() => sample(false));
