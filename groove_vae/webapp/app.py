@@ -45,8 +45,8 @@ from groove_vae import converter, render
 from groove_vae.api import GrooveVAE, blend_latents
 from groove_vae.checks import MAX_QPM, MAX_SEED, MIN_QPM  # The API's ranges (a WAV at 1 qpm would be hours long).
 from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
-from groove_vae.webapp.server import LOCAL_HOSTS  # The names a local app answers to (its Host header).
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # The names a local app answers to (its Host header).
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 MAX_UPLOAD_BYTES = 1_000_000  # A 4-bar drum MIDI file is a few kB.
 NO_TAP_MODEL = (

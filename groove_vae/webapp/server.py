@@ -20,7 +20,6 @@ from absl import app, flags
 
 from groove_vae import cli
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_UPLOAD_MB = 100.0  # The cap on --max_upload_mb: a 4-bar MIDI file is a few kB.
 HEAD_TIMEOUT_S = 10.0  # A connection that has not sent a whole request head within this is closed.
 KEEP_ALIVE_S = 5.0  # An idle keep-alive connection is closed after this.
@@ -122,7 +121,7 @@ def serve(run_dir: str | None = None, tap_run_dir: str | None = None, host: str 
     try:
         import uvicorn
 
-        from groove_vae.webapp.app import NO_TAP_MODEL, create_app, warm_up
+        from groove_vae.webapp.app import LOCAL_HOSTS, NO_TAP_MODEL, create_app, warm_up
 
         logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
         vae, tap_vae, tap_message = load_models(run_dir, tap_run_dir)
