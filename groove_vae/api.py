@@ -99,8 +99,8 @@ class GrooveVAE:
         """Loads a bundled model (no `path`, or its name) or a model or training run directory.
 
         `precision` ("float32" or "mixed_bfloat16") overrides the one the model was
-        trained with: bfloat16 decodes about 1.3x faster on a CPU with AVX512-BF16,
-        with 99.8% of sampled hits unchanged (docs/performance.md).
+        trained with: bfloat16 decodes faster on a CPU with AVX512-BF16, with nearly all
+        sampled hits unchanged (the figures are in docs/performance.md).
         """
         path = bundled.resolve(path)
         if not os.path.isdir(path) and not os.path.exists(path + ".index"):  # A directory, or one checkpoint.

@@ -152,9 +152,9 @@ class BinnedGrooveRepresentation(GrooveRepresentation):
     drummer's spread instead of playing the average.
 
     The temperature divides the bin logits only when it is above 1 (a looser drummer).
-    Below 1 it tames which hits are played, not how: at 0.5 the bins' own spread shrank
-    by a quarter (microtiming std 0.146 of a 16th against the drummers' 0.193), the
-    stiff, programmed feel these heads exist to avoid.
+    Below 1 it tames which hits are played, not how: sharpening the bins too shrank the
+    microtiming well below the drummers' (docs/feel.md), the stiff, programmed feel these
+    heads exist to avoid.
 
     Outputs [..., 9 + 9 * velocity_bins + 9 * offset_bins]: hit logits, then each
     class's velocity bin logits, then each class's offset bin logits. Velocity and

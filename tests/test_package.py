@@ -51,7 +51,7 @@ def test_a_wheel_in_a_fresh_environment_trains_samples_humanizes_and_exports(tmp
                            cwd=work, env=environment, capture_output=True, text=True, check=True).stdout.strip()
     assert where.startswith(str(env_dir)), f"groove_vae imported from {where}, not the wheel"
     listing = groove_vae("--help")
-    for name in ("train", "sample", "humanize", "export", "evaluate", "serve"):
+    for name in ("train", "sample", "humanize", "infill", "continue", "export", "evaluate", "serve"):
         assert f"  {name} " in listing
     assert "--num_steps" in groove_vae("train", "--help", help_=True)  # absl exits 1 after --help.
     groove_vae("train", "--config=groovae_4bar", f"--hparams={TINY}", "--midi_dir=drums", "--run_dir=run",
@@ -61,5 +61,8 @@ def test_a_wheel_in_a_fresh_environment_trains_samples_humanizes_and_exports(tmp
     assert sorted(os.listdir(work / "out")) == ["sample_000.mid", "sample_001.mid"]
     groove_vae("humanize", "--input=flat.mid", "--output=played.mid")
     assert (work / "played.mid").stat().st_size > 100
+    groove_vae("infill", "--input=flat.mid", "--keep=kick,snare", "--output=filled.mid")  # The bundled infill model.
+    groove_vae("continue", "--input=flat.mid", "--num_bars=4", "--output=song.mid")
+    assert (work / "filled.mid").stat().st_size > 100 and (work / "song.mid").stat().st_size > 100
     groove_vae("export", "--run_dir=run", "--export_dir=export/gv")
     assert glob.glob(str(work / "export" / "gv" / "*" / "saved_model.pb"))
