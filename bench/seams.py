@@ -126,7 +126,7 @@ def main(argv):
             lines.append(f"{name:<28}{hop:>4}" + "".join(
                 f"{scores[key]:>{width}.{digits}f} ({reference[key]:.{digits}f})"
                 for key, width, digits in (("timekeeper_change_rate", 12, 3), ("hit_agreement", 8, 3),
-                                           ("loudness_jump", 8, 1)))))
+                                           ("loudness_jump", 8, 1))))
     reference = evaluation.bar_pair_scores(data, list(range(1, 32)))
     lines.append(f"{'drummers, every bar':<28}{'':>4}{reference['timekeeper_change_rate']:>20.3f}"
                  f"{reference['hit_agreement']:>15.3f}{reference['loudness_jump']:>15.1f}")
