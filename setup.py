@@ -40,6 +40,6 @@ setup(
     ],
     extras_require={
         "serving": ["requests>=2.20", "tensorflow-serving-api>=2.16"],
-        "test": ["pytest>=7", "hypothesis>=6", "requests>=2.20", "tensorflow-serving-api>=2.16", "selenium>=4.10"],
+        "test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6", "requests>=2.20", "tensorflow-serving-api>=2.16", "selenium>=4.10"],
     },
 )

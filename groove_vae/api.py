@@ -199,6 +199,7 @@ class GrooveVAE:
         length: its 4-bar phrases are decoded from the same latent with their own draws,
         so the groove holds and the details move."""
         checks.check_qpm(qpm)
+        checks.check_count("The number of samples", n)
         phrases = self._phrases(num_bars)
         if n * phrases > checks.MAX_BATCH:
             raise ValueError(f"{n} beats of {num_bars} bars are {n * phrases} phrases to decode; at most "

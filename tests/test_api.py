@@ -147,6 +147,7 @@ def test_the_bundled_humanize_model_keeps_the_hits_and_plays_them_with_a_drummer
     assert played_by.humanize(beat, seed=0) == played_by.humanize(beat, seed=0)  # Seeded.
 
 
+@pytest.mark.slow  # bfloat16 is emulated (slow) on CPUs without bfloat16 units.
 def test_the_bundled_model_decodes_in_bfloat16_to_nearly_the_same_samples():
     fp32, bf16 = api.load(precision="float32"), api.load(precision="mixed_bfloat16")  # Not "auto".
     assert bf16.model.decoder.bar_decoder.lstm.compute_dtype == "bfloat16"

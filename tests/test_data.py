@@ -23,6 +23,7 @@ def test_test_split_converts_with_empty_clips_counted(test_split):
     assert set(np.unique(test_split.styles)) >= {"funk", "rock", "jazz"}
 
 
+@pytest.mark.slow  # Converts the test split twice.
 def test_cache_equals_a_fresh_conversion(test_split, tfds_data_dir):
     fresh = data.load_split("groove/4bar-midionly", "test", use_cache=False)
     np.testing.assert_array_equal(fresh.groove, test_split.groove)

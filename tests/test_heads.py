@@ -107,6 +107,7 @@ def test_switching_heads_keeps_the_hits_learned():
     assert binned.representation.output_depth == 9 * (1 + 32 + 32)
 
 
+@pytest.mark.slow  # Evaluates two models; the heads' own tests run by default.
 def test_evaluation_scores_both_heads_on_the_same_scale():
     rng = np.random.default_rng(2)
     truth = random_groove(rng, 4)

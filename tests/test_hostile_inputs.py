@@ -87,6 +87,7 @@ def test_a_midi_dir_of_only_broken_files_says_so_with_the_counts_and_leaves_no_c
     assert not (run_dir / runs.CONFIG_FILE).exists()
 
 
+@pytest.mark.slow  # Trains first; the checks before training run by default.
 def test_a_failed_start_leaves_no_config_that_refuses_the_corrected_rerun(folder, tmp_path):
     for i in range(8):
         (folder / f"groove_{i}.mid").write_bytes(beat())
@@ -146,6 +147,7 @@ def test_a_damaged_model_file_is_an_error_naming_it(model_dir, name, damage):
         runs.restore_model(str(model_dir))
 
 
+@pytest.mark.slow  # Trains first; the checks before training run by default.
 def test_a_truncated_checkpoint_is_an_error_naming_it(folder, tmp_path):
     for i in range(8):
         (folder / f"groove_{i}.mid").write_bytes(beat())

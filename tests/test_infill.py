@@ -10,14 +10,15 @@ from groove_vae.drums import DEFAULT_DRUM_MAP, DRUM_CLASS_NAMES
 
 
 def played_beat(bars=4):
-    """Kick and snare with a drummer's varied loudness and timing, and closed hi-hats on the 8ths."""
+    """A rock beat at 120 qpm: kick and snare with a drummer's varied loudness and timing,
+    closed hi-hats on the 8ths."""
     rng = np.random.default_rng(0)
     notes = []
     for bar in range(bars):
-        for beat in range(4):
-            start = (bar * 4 + beat) * 0.5
-            notes.append((36 if beat % 2 == 0 else 38, int(rng.integers(60, 120)), start + rng.uniform(0, 0.02)))
-            notes += [(42, 70, start), (42, 50, start + 0.25)]
+        start = bar * 2.0
+        notes += [(36, int(rng.integers(80, 120)), start + step * 0.125 + rng.uniform(0, 0.02)) for step in (0, 8, 10)]
+        notes += [(38, int(rng.integers(90, 120)), start + step * 0.125 + rng.uniform(0, 0.02)) for step in (4, 12)]
+        notes += [(42, 70, start + eighth * 0.25) for eighth in range(8)]
     return make_sequence(notes)
 
 

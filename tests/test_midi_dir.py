@@ -58,6 +58,7 @@ def test_bad_folders_get_clear_errors(tmp_path):
         data.load_midi_dir(str(tmp_path))
 
 
+@pytest.mark.slow  # Three short trainings; the default set trains and resumes in test_training_stops_at_exactly_the_step_asked_for.
 def test_training_runs_on_a_midi_folder_and_fine_tuning_starts_from_its_weights(midi_dir, tmp_path):
     base = str(tmp_path / "base")
     history = training.train(tiny_config(), base, num_steps=2, steps_per_epoch=2, eval_batches=1,

@@ -55,6 +55,7 @@ def test_sample_rejects_a_missing_run_dir(tmp_path):
     assert result.returncode != 0 and "nowhere" in result.stderr
 
 
+@pytest.mark.slow  # Three trainings through the command; test_midi_dir resumes in-process by default.
 def test_train_resumes_when_rerun(tmp_path, tfds_data_dir):
     args = ["--config=groovae_4bar", f"--hparams={TINY}", "--run_dir=run", "--steps_per_epoch=2", "--eval_batches=1"]
     first = run("train.py", *args, "--num_steps=2", cwd=tmp_path)
@@ -123,6 +124,7 @@ def test_outputs_are_never_silently_overwritten(tmp_path):
     assert forced.returncode == 0 and (tmp_path / "out" / "sample_001.mid").read_bytes() != before
 
 
+@pytest.mark.slow  # The full evaluation of the bundled model; test_evaluation covers it on a tiny one.
 def test_evaluate_scores_the_bundled_model_on_a_slice_of_the_test_split(tmp_path, tfds_data_dir):
     import json
 
@@ -138,6 +140,7 @@ def test_evaluate_scores_the_bundled_model_on_a_slice_of_the_test_split(tmp_path
     assert 1 < scores["feel_prior_velocity_mean"] < 127 and 0 <= scores["feel_data_bar_cell_agreement"] <= 1
 
 
+@pytest.mark.slow  # The full evaluation of the bundled model; test_evaluation covers it on a tiny one.
 def test_evaluate_on_a_midi_folder(tmp_path):
     import json
 

@@ -85,6 +85,7 @@ def test_a_nan_loss_restores_the_last_checkpoint_and_stops(tmp_path):
         np.testing.assert_array_equal(weight.numpy(), before)
 
 
+@pytest.mark.slow  # The stop policy's test runs by default; this one trains on after the restore.
 def test_a_nan_loss_can_be_survived(tmp_path):
     model, saved, guard = fit_with_a_nan_batch(tmp_path, "continue")
     assert guard.events == 1
