@@ -24,10 +24,14 @@ def train_command(run_dir, num_steps):
 def test_sigkill_then_rerun_resumes_from_the_last_complete_checkpoint(tmp_path, tfds_data_dir):
     run_dir = tmp_path / "run"
     process = subprocess.Popen(train_command(run_dir, 400), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def committed_step():  # The checkpoint the run directory's state file names: written last.
+        latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+        return int(latest.rsplit("-", 1)[1]) if latest else 0
+
     deadline = time.time() + 240
-    while not list((run_dir / "checkpoints").glob("ckpt-4.index")) and time.time() < deadline:
+    while committed_step() < 4 and time.time() < deadline:
         time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)  # Right as later checkpoints are being written.
+    os.kill(process.pid, signal.SIGKILL)  # Mid-run: perhaps as later checkpoints are being written.
     process.wait()
     latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
     assert latest is not None
