@@ -363,9 +363,9 @@ class GrooveVAE:
         if (keep is None) == (add is None):
             raise ValueError("infill takes keep= (the instruments to keep as played) or add= (those to generate), "
                              "not both or neither.")
-        named = list(keep if keep is not None else add)
-        if isinstance(keep if keep is not None else add, str):
-            named = [n for n in (keep if keep is not None else add).split(",") if n]
+        named = keep if keep is not None else add
+        if isinstance(named, str):  # "kick,snare", as a command line gives it.
+            named = [name for name in named.split(",") if name]
         classes = sorted({layout.instrument_index(name.strip()) for name in named})
         if add is not None:
             classes = [c for c in range(converter.NUM_CLASSES) if c not in classes]

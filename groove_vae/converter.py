@@ -207,15 +207,47 @@ def _groove_grid(ns, num_steps, drum_map, source, stats, max_steps=None):
     if not all(0 < qpm < float("inf") for qpm in qpms):  # A NoteSequence may hold 0 or NaN.
         bad = next(t.qpm for t in ns.tempos if not 0 < t.qpm < float("inf"))
         raise ConversionError(source, "unquantizable", f"tempo {bad} qpm is not a positive number")
-    if len(qpms) > 1:
-        return _groove_grid_with_tempo_changes(ns, num_steps, drum_map, source, stats, max_steps)
     notes = [n for n in ns.notes if n.velocity > 0]  # Velocity 0 is silence (in MIDI, a note-off).
     if not notes:
         raise ConversionError(source, "empty", "the clip holds no notes")
     drum_notes = [n for n in notes if n.is_drum]
     if not drum_notes:
         raise ConversionError(source, "no_drums", "no drum notes (nothing on the drum channel)")
+    if len(qpms) > 1:
+        steps, offsets = _steps_through_tempo_changes(ns, drum_notes)
+    else:
+        steps, offsets = _steps_at_one_tempo(ns, drum_notes, source)
 
+    if num_steps is None:
+        num_steps = (max(steps) // max_steps + 1) * max_steps
+        if num_steps > MAX_STEPS:
+            raise ConversionError(
+                source, "too_long", f"{num_steps} steps of 16th notes, more than {MAX_STEPS} (~9 hours at 120 qpm)"
+            )
+    groove = np.zeros((num_steps, GROOVE_DEPTH), np.float32)
+    past_end = unmapped = 0
+    for note, step, offset in zip(drum_notes, steps, offsets):
+        drum_class = drum_map.pitch_to_class(note.pitch)
+        if drum_class is None:
+            unmapped += 1
+            continue
+        if step >= num_steps:
+            past_end += 1
+            continue
+        velocity = note.velocity / 127.0
+        if groove[step, drum_class] and velocity <= groove[step, NUM_CLASSES + drum_class]:
+            continue
+        groove[step, layout.columns(drum_class)] = (1.0, velocity, np.clip(offset, -1.0, 1.0))
+    if stats is not None:
+        stats.notes_past_end += past_end
+        stats.notes_unmapped += unmapped
+    if not layout.hits(groove).any():
+        raise ConversionError(source, "no_drum_notes", "no notes of the drum map's pitches")
+    return groove
+
+
+def _steps_at_one_tempo(ns, drum_notes, source) -> tuple[list[int], list[float]]:
+    """Each drum note's nearest 16th step (note-seq's quantization) and its offset from it."""
     drums_only = music_pb2.NoteSequence()
     drums_only.CopyFrom(ns)
     del drums_only.notes[:]
@@ -228,39 +260,20 @@ def _groove_grid(ns, num_steps, drum_map, source, stats, max_steps=None):
         quantized = sequences_lib.quantize_note_sequence(drums_only, STEPS_PER_QUARTER)
     except Exception as e:
         raise ConversionError(source, "unquantizable", f"cannot quantize ({e})") from e
-
-    if num_steps is None:
-        num_steps = (max(n.quantized_start_step for n in quantized.notes) // max_steps + 1) * max_steps
-        if num_steps > MAX_STEPS:
-            raise ConversionError(
-                source, "too_long", f"{num_steps} steps of 16th notes, more than {MAX_STEPS} (~9 hours at 120 qpm)"
-            )
     qpm = ns.tempos[0].qpm if ns.tempos else DEFAULT_QPM
     step_seconds = 60.0 / qpm / STEPS_PER_QUARTER
-    groove = np.zeros((num_steps, GROOVE_DEPTH), np.float32)
-    past_end = unmapped = 0
-    for note, q_note in zip(drum_notes, quantized.notes):
-        drum_class = drum_map.pitch_to_class(note.pitch)
-        if drum_class is None:
-            unmapped += 1
-            continue
-        step = q_note.quantized_start_step
-        if step >= num_steps:
-            past_end += 1
-            continue
-        velocity = note.velocity / 127.0
-        if groove[step, drum_class] and velocity <= groove[step, NUM_CLASSES + drum_class]:
-            continue
-        offset = 2.0 * (note.start_time - step * step_seconds) / step_seconds
-        groove[step, drum_class] = 1.0
-        groove[step, NUM_CLASSES + drum_class] = velocity
-        layout.offsets(groove)[step, drum_class] = np.clip(offset, -1.0, 1.0)
-    if stats is not None:
-        stats.notes_past_end += past_end
-        stats.notes_unmapped += unmapped
-    if not layout.hits(groove).any():
-        raise ConversionError(source, "no_drum_notes", "no notes of the drum map's pitches")
-    return groove
+    steps = [q.quantized_start_step for q in quantized.notes]
+    offsets = [2.0 * (n.start_time - step * step_seconds) / step_seconds for n, step in zip(drum_notes, steps)]
+    return steps, offsets
+
+
+def _steps_through_tempo_changes(ns, drum_notes) -> tuple[list[int], list[float]]:
+    """The same, counted in the sequence's own beats through its tempo map (note-seq
+    quantizes one tempo only); a note's step is its nearest, as there."""
+    tempo_map = TempoMap.of(ns)
+    positions = [tempo_map.steps(n.start_time) for n in drum_notes]
+    steps = [int(np.floor(p + 0.5)) for p in positions]
+    return steps, [2.0 * (p - step) for p, step in zip(positions, steps)]
 
 
 class TempoMap:
@@ -299,44 +312,6 @@ class TempoMap:
     def seconds(self, steps: float) -> float:
         i = max(int(np.searchsorted(self.starts, steps, side="right")) - 1, 0)
         return float(self.times[i] + (steps - self.starts[i]) * 60.0 / self.qpms[i] / STEPS_PER_QUARTER)
-
-
-def _groove_grid_with_tempo_changes(ns, num_steps, drum_map, source, stats, max_steps):
-    """`_groove_grid` for a sequence whose tempo changes: steps counted in its own beats
-    (note-seq quantizes one tempo only); a note's step is its nearest, as there."""
-    tempo_map = TempoMap.of(ns)
-    drum_notes = [n for n in ns.notes if n.velocity > 0 and n.is_drum]
-    if not [n for n in ns.notes if n.velocity > 0]:
-        raise ConversionError(source, "empty", "the clip holds no notes")
-    if not drum_notes:
-        raise ConversionError(source, "no_drums", "no drum notes (nothing on the drum channel)")
-    positions = [tempo_map.steps(n.start_time) for n in drum_notes]
-    steps = [int(np.floor(p + 0.5)) for p in positions]
-    if num_steps is None:
-        num_steps = (max(steps) // max_steps + 1) * max_steps
-        if num_steps > MAX_STEPS:
-            raise ConversionError(
-                source, "too_long", f"{num_steps} steps of 16th notes, more than {MAX_STEPS} (~9 hours at 120 qpm)")
-    groove = np.zeros((num_steps, GROOVE_DEPTH), np.float32)
-    past_end = unmapped = 0
-    for note, position, step in zip(drum_notes, positions, steps):
-        drum_class = drum_map.pitch_to_class(note.pitch)
-        if drum_class is None:
-            unmapped += 1
-            continue
-        if step >= num_steps:
-            past_end += 1
-            continue
-        velocity = note.velocity / 127.0
-        if groove[step, drum_class] and velocity <= groove[step, NUM_CLASSES + drum_class]:
-            continue
-        groove[step, layout.columns(drum_class)] = (1.0, velocity, np.clip(2.0 * (position - step), -1.0, 1.0))
-    if stats is not None:
-        stats.notes_past_end += past_end
-        stats.notes_unmapped += unmapped
-    if not layout.hits(groove).any():
-        raise ConversionError(source, "no_drum_notes", "no notes of the drum map's pitches")
-    return groove
 
 
 def note_sequence_to_groove(

@@ -225,18 +225,11 @@ def shift_right(x):
 class Decoder(keras.layers.Layer):
     """p(x|z): what the model, the evaluation and the API ask of a decoder.
 
-    A decoder turns z into one embedding per segment (`embeddings`) and plays them with
-    a `SegmentDecoder`; these three methods are the whole interface, so callers never
-    reach into either.
+    A subclass turns z into one embedding per segment (`embeddings(z, training)` ->
+    [batch, segments, embedding size]) and plays them with the `SegmentDecoder` its
+    `_segments` names; the three methods below are the whole interface, so callers
+    never reach into either.
     """
-
-    def embeddings(self, z, training=False):
-        """[batch, z_size] -> [batch, segments, embedding size]."""
-        raise NotImplementedError
-
-    @property
-    def _segments(self) -> "SegmentDecoder":
-        raise NotImplementedError
 
     def teacher_forced(self, z, targets, training=False):
         """Each step sees the true previous step: z and targets [batch, steps, depth] ->
