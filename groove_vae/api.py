@@ -298,7 +298,7 @@ class GrooveVAE:
             raise ValueError("humanize needs a groove model (representation=groove).")
         checks.check_seed(seed)
         z = self.encode_tensors(groove)
-        hits = np.asarray(groove, np.float32)[..., : converter.NUM_CLASSES]
+        hits = layout.hits(np.asarray(groove, np.float32))
         return self._decode_forced(tf.constant(z), tf.constant(1.0), tf.constant(seed), tf.constant(hits)).numpy()
 
     def drumify(self, midi: MidiLike, temperature: float = 0.5, seed: int = 0) -> music_pb2.NoteSequence:

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from groove_vae import converter
+from groove_vae import groove as layout
 
 CONVERTER_VERSION = 2  # Bump when the conversion changes, to invalidate caches.
 DEFAULT_TFDS_NAME = "groove/4bar-midionly"
@@ -61,7 +62,7 @@ def sliding_windows(ns, num_steps: int, source: str, stats: converter.Conversion
     windows = []
     for start in range(0, len(grid) - num_steps + 1, hop_steps):
         window = grid[start : start + num_steps]
-        if window[:, : converter.NUM_CLASSES].any():
+        if layout.hits(window).any():
             windows.append(window)
         else:
             stats.skip("empty_window")

@@ -3,6 +3,9 @@ import pytest
 from helpers import flat_beat, make_sequence, tiny_config, to_midi_bytes
 
 from groove_vae import api, converter
+from groove_vae.groove import hits as hits_of
+from groove_vae.groove import offsets as offsets_of
+from groove_vae.groove import velocities as velocities_of
 from groove_vae.model import build_model
 
 
@@ -60,7 +63,7 @@ def test_interpolation_endpoints_reconstruct_their_inputs(vae):
     assert len(path) == 4
 
     def hits(ns):
-        return converter.note_sequence_to_groove(ns)[:, :9] if ns.notes else np.zeros((64, 9))
+        return hits_of(converter.note_sequence_to_groove(ns)) if ns.notes else np.zeros((64, 9))
 
     np.testing.assert_array_equal(hits(path[0]), hits(vae.reconstruct(a, temperature=1e-4)))
     np.testing.assert_array_equal(hits(path[-1]), hits(vae.reconstruct(b, temperature=1e-4)))
@@ -70,10 +73,10 @@ def test_humanize_keeps_the_hits_and_plays_them(vae):
     beat = flat_beat()
     played = vae.humanize(beat)
     before, after = converter.note_sequence_to_groove(beat), converter.note_sequence_to_groove(played)
-    np.testing.assert_array_equal(after[:, :9], before[:, :9])
-    hit = before[:, :9] > 0
-    assert not np.allclose(after[:, 9:18][hit], 100 / 127, atol=1 / 127)
-    assert np.any(np.abs(after[:, 18:][hit]) > 1e-3)  # Off the grid (a tiny untrained model plays timidly).
+    np.testing.assert_array_equal(hits_of(after), hits_of(before))
+    hit = hits_of(before) > 0
+    assert not np.allclose(velocities_of(after)[hit], 100 / 127, atol=1 / 127)
+    assert np.any(np.abs(offsets_of(after)[hit]) > 1e-3)  # Off the grid (a tiny untrained model plays timidly).
 
 
 def test_sample_is_reproducible(vae):
@@ -126,8 +129,8 @@ def test_the_bundled_tap2drum_model_drums_to_a_tapped_rhythm():
     tap = api.load("tap2drum")
     rhythm = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75]  # Eighth notes, tapped on one drum.
     taps = make_sequence([(38, 90, t + bar * 2.0) for bar in range(4) for t in rhythm])
-    tapped = converter.note_sequence_to_groove(taps)[:, :9].max(-1) > 0.5
-    hits = converter.note_sequence_to_groove(tap.drumify(taps, temperature=0.5, seed=0))[:, :9] > 0.5
+    tapped = hits_of(converter.note_sequence_to_groove(taps)).max(-1) > 0.5
+    hits = hits_of(converter.note_sequence_to_groove(tap.drumify(taps, temperature=0.5, seed=0))) > 0.5
     played = hits.any(-1)
     assert (played & tapped).sum() >= 0.6 * tapped.sum()  # Most taps become hits...
     assert (played & ~tapped).sum() <= 4  # ...and it rarely plays where nothing was tapped...
@@ -140,9 +143,9 @@ def test_the_bundled_humanize_model_keeps_the_hits_and_plays_them_with_a_drummer
     beat = flat_beat(velocity=100)
     flat = converter.note_sequence_to_groove(beat)
     played = converter.note_sequence_to_groove(played_by.humanize(beat, seed=0))
-    hits = flat[:, :9] > 0.5
-    np.testing.assert_array_equal(played[:, :9] > 0.5, hits)  # The same hits, none added or lost.
-    velocities, offsets = played[:, 9:18][hits] * 127, played[:, 18:][hits]
+    hits = hits_of(flat) > 0.5
+    np.testing.assert_array_equal(hits_of(played) > 0.5, hits)  # The same hits, none added or lost.
+    velocities, offsets = velocities_of(played)[hits] * 127, offsets_of(played)[hits]
     assert velocities.std() > 10 and np.abs(offsets).mean() > 0.05  # Played, not programmed.
     assert played_by.humanize(beat, seed=0) == played_by.humanize(beat, seed=0)  # Seeded.
 
@@ -153,4 +156,4 @@ def test_the_bundled_model_decodes_in_bfloat16_to_nearly_the_same_samples():
     assert bf16.model.decoder.bar_decoder.lstm.compute_dtype == "bfloat16"
     a, b = fp32.sample_tensors(32, seed=4), bf16.sample_tensors(32, seed=4)
     assert b.dtype == np.float32
-    assert (a[..., :9] == b[..., :9]).mean() > 0.99
+    assert (hits_of(a) == hits_of(b)).mean() > 0.99

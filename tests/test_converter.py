@@ -3,6 +3,9 @@ import pytest
 from helpers import make_sequence, to_midi_bytes
 
 from groove_vae import converter
+from groove_vae.groove import hits as hits_of
+from groove_vae.groove import offsets as offsets_of
+from groove_vae.groove import velocities as velocities_of
 
 STEP = 60.0 / 120.0 / 4  # One 16th note at 120 qpm, in seconds.
 
@@ -24,7 +27,7 @@ def known_groove_notes():
 def test_known_groove_round_trips_through_midi():
     groove = converter.midi_to_groove(to_midi_bytes(make_sequence(known_groove_notes())))
     assert groove.shape == (64, 27)
-    hits = groove[:, :9]
+    hits = hits_of(groove)
     assert hits[:, 0].sum() == 16 and hits[:, 1].sum() == 8 and hits[:, 2].sum() == 32
     assert hits[:, 3:].sum() == 0
     assert groove[4, 1] == 1 and groove[4, 9 + 1] == pytest.approx(91 / 127)
@@ -34,16 +37,16 @@ def test_known_groove_round_trips_through_midi():
 
     ns = converter.groove_to_note_sequence(groove, qpm=120)
     again = converter.midi_to_groove(to_midi_bytes(ns))
-    np.testing.assert_array_equal(again[:, :9], groove[:, :9])
-    np.testing.assert_allclose(again[:, 9:18], groove[:, 9:18], atol=1 / 127 + 1e-6)
+    np.testing.assert_array_equal(hits_of(again), hits_of(groove))
+    np.testing.assert_allclose(velocities_of(again), velocities_of(groove), atol=1 / 127 + 1e-6)
     # MIDI ticks limit timing resolution; well within one grid step.
-    np.testing.assert_allclose(again[:, 18:], groove[:, 18:], atol=0.02)
+    np.testing.assert_allclose(offsets_of(again), offsets_of(groove), atol=0.02)
 
 
 def test_written_midi_uses_drum_channel_and_exemplar_pitches():
     groove = np.zeros((64, 27), np.float32)
-    groove[0, :9] = 1
-    groove[0, 9:18] = 0.5
+    hits_of(groove[0])[:] = 1
+    velocities_of(groove[0])[:] = 0.5
     ns = converter.groove_to_note_sequence(groove, qpm=100)
     assert sorted(n.pitch for n in ns.notes) == sorted([36, 38, 42, 46, 43, 47, 50, 49, 51])
     assert all(n.is_drum and n.instrument == 9 for n in ns.notes)
@@ -70,7 +73,7 @@ def test_note_quantized_past_the_clip_is_dropped_and_counted():
     stats = converter.ConversionStats()
     midi = to_midi_bytes(make_sequence([(36, 100, 0.0), (38, 100, 63.8 * STEP)]))
     groove = converter.midi_to_groove(midi, stats=stats)
-    assert groove[:, :9].sum() == 1 and stats.notes_past_end == 1
+    assert hits_of(groove).sum() == 1 and stats.notes_past_end == 1
 
 
 def test_loudest_of_two_hits_on_one_step_is_kept():

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from groove_vae import data
+from groove_vae.groove import hits as hits_of
+from groove_vae.groove import velocities as velocities_of
 from groove_vae.representations import DrumsRepresentation, GrooveRepresentation
 
 
@@ -16,9 +18,9 @@ def test_test_split_converts_with_empty_clips_counted(test_split):
     assert test_split.stats.skipped.get("empty") == 123
     assert len(test_split) == 2033 - sum(test_split.stats.skipped.values())
     assert test_split.groove.shape[1:] == (64, 27)
-    hits = test_split.groove[..., :9]
+    hits = hits_of(test_split.groove)
     assert 15 < hits.sum() / len(test_split) / 4 < 22  # Hits per bar, about 18.6.
-    velocities = test_split.groove[..., 9:18][hits > 0] * 127
+    velocities = velocities_of(test_split.groove)[hits > 0] * 127
     assert 60 < velocities.mean() < 80 and velocities.min() >= 1
     assert set(np.unique(test_split.styles)) >= {"funk", "rock", "jazz"}
 

@@ -5,6 +5,8 @@ import pytest
 from helpers import random_groove, tiny_config
 
 from groove_vae import evaluation
+from groove_vae.groove import hits as hits_of
+from groove_vae.groove import velocities as velocities_of
 from groove_vae.model import build_model
 
 
@@ -47,7 +49,7 @@ def test_velocity_and_timing_errors_on_shared_hits():
 
 def test_hits_per_bar_and_copies(truth):
     per_bar = evaluation.hits_per_bar(truth)
-    assert sum(per_bar.values()) == pytest.approx(truth[..., :9].sum() / 20)
+    assert sum(per_bar.values()) == pytest.approx(hits_of(truth).sum() / 20)
     assert evaluation.fraction_copied(truth[:2], truth) == 1.0
     assert evaluation.fraction_copied(np.zeros_like(truth[:2]), truth) == 0.0
 
@@ -70,8 +72,8 @@ def test_humanize_scores_compare_played_and_true_dynamics(truth):
 
     vae = api.GrooveVAE(build_model(tiny_config()))
     scores = evaluation.humanize_scores(vae, truth, np.full(5, 120.0), batch_size=2)
-    hit = truth[..., :9] > 0.5
-    assert scores["velocity_std_data"] == pytest.approx(truth[..., 9:18][hit].std() * 127, rel=1e-4)
+    hit = hits_of(truth) > 0.5
+    assert scores["velocity_std_data"] == pytest.approx(velocities_of(truth)[hit].std() * 127, rel=1e-4)
     assert scores["velocity_mae"] > 0 and scores["offset_mae_ms"] > 0
 
 

@@ -14,13 +14,21 @@ import wave
 import mido
 import numpy as np
 import pytest
-from helpers import ROOT, flat_beat, make_sequence, serve_in_thread, tiny_config, to_midi_bytes
+from helpers import (
+    ROOT,
+    flat_beat,
+    make_sequence,
+    serve_in_thread,
+    tiny_config,
+    to_midi_bytes,
+)
 
 pytest.importorskip("fastapi")
 requests = pytest.importorskip("requests")
 
 from groove_vae import api, converter  # noqa: E402
 from groove_vae.drums import DEFAULT_DRUM_PITCHES  # noqa: E402
+from groove_vae.groove import hits as hits_of  # noqa: E402
 from groove_vae.model import build_model  # noqa: E402
 from groove_vae.webapp import app as webapp  # noqa: E402
 from groove_vae.webapp import server  # noqa: E402
@@ -45,7 +53,7 @@ def post(url, path, **kwargs):
     return requests.post(url + path, timeout=30, **kwargs)
 
 
-def hits_of(beat):
+def beat_hits(beat):
     return {(n["step"], n["drum"]) for n in beat["notes"]}
 
 
@@ -74,7 +82,7 @@ def test_sample_is_a_reproducible_beat_with_its_latent(url, models):
         assert 0 <= note["velocity"] <= 1 and -1 <= note["offset"] <= 1
     # The library's own sample for the same seed: the page and the scripts agree.
     groove = vae.sample_tensors(1, 0.8, 7)[0]
-    assert hits_of(first["beat"]) == set(zip(*map(list, np.nonzero(groove[:, :9] > 0.5))))
+    assert beat_hits(first["beat"]) == set(zip(*map(list, np.nonzero(hits_of(groove) > 0.5))))
     decoded = post(url, "/api/decode", json={"z": first["z"], "temperature": 0.8, "seed": 7, "qpm": 96}).json()
     assert decoded["beat"] == first["beat"]
     funk = post(url, "/api/sample", json={**body, "style": "funk", "strength": 1.0}).json()
@@ -101,7 +109,7 @@ def test_midi_download_is_general_midi_drums_that_read_back(url):
     assert any(m.type == "time_signature" and (m.numerator, m.denominator) == (4, 4)
                for track in midi.tracks for m in track)
     groove = converter.midi_to_groove(response.content)
-    assert sorted(zip(*np.nonzero(groove[:, :9]))) == [(0, 0), (4, 1), (6, 2), (63, 8)]
+    assert sorted(zip(*np.nonzero(hits_of(groove)))) == [(0, 0), (4, 1), (6, 2), (63, 8)]
     np.testing.assert_allclose(groove[[0, 4, 6], [9, 10, 11]], [1.0, 0.5, 0.3], atol=1 / 127)
     np.testing.assert_allclose(groove[[4, 6], [19, 20]], [0.4, -0.4], atol=0.05)
 
@@ -129,7 +137,7 @@ def test_upload_then_humanize_keeps_the_hits_and_plays_them(url):
     assert len(uploaded["beat"]["notes"]) == 16 * 3 and uploaded["beat"]["qpm"] == 120
     assert {round(n["velocity"], 3) for n in uploaded["beat"]["notes"]} == {round(100 / 127, 3)}
     played = post(url, "/api/humanize", json={"beat": uploaded["beat"], "seed": 1}).json()["beat"]
-    assert hits_of(played) == hits_of(uploaded["beat"])
+    assert beat_hits(played) == beat_hits(uploaded["beat"])
     assert len({n["velocity"] for n in played["notes"]}) > 5  # Dynamics, not one flat velocity.
     assert any(abs(n["offset"]) > 1e-3 for n in played["notes"])
     long = post(url, "/api/upload", files={"file": ("long.mid", to_midi_bytes(flat_beat(bars=10)))}).json()
@@ -317,15 +325,15 @@ def test_a_humanize_model_plays_humanize_and_the_groove_model_the_rest(models):
         played = post(base, "/api/humanize", json={"beat": {"notes": [{"step": 0, "drum": 0}]}, "seed": 3})
         sampled = post(base, "/api/sample", json={"seed": 1})
     assert played.status_code == sampled.status_code == 200 and calls == [3]
-    assert hits_of(played.json()["beat"]) == {(0, 0)}
+    assert beat_hits(played.json()["beat"]) == {(0, 0)}
 
 
 def test_sample_of_16_bars_is_one_performance_the_grid_can_hold(url, models):
     vae, _ = models
     beat = post(url, "/api/sample", json={"seed": 3, "bars": 16}).json()["beat"]
     assert beat["steps"] == 256 and max(n["step"] for n in beat["notes"]) >= 192
-    first_phrase = {(s, d) for s, d in hits_of(beat) if s < 64}
-    assert first_phrase == hits_of(post(url, "/api/sample", json={"seed": 3}).json()["beat"])  # Its first 4 bars.
+    first_phrase = {(s, d) for s, d in beat_hits(beat) if s < 64}
+    assert first_phrase == beat_hits(post(url, "/api/sample", json={"seed": 3}).json()["beat"])  # Its first 4 bars.
     assert post(url, "/api/sample", json={"seed": 3, "bars": 6}).status_code == 422
 
 
@@ -353,7 +361,7 @@ def test_continue_extends_a_beat_to_8_and_16_bars_keeping_it(url):
         assert result.status_code == 200, result.text
         longer = result.json()["beat"]
         assert longer["steps"] == 16 * bars
-        assert {(s, d) for s, d in hits_of(longer) if s < 64} == hits_of(beat)
+        assert {(s, d) for s, d in beat_hits(longer) if s < 64} == beat_hits(beat)
         assert max(n["step"] for n in longer["notes"]) >= 16 * (bars - 1)
     refused = post(url, "/api/continue", json={"beat": {**beat, "steps": 128,
                                                          "notes": beat["notes"] + [{"step": 127, "drum": 0}]},
@@ -365,5 +373,5 @@ def test_humanize_plays_a_16_bar_beat_whole(url):
     beat = {"qpm": 120, "steps": 256, "notes": [{"step": s, "drum": 2, "velocity": 0.8, "offset": 0.0}
                                                 for s in range(0, 256, 2)]}
     played = post(url, "/api/humanize", json={"beat": beat, "seed": 0}).json()["beat"]
-    assert hits_of(played) == hits_of(beat) and played["steps"] == 256
+    assert beat_hits(played) == beat_hits(beat) and played["steps"] == 256
     assert len({n["velocity"] for n in played["notes"]}) > 10
