@@ -45,6 +45,10 @@ class Config:
     free_bits: float = 48.0
     max_beta: float = 0.2
     beta_warmup_steps: int = 0  # Linear KL warm-up from 0 to max_beta; 0 means none (Magenta's groovae).
+    # Weight of the velocity and offset terms in the training objective (reported losses stay
+    # unweighted). Below 1 the hits get a larger share of each step's gradient: the binned
+    # heads' cross-entropy is some 30x the squared errors' and slows learning the hits.
+    feel_loss_weight: float = 1.0
 
     # === Scheduled sampling ===
     sampling_schedule: str = "constant"  # "constant" or "inverse_sigmoid".
@@ -84,6 +88,8 @@ class Config:
             raise ValueError(
                 "jit_compile does not support scheduled sampling: XLA cannot compile its tf.cond of step loops."
             )
+        if not self.feel_loss_weight > 0.0:
+            raise ValueError(f"feel_loss_weight must be positive, got {self.feel_loss_weight}.")
         if not 0.0 <= self.dropout_rate < 1.0:
             raise ValueError(f"dropout_rate must be in [0, 1), got {self.dropout_rate}.")
         for name in ("z_size", "num_bars", "steps_per_bar", "batch_size", "conductor_output_size",

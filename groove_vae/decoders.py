@@ -22,6 +22,7 @@ import functools
 import keras
 import tensorflow as tf
 
+from groove_vae import groove as layout
 from groove_vae.lstm import LSTM
 
 
@@ -147,6 +148,7 @@ class SegmentDecoder(keras.layers.Layer):
         forced_hits=None,
         given=None,
         keep=None,
+        point_feel=False,
     ):
         """Step-by-step path. Each step's input is the previous step's sample, or with
         `targets` given, the true previous step unless a coin with
@@ -154,7 +156,10 @@ class SegmentDecoder(keras.layers.Layer):
         `forced_hits` [batch, steps, 9] (groove only) the hits are given and the model
         supplies velocities and offsets (humanize). With `given` [batch, steps, 27] and
         `keep` [batch, 9] (groove only), the kept instruments are played as given and the
-        model supplies the rest, hearing the kept ones as it goes (infill).
+        model supplies the rest, hearing the kept ones as it goes (infill). `point_feel`
+        plays each step's hits at its point velocity and offset instead of a draw, so
+        later steps hear the point estimates (the greedy performance that reconstruction
+        and humanize MAE score).
 
         embeddings [batch, segments, emb]; seed: int [2] -> (outputs, samples), each
         [batch, steps, depth].
@@ -171,7 +176,10 @@ class SegmentDecoder(keras.layers.Layer):
             out, states = step(previous, states)
             output = self.output_projection(out)
             sample = representation.sample(output, temperature, seed + tf.stack([0, 2 * t]))
-            if forced_hits is not None:
+            if point_feel:
+                hits = layout.hits(sample) if forced_hits is None else forced_hits[:, t]
+                sample = representation.point_estimate(output, hits)
+            elif forced_hits is not None:
                 sample = representation.force_hits(output, forced_hits[:, t], temperature, seed + tf.stack([0, 2 * t]))
             if given is not None:
                 sample = representation.keep_given(sample, given[:, t], keep)
@@ -236,12 +244,15 @@ class Decoder(keras.layers.Layer):
         raw outputs [batch, steps, output_depth] (training and reconstruction scores)."""
         return self._segments.teacher_forced(self.embeddings(z, training), shift_right(targets), training)
 
-    def sample(self, z, representation, seed, temperature=1.0, forced_hits=None, given=None, keep=None):
+    def sample(self, z, representation, seed, temperature=1.0, forced_hits=None, given=None, keep=None,
+               point_feel=False):
         """Each step sees the previous step's sample: z -> (raw outputs, samples), each
         [batch, steps, depth]. `forced_hits` [batch, steps, 9] gives the hits (humanize);
-        `given` [batch, steps, 27] with `keep` [batch, 9] gives whole instruments (infill)."""
+        `given` [batch, steps, 27] with `keep` [batch, 9] gives whole instruments (infill);
+        `point_feel` plays every hit at its point velocity and offset, not a draw."""
         return self._segments.autoregressive(self.embeddings(z), representation, seed, temperature,
-                                             forced_hits=forced_hits, given=given, keep=keep)
+                                             forced_hits=forced_hits, given=given, keep=keep,
+                                             point_feel=point_feel)
 
     def scheduled_sampling(self, z, targets, representation, seed, probability, training=False):
         """Each step sees its own sample with `probability`, else the true previous step:

@@ -17,7 +17,9 @@ from groove_vae.converter import STEPS_PER_QUARTER
 from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
 from groove_vae.model import MusicVAE, kl_divergence
 
-GREEDY_TEMPERATURE = 1e-4  # "Sampled" reconstruction feeds back (near-)argmax outputs.
+# "Sampled" reconstruction feeds back (near-)argmax hits, played at the heads' point
+# velocity and offset: a draw fed back would score the feel's spread, not the model.
+GREEDY_TEMPERATURE = 1e-4
 TIMEKEEPERS = layout.TIMEKEEPERS
 hits_of, velocities_of, offsets_of = layout.hits, layout.velocities, layout.offsets
 
@@ -173,7 +175,7 @@ def _batch_pass(model: MusicVAE):
         inputs = rep.to_inputs(groove)
         mu, sigma = model.encode(inputs)
         outputs = decoder.teacher_forced(mu, inputs)
-        _, samples = decoder.sample(mu, rep, seed, GREEDY_TEMPERATURE)
+        _, samples = decoder.sample(mu, rep, seed, GREEDY_TEMPERATURE, point_feel=rep.name == "groove")
         z = mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed=seed + 1)
         outputs_z = decoder.teacher_forced(z, inputs)
         nll = tf.reduce_sum(rep.loss(inputs, outputs_z), -1)
@@ -281,14 +283,18 @@ def humanize_scores(vae, groove: np.ndarray, qpm: np.ndarray, batch_size: int = 
     Each clip's hits are kept (humanize never changes them); the figures compare the
     velocities and offsets the model plays (sampled, at temperature 1) with what the
     drummer played, beside the spread of both (a model that plays everything at the
-    mean has a low error and no feel). MAE scores the point estimate of each step's
-    predicted distribution, CRPS the distribution itself.
+    mean has a low error and no feel). MAE scores the point estimates played greedily
+    (each step's median, later steps hearing the medians played before them, as the
+    squared-error heads play their means), CRPS each step's distribution along the
+    sampled performance.
     """
     from groove_vae.representations import transform_inputs
 
     model = vae.model
     decode = tf.function(lambda z, s, hits: model.decode(z, 1.0, s, forced_hits=hits, return_outputs=True),
                          reduce_retracing=True)
+    decode_point = tf.function(lambda z, hits: model.decode(z, forced_hits=hits, point_feel=True),
+                               reduce_retracing=True)
     played, point, scores, weights = [], [], [], []
     for start in range(0, len(groove), batch_size):
         batch = groove[start : start + batch_size]
@@ -296,7 +302,7 @@ def humanize_scores(vae, groove: np.ndarray, qpm: np.ndarray, batch_size: int = 
         z = vae.encode_tensors(flat)
         samples, outputs = decode(tf.constant(z), tf.constant(seed), tf.constant(hits_of(flat)))
         played.append(samples.numpy())
-        point.append(model.representation.point_estimate(outputs, tf.constant(hits_of(batch))).numpy())
+        point.append(decode_point(tf.constant(z), tf.constant(hits_of(batch))).numpy())
         scores.append(groove_scores(model, outputs.numpy(), batch, qpm[start : start + batch_size]))
         weights.append(float(hits_of(batch).sum()))
     played, point = np.concatenate(played), np.concatenate(point)

@@ -139,14 +139,17 @@ class MusicVAE(keras.Model):
         mu, _ = self.encode(inputs, training=training)
         return self.decoder.teacher_forced(mu, inputs, training=training)
 
-    def decode(self, z, temperature=1.0, seed=0, forced_hits=None, return_outputs=False, given=None, keep=None):
+    def decode(self, z, temperature=1.0, seed=0, forced_hits=None, return_outputs=False, given=None, keep=None,
+               point_feel=False):
         """z [batch, z_size] -> sampled groove tensors [batch, steps, 27] (drums: at a fixed
         velocity). `forced_hits` [batch, steps, 9] fixes the hits (groove only); `given`
         [batch, steps, 27] with `keep` [batch, 9] fixes the kept instruments' hits,
-        velocities and offsets (infill). `return_outputs` also returns the raw outputs
-        each step was sampled from."""
+        velocities and offsets (infill). `point_feel` plays every hit at the heads' point
+        velocity and offset rather than a draw (greedy reconstruction, humanize's MAE).
+        `return_outputs` also returns the raw outputs each step was sampled from."""
         seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0, tf.int32)])
-        outputs, samples = self.decoder.sample(z, self.representation, seed, temperature, forced_hits, given, keep)
+        outputs, samples = self.decoder.sample(z, self.representation, seed, temperature, forced_hits, given, keep,
+                                               point_feel)
         groove = self.representation.to_groove(samples)
         return (groove, outputs) if return_outputs else groove
 
@@ -170,17 +173,19 @@ class MusicVAE(keras.Model):
             )
         else:
             outputs = self.decoder.teacher_forced(z, inputs, training)
-        reconstruction = tf.reduce_sum(self.representation.loss(inputs, outputs), axis=-1)
+        hit_nll = tf.reduce_sum(self.representation.hit_loss(inputs, outputs), axis=-1)
+        feel_nll = tf.reduce_sum(self.representation.feel_loss(inputs, outputs), axis=-1)
+        reconstruction = hit_nll + feel_nll
         kl = kl_divergence(mu, sigma)
         kl_cost = tf.maximum(kl - self.free_nats, 0.0)
-        loss = tf.reduce_mean(reconstruction + self.beta * kl_cost)
+        loss = tf.reduce_mean(hit_nll + self.config.feel_loss_weight * feel_nll + self.beta * kl_cost)
         correct = tf.reduce_all(
             tf.equal(self.representation.predicted_hits(outputs), self.representation.target_hits(inputs)), axis=-1
         )
         values = {
             "loss": loss,
             "reconstruction_loss": tf.reduce_mean(reconstruction),
-            "hit_nll": tf.reduce_mean(tf.reduce_sum(self.representation.hit_loss(inputs, outputs), axis=-1)),
+            "hit_nll": tf.reduce_mean(hit_nll),
             "kl": tf.reduce_mean(kl),
             "kl_bits": tf.reduce_mean(kl) / math.log(2.0),
             "beta": self.beta,

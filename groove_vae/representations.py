@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from groove_vae import groove as layout
 from groove_vae.converter import GROOVE_DEPTH, NUM_DRUM_PATTERNS
 from groove_vae.drums import NUM_CLASSES
 
@@ -93,30 +94,33 @@ class GrooveRepresentation:
         return hit_logits, tf.sigmoid(velocity), tf.tanh(offset)
 
     def loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
-        """Per-step loss [batch, steps]: BCE on hits + squared error on velocity, offset.
+        """Per-step loss [batch, steps]: the hits' loss plus the feel's."""
+        return self.hit_loss(targets, outputs) + self.feel_loss(targets, outputs)
+
+    def feel_loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+        """The velocities' and offsets' share of the loss [batch, steps]: squared errors.
 
         Magenta sums the squared errors over all cells; `masked_loss` counts them
         only where the target has a hit.
         """
         hits, velocity, offset = tf.split(targets, 3, axis=-1)
-        hit_logits, pred_velocity, pred_offset = self.split(outputs)
-        bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=hits, logits=hit_logits)
+        _, pred_velocity, pred_offset = self.split(outputs)
         squared = tf.square(pred_velocity - velocity) + tf.square(pred_offset - offset)
         if self.masked_loss:
             squared *= hits
-        return tf.reduce_sum(bce + squared, axis=-1)
+        return tf.reduce_sum(squared, axis=-1)
 
     def hit_loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
         """The hits' share of the loss [batch, steps]: comparable across heads."""
         return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(
-            labels=targets[..., :NUM_CLASSES], logits=outputs[..., :NUM_CLASSES]), axis=-1)
+            labels=layout.hits(targets), logits=outputs[..., :NUM_CLASSES]), axis=-1)
 
     def predicted_hits(self, outputs: tf.Tensor) -> tf.Tensor:
         """Thresholded hits (p > 0.5), for reconstruction metrics."""
         return tf.cast(outputs[..., :NUM_CLASSES] > 0.0, tf.float32)
 
     def target_hits(self, targets: tf.Tensor) -> tf.Tensor:
-        return targets[..., :NUM_CLASSES]
+        return layout.hits(targets)
 
     def point_estimate(self, outputs: tf.Tensor, hits: tf.Tensor | None = None) -> tf.Tensor:
         """Raw outputs -> a groove of thresholded hits (or the `hits` given) with the heads'
@@ -198,11 +202,10 @@ class BinnedGrooveRepresentation(GrooveRepresentation):
             labels=self.offset_bin(offset), logits=offset_logits)
         return velocity_nll * hits, offset_nll * hits
 
-    def loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
-        """Per-step loss [batch, steps]: BCE on hits + cross-entropy of the true velocity
-        and offset bins on true hits."""
+    def feel_loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+        """Cross-entropy of the true velocity and offset bins on true hits [batch, steps]."""
         velocity_nll, offset_nll = self.groove_nll(targets, outputs)
-        return self.hit_loss(targets, outputs) + tf.reduce_sum(velocity_nll + offset_nll, axis=-1)
+        return tf.reduce_sum(velocity_nll + offset_nll, axis=-1)
 
     def probabilities(self, outputs: tf.Tensor):
         """Velocity [..., 9, Bv] and offset [..., 9, Bo] bin probabilities."""
@@ -261,7 +264,7 @@ class DrumsRepresentation:
     velocity = 80.0 / 127.0
 
     def to_inputs(self, groove: tf.Tensor) -> tf.Tensor:
-        return tf.one_hot(hits_to_labels(groove[..., :NUM_CLASSES]), NUM_DRUM_PATTERNS)
+        return tf.one_hot(hits_to_labels(layout.hits(groove)), NUM_DRUM_PATTERNS)
 
     def loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
         labels = tf.argmax(targets, axis=-1)
@@ -269,6 +272,10 @@ class DrumsRepresentation:
 
     def hit_loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
         return self.loss(targets, outputs)
+
+    def feel_loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+        """Drums have no velocity or timing to score: zeros [batch, steps]."""
+        return tf.zeros(tf.shape(targets)[:-1], outputs.dtype)
 
     def predicted_hits(self, outputs: tf.Tensor) -> tf.Tensor:
         return labels_to_hits(tf.argmax(outputs, axis=-1, output_type=tf.int32))

@@ -40,7 +40,7 @@ def test_unknown_key_lists_the_valid_ones():
 @pytest.mark.parametrize(
     "hparams",
     ["z_size=big", "z_size=1.5", "representation=piano", "dropout_rate=1.5", "z_size", "precision=float16",
-     "jit_compile=true,sampling_rate=0.5"],
+     "jit_compile=true,sampling_rate=0.5", "feel_loss_weight=0", "feel_loss_weight=-1"],
 )
 def test_bad_values_are_rejected(hparams):
     with pytest.raises(ValueError):

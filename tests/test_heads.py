@@ -6,6 +6,8 @@ import tensorflow as tf
 from helpers import random_groove, tiny_config
 
 from groove_vae import evaluation, optimizers, runs
+from groove_vae.groove import hits as hits_of
+from groove_vae.groove import velocities as velocities_of
 from groove_vae.model import build_model, cpu_has_bfloat16, resolve_precision
 from groove_vae.representations import BinnedGrooveRepresentation, _median, _sample_bins
 
@@ -81,16 +83,16 @@ def test_binned_heads_keep_a_bimodal_velocity_that_squared_error_averages_away()
     drummer plays. Squared-error heads learn the mean; binned heads sample both."""
     rng = np.random.default_rng(0)
     groove = random_groove(rng, 64, density=0.2)
-    loud = rng.random(groove[..., :9].shape) < 0.5
-    groove[..., 9:18] = groove[..., :9] * np.where(loud, 110, 30) / 127
+    loud = rng.random(hits_of(groove).shape) < 0.5
+    velocities_of(groove)[:] = hits_of(groove) * np.where(loud, 110, 30) / 127
     velocities = {}
     for heads in ("mse", "binned"):
         config = tiny_config(extra=f"groove_heads={heads},groove_loss=masked,batch_size=16,learning_rate=3e-3,"
                              "min_learning_rate=3e-3,precision=float32")
         model = train_on(config, groove, 150)
-        hits = tf.constant(groove[:16, :, :9])
+        hits = tf.constant(hits_of(groove[:16]))
         played = model.decode(tf.zeros([16, config.z_size]), 1.0, 0, forced_hits=hits).numpy()
-        velocities[heads] = played[..., 9:18][groove[:16, :, :9] > 0.5] * 127
+        velocities[heads] = velocities_of(played)[hits_of(groove[:16]) > 0.5] * 127
     assert velocities["mse"].std() < 15  # Near the mean for every hit.
     assert velocities["binned"].std() > 30  # Data: 40.
     assert np.mean(velocities["binned"] < 50) > 0.25 and np.mean(velocities["binned"] > 90) > 0.25
@@ -103,8 +105,41 @@ def test_switching_heads_keeps_the_hits_learned():
     message = runs.transfer_weights(mse, binned)
     assert "hit logits copied" in message
     groove = tf.constant(random_groove(rng, 3))
-    np.testing.assert_allclose(binned(groove).numpy()[..., :9], mse(groove).numpy()[..., :9], atol=1e-5)
+    np.testing.assert_allclose(hits_of(binned(groove).numpy()), hits_of(mse(groove).numpy()), atol=1e-5)
     assert binned.representation.output_depth == 9 * (1 + 32 + 32)
+
+
+def test_the_point_trajectory_plays_each_steps_median_and_ignores_the_seed():
+    rng = np.random.default_rng(3)
+    model = build_model(tiny_config(extra="groove_heads=binned"))
+    groove = random_groove(rng, 2)
+    hits = tf.constant(hits_of(groove))
+    z = tf.constant(rng.normal(size=(2, model.config.z_size)), tf.float32)
+    point, outputs = model.decode(z, forced_hits=hits, point_feel=True, return_outputs=True)
+    np.testing.assert_array_equal(point.numpy(), model.decode(z, seed=7, forced_hits=hits, point_feel=True).numpy())
+    np.testing.assert_allclose(point.numpy(), model.representation.point_estimate(outputs, hits).numpy(), atol=1e-6)
+    drawn = model.decode(z, seed=7, forced_hits=hits).numpy()
+    assert np.array_equal(hits_of(drawn), hits_of(point.numpy())) and not np.allclose(drawn, point.numpy())
+    # Greedy reconstruction: near-argmax hits, each played at its point velocity and offset.
+    greedy, outputs = model.decode(z, 1e-4, seed=7, point_feel=True, return_outputs=True)
+    own_hits = tf.constant(hits_of(greedy.numpy()))
+    np.testing.assert_allclose(greedy.numpy(), model.representation.point_estimate(outputs, own_hits).numpy(),
+                               atol=1e-6)
+
+
+def test_the_feel_weight_scales_only_the_objective():
+    rng = np.random.default_rng(4)
+    groove = tf.constant(random_groove(rng, 4))
+    full = build_model(tiny_config(extra="groove_heads=binned"))
+    light = build_model(tiny_config(extra="groove_heads=binned,feel_loss_weight=0.1"))
+    light.set_weights(full.get_weights())
+    full.beta.assign(0.0), light.beta.assign(0.0)
+    loss_full, values_full = full.compute_losses(groove)
+    loss_light, values_light = light.compute_losses(groove)
+    assert values_light["reconstruction_loss"].numpy() == pytest.approx(values_full["reconstruction_loss"].numpy())
+    hit, feel = values_full["hit_nll"].numpy(), values_full["reconstruction_loss"].numpy() - values_full["hit_nll"].numpy()
+    assert loss_full.numpy() == pytest.approx(hit + feel, rel=1e-5)
+    assert loss_light.numpy() == pytest.approx(hit + 0.1 * feel, rel=1e-5)
 
 
 @pytest.mark.slow  # Evaluates two models; the heads' own tests run by default.
