@@ -43,8 +43,8 @@ class StylePriors:
     training clips, one chosen per draw. N(0, I), and even the single Gaussian with the
     aggregate posterior's moments (`prior_scale` [z, z], with `global_mean`), put draws
     between the clips' posteriors, where the decoder hesitates between grooves and
-    switches timekeeper from bar to bar: at temperature 1, 0.19 and 0.17 switches per bar
-    boundary against 0.10 from the anchors and 0.07 in the data. Files without anchors
+    switches timekeeper from bar to bar far more often than any clip does (docs/feel.md);
+    from the anchors it switches as often as the training clips. Files without anchors
     use the Gaussian; files without either, N(0, I).
     """
 
