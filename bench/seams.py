@@ -46,7 +46,7 @@ def performances(count: int, bars: int) -> tuple[list[np.ndarray], list[float], 
     for record in tfds.as_numpy(tfds.load("groove/full-midionly", split="test")):
         try:
             ns = converter.read_midi(bytes(record["midi"]), record["id"].decode())
-            grid = converter.note_sequence_to_windows(ns, STEPS_PER_BAR).reshape(-1, converter.GROOVE_DEPTH)
+            grid = converter.note_sequence_to_grid(ns)
         except converter.ConversionError:
             skipped += 1
             continue
@@ -81,7 +81,7 @@ def main(argv):
     grids, tempos, skipped = performances(FLAGS.performances, 32)
     print(f"{len(grids)} test performances of 32 bars or more ({skipped} skipped: not 4/4, tempo changes, ...)")
     data = np.stack(grids)
-    to_grid = lambda ns: converter.note_sequence_to_windows(ns, STEPS_PER_BAR).reshape(-1, converter.GROOVE_DEPTH)  # noqa: E731
+    to_grid = converter.note_sequence_to_grid
 
     # === Continue: boundaries after bars 4, 8 and 12 of 16 ===
     boundaries = [4, 8, 12]

@@ -127,9 +127,16 @@ class GrooveVAE:
         return self._decode(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32)).numpy()
 
     def sample_tensors(self, n: int, temperature: float = 1.0, seed: int = 0, style: str | None = None,
-                       strength: float = 1.0, steer: str = "prior") -> np.ndarray:
-        """z from the prior, or from a style's (see `sample_latents`) -> groove tensors [n, steps, 27]."""
-        return self.decode_tensors(self.sample_latents(n, seed, style, strength, steer), temperature, seed)
+                       strength: float = 1.0, steer: str = "prior", num_bars: int | None = None) -> np.ndarray:
+        """z from the prior, or from a style's (see `sample_latents`) -> groove tensors
+        [n, steps, 27]; with `num_bars`, each one performance [n, num_bars * 16, 27] (see `sample`)."""
+        checks.check_count("The number of samples", n)
+        phrases = self._phrases(num_bars)
+        if n * phrases > checks.MAX_BATCH:
+            raise ValueError(f"{n} beats of {num_bars} bars are {n * phrases} phrases to decode; at most "
+                             f"{checks.MAX_BATCH} at once.")
+        z = np.repeat(self.sample_latents(n, seed, style, strength, steer), phrases, axis=0)
+        return self.decode_tensors(z, temperature, seed).reshape(n, -1, converter.GROOVE_DEPTH)
 
     def sample_latents(self, n: int, seed: int = 0, style: str | None = None, strength: float = 1.0,
                        steer: str = "prior") -> np.ndarray:
@@ -174,8 +181,7 @@ class GrooveVAE:
         """MIDI -> its whole groove grid [bars * steps_per_bar, 27] (rounded up to whole
         bars, counted in its own beats through any tempo changes) and its tempo map."""
         ns, source = _read(midi, source)
-        steps_per_bar = self.config.steps_per_bar
-        grid = converter.note_sequence_to_windows(ns, steps_per_bar, source=source).reshape(-1, converter.GROOVE_DEPTH)
+        grid = converter.note_sequence_to_grid(ns, self.config.steps_per_bar, source=source)
         return grid, converter.TempoMap.of(ns)
 
     def play_windows(self, grid: np.ndarray, play) -> np.ndarray:
@@ -199,13 +205,7 @@ class GrooveVAE:
         length: its 4-bar phrases are decoded from the same latent with their own draws,
         so the groove holds and the details move."""
         checks.check_qpm(qpm)
-        checks.check_count("The number of samples", n)
-        phrases = self._phrases(num_bars)
-        if n * phrases > checks.MAX_BATCH:
-            raise ValueError(f"{n} beats of {num_bars} bars are {n * phrases} phrases to decode; at most "
-                             f"{checks.MAX_BATCH} at once.")
-        z = np.repeat(self.sample_latents(n, seed, style, strength, steer), phrases, axis=0)
-        grooves = self.decode_tensors(z, temperature, seed).reshape(n, -1, converter.GROOVE_DEPTH)
+        grooves = self.sample_tensors(n, temperature, seed, style, strength, steer, num_bars)
         return [converter.groove_to_note_sequence(g, qpm) for g in grooves]
 
     def continue_groove(self, midi: MidiLike, num_bars: int = 4, temperature: float = 0.5, seed: int = 0,

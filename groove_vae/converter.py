@@ -344,6 +344,17 @@ def note_sequence_to_windows(
     return grid.reshape(-1, window_steps, GROOVE_DEPTH)
 
 
+def note_sequence_to_grid(
+    ns: music_pb2.NoteSequence,
+    pad_to: int = STEPS_PER_BAR,
+    drum_map: DrumMap = DEFAULT_DRUM_MAP,
+    source: str = "<sequence>",
+) -> np.ndarray:
+    """A whole 4/4 drum sequence as one grid [steps, 27], padded with silence to a
+    multiple of `pad_to` steps (whole bars): what the long-input verbs play in windows."""
+    return note_sequence_to_windows(ns, pad_to, drum_map, source).reshape(-1, GROOVE_DEPTH)
+
+
 def midi_to_groove(
     midi: bytes | str | os.PathLike,
     num_steps: int = 4 * STEPS_PER_BAR,

@@ -56,7 +56,7 @@ def sliding_windows(ns, num_steps: int, source: str, stats: converter.Conversion
     Silent windows are skipped and counted ("empty_window"); a performance shorter
     than one window becomes one window padded with silence.
     """
-    grid = converter.note_sequence_to_windows(ns, hop_steps, source=source).reshape(-1, converter.GROOVE_DEPTH)
+    grid = converter.note_sequence_to_grid(ns, hop_steps, source=source)
     if len(grid) < num_steps:
         grid = np.concatenate([grid, np.zeros((num_steps - len(grid), converter.GROOVE_DEPTH), np.float32)])
     windows = []

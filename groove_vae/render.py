@@ -200,7 +200,7 @@ def draw_strip(grooves: Sequence[np.ndarray], titles: Sequence[str] | None = Non
 def sequence_to_grid(ns, steps: int | None = None) -> np.ndarray:
     """A written drum NoteSequence back to its groove grid, for drawing."""
     try:
-        grid = converter.note_sequence_to_windows(ns, converter.STEPS_PER_BAR).reshape(-1, converter.GROOVE_DEPTH)
+        grid = converter.note_sequence_to_grid(ns)
     except converter.ConversionError:  # A silent clip: an empty grid.
         grid = np.zeros((steps or 4 * converter.STEPS_PER_BAR, converter.GROOVE_DEPTH), np.float32)
     step_seconds = 60.0 / (ns.tempos[0].qpm if ns.tempos else converter.DEFAULT_QPM) / converter.STEPS_PER_QUARTER

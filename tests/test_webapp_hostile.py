@@ -30,7 +30,7 @@ def vae():
 
 
 class BlockingVAE:
-    """The model, with decode_tensors held until `release` is set (to fill the queue)."""
+    """The model, with its decoding verbs held until `release` is set (to fill the queue)."""
 
     def __init__(self, vae):
         self._vae, self.release, self.entered, self.decodes = vae, threading.Event(), threading.Event(), 0
@@ -38,11 +38,17 @@ class BlockingVAE:
     def __getattr__(self, name):
         return getattr(self._vae, name)
 
-    def decode_tensors(self, *args, **kwargs):
+    def _held(self, verb, *args, **kwargs):
         self.decodes += 1
         self.entered.set()
         assert self.release.wait(30), "the test never released the model"
-        return self._vae.decode_tensors(*args, **kwargs)
+        return verb(*args, **kwargs)
+
+    def decode_tensors(self, *args, **kwargs):
+        return self._held(self._vae.decode_tensors, *args, **kwargs)
+
+    def sample_tensors(self, *args, **kwargs):
+        return self._held(self._vae.sample_tensors, *args, **kwargs)
 
 
 def wait_until(condition, timeout=20.0):

@@ -206,9 +206,9 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
     async def sample(request: SampleRequest, http: Request) -> dict:
         """A beat from the prior (steered toward a style if one is named) and its latent."""
         def work():
-            z = vae.sample_latents(1, request.seed, request.style or None, request.strength, request.steer)
-            phrases = np.repeat(z, request.bars // vae.config.num_bars, axis=0)
-            return z, vae.decode_tensors(phrases, request.temperature, request.seed).reshape(-1, converter.GROOVE_DEPTH)
+            steering = (request.style or None, request.strength, request.steer)
+            z = vae.sample_latents(1, request.seed, *steering)  # The latent sample_tensors decodes.
+            return z, vae.sample_tensors(1, request.temperature, request.seed, *steering, num_bars=request.bars)[0]
 
         z, groove = await queue.run(http, work)
         return {"beat": groove_to_beat(groove, request.qpm), "z": z[0].tolist()}
