@@ -130,13 +130,18 @@ class GrooveVAE:
                        strength: float = 1.0, steer: str = "prior", num_bars: int | None = None) -> np.ndarray:
         """z from the prior, or from a style's (see `sample_latents`) -> groove tensors
         [n, steps, 27]; with `num_bars`, each one performance [n, num_bars * 16, 27] (see `sample`)."""
-        checks.check_count("The number of samples", n)
+        return self.decode_phrases(self.sample_latents(n, seed, style, strength, steer), num_bars, temperature, seed)
+
+    def decode_phrases(self, z, num_bars: int | None = None, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+        """Latents [n, z_size] -> one performance each [n, num_bars * 16, 27]: every 4-bar
+        phrase decoded from the same latent with its own draws (no `num_bars`: 4 bars)."""
+        z = self._check_z(z)
         phrases = self._phrases(num_bars)
-        if n * phrases > checks.MAX_BATCH:
-            raise ValueError(f"{n} beats of {num_bars} bars are {n * phrases} phrases to decode; at most "
+        if len(z) * phrases > checks.MAX_BATCH:
+            raise ValueError(f"{len(z)} beats of {num_bars} bars are {len(z) * phrases} phrases to decode; at most "
                              f"{checks.MAX_BATCH} at once.")
-        z = np.repeat(self.sample_latents(n, seed, style, strength, steer), phrases, axis=0)
-        return self.decode_tensors(z, temperature, seed).reshape(n, -1, converter.GROOVE_DEPTH)
+        return self.decode_tensors(np.repeat(z, phrases, axis=0), temperature, seed).reshape(
+            len(z), -1, converter.GROOVE_DEPTH)
 
     def sample_latents(self, n: int, seed: int = 0, style: str | None = None, strength: float = 1.0,
                        steer: str = "prior") -> np.ndarray:

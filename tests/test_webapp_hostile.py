@@ -47,8 +47,8 @@ class BlockingVAE:
     def decode_tensors(self, *args, **kwargs):
         return self._held(self._vae.decode_tensors, *args, **kwargs)
 
-    def sample_tensors(self, *args, **kwargs):
-        return self._held(self._vae.sample_tensors, *args, **kwargs)
+    def decode_phrases(self, *args, **kwargs):
+        return self._held(self._vae.decode_phrases, *args, **kwargs)
 
 
 def wait_until(condition, timeout=20.0):

@@ -206,9 +206,8 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
     async def sample(request: SampleRequest, http: Request) -> dict:
         """A beat from the prior (steered toward a style if one is named) and its latent."""
         def work():
-            steering = (request.style or None, request.strength, request.steer)
-            z = vae.sample_latents(1, request.seed, *steering)  # The latent sample_tensors decodes.
-            return z, vae.sample_tensors(1, request.temperature, request.seed, *steering, num_bars=request.bars)[0]
+            z = vae.sample_latents(1, request.seed, request.style or None, request.strength, request.steer)
+            return z, vae.decode_phrases(z, request.bars, request.temperature, request.seed)[0]
 
         z, groove = await queue.run(http, work)
         return {"beat": groove_to_beat(groove, request.qpm), "z": z[0].tolist()}
