@@ -1,5 +1,7 @@
 """Distributional (binned) groove heads against squared-error heads, and what they are scored with."""
 
+import math
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -167,6 +169,21 @@ def test_the_timekeeper_is_the_most_played_of_hats_and_ride():
     assert evaluation.timekeeper_change_rate(groove) == pytest.approx(0.5)  # 1 change in 2 pairs with a keeper.
 
 
+def test_a_timekeeper_change_is_marked_by_a_fill_or_a_crash():
+    groove = np.zeros((3, 64, 27), np.float32)
+    groove[:, 0:32:2, 2] = 1  # Bars 1-2: closed hi-hat eighths.
+    groove[:, 32:64:2, 8] = 1  # Bars 3-4: ride. One change, between bars 2 and 3.
+    assert math.isnan(evaluation.marked_timekeeper_changes(groove[:, :32]))  # No change, nothing to mark.
+    assert evaluation.marked_timekeeper_changes(groove) == 0.0  # Clip 0: the bare switch.
+    groove[1, 29, 4] = 1  # Clip 1: a low tom in bar 2's last beat.
+    groove[2, 32, 7] = 1  # Clip 2: a crash on bar 3's downbeat.
+    assert evaluation.marked_timekeeper_changes(groove) == pytest.approx(2 / 3)
+    groove[0, 28:31, 1] = 1  # Clip 0: a snare roll into bar 3.
+    assert evaluation.marked_timekeeper_changes(groove) == 1.0
+    groove[0, 28:31, 1], groove[0, 27, 4] = 0, 1  # A tom before the last beat is no fill into the change.
+    assert evaluation.marked_timekeeper_changes(groove) == pytest.approx(2 / 3)
+
+
 def test_feel_by_instrument_separates_the_drums():
     groove = np.zeros((1, 64, 27), np.float32)
     groove[0, ::4, 0], groove[0, ::4, 9] = 1, 120 / 127  # Loud kicks.
@@ -176,6 +193,29 @@ def test_feel_by_instrument_separates_the_drums():
     assert set(by_drum) == {"kick", "closed_hihat"}
     assert by_drum["kick"]["velocity_mean"] == pytest.approx(120, abs=1e-3) and by_drum["kick"]["velocity_std"] < 1e-3
     assert by_drum["closed_hihat"]["offset_std_16ths"] == pytest.approx(0.125)
+
+
+def test_the_feel_table_marks_figures_against_the_data_and_the_training_clips():
+    def snares(velocity):
+        groove = np.zeros((8, 64, 27), np.float32)  # Enough snare hits for the table's per-drum rows.
+        groove[:, ::2, 1], groove[:, ::2, 10] = 1, velocity / 127
+        groove[:, 1::4, 1] = 1  # And silent ghost notes (velocity 0), for a spread.
+        return groove
+
+    def snare_mean_cells(table):
+        line = next(row for row in table.splitlines() if row.startswith("snare velocity_mean"))
+        return line.split()[2:]
+
+    data, training = snares(100), snares(70)
+    table = evaluation.feel_table(data, {"near data": snares(98), "near training": snares(72), "neither": snares(40)},
+                                  training=training)
+    assert "train clips" in table.splitlines()[0]
+    cells = snare_mean_cells(table)
+    assert cells[0] == f"{evaluation.feel_by_instrument(data)['snare']['velocity_mean']:.3f}"
+    assert cells[3] == "ok" and cells[5] == "tr" and len(cells) == 7  # "neither" has no mark.
+    # Without training clips there is no column and nothing is marked "tr".
+    plain = evaluation.feel_table(data, {"near training": snares(72)})
+    assert "train clips" not in plain and snare_mean_cells(plain)[2:] == []
 
 
 def test_auto_precision_follows_the_cpu(tmp_path):

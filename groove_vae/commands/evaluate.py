@@ -100,30 +100,32 @@ def main(argv):
     # Where timekeeper switches come from: the same decoder from each clip's own posterior
     # (dense latent space), from the fitted prior and from N(0, I), at both temperatures.
     # The training clips are the model's target: its samples can only be judged against
-    # them, and they switch more often than the test clips do.
-    switches = {"data": evaluation.timekeeper_change_rate(groove)}
+    # them, and they switch more often than the test clips do. Beside each rate, the share
+    # of its changes that come with a fill or a crash, as a drummer's do.
+    sources = {"data": groove}
     if not FLAGS.midi_dir:
-        switches["data (train split)"] = evaluation.timekeeper_change_rate(train.groove)
+        sources["data (train split)"] = train.groove
     for temperature in (1.0, 0.5):
         tag = f"T={temperature:g}"
-        switches[f"posterior draws {tag}"] = evaluation.timekeeper_change_rate(
-            evaluation.posterior_samples(vae.model, groove, temperature, FLAGS.seed))
-        switches[f"sample.py's prior {tag}"] = evaluation.timekeeper_change_rate(
-            samples if temperature == 1.0 else samples_cool)
-        switches[f"N(0, I) {tag}"] = evaluation.timekeeper_change_rate(
-            evaluation.prior_samples(vae.model, FLAGS.num_samples, temperature, FLAGS.seed))
+        sources[f"posterior draws {tag}"] = evaluation.posterior_samples(vae.model, groove, temperature, FLAGS.seed)
+        sources[f"sample.py's prior {tag}"] = samples if temperature == 1.0 else samples_cool
+        sources[f"N(0, I) {tag}"] = evaluation.prior_samples(vae.model, FLAGS.num_samples, temperature, FLAGS.seed)
+    switches = {name: evaluation.timekeeper_change_rate(g) for name, g in sources.items()}
+    marked = {name: evaluation.marked_timekeeper_changes(g) for name, g in sources.items()}
     results["timekeeper_change_rate_by_source"] = switches
+    results["timekeeper_changes_marked_by_source"] = marked
     if FLAGS.humanize and vae.config.representation == "groove":
         results.update({f"humanize_{k}": v for k, v in evaluation.humanize_scores(vae, groove, qpm).items()})
     results.update(model=FLAGS.run_dir or "bundled", dataset=dataset, split=split, num_samples=FLAGS.num_samples)
 
     print(evaluation.format_table(results))
     print()
-    print(evaluation.feel_table(groove, {"prior T=1.0": samples, "prior T=0.5": samples_cool}))
+    print(evaluation.feel_table(groove, {"prior T=1.0": samples, "prior T=0.5": samples_cool},
+                                training=None if FLAGS.midi_dir else train.groove))
     print()
-    print(f"{'timekeeper changes between bars, from':<40} {'rate':>6}")
+    print(f"{'timekeeper changes between bars, from':<40} {'rate':>6} {'with a fill or crash':>22}")
     for source, rate in switches.items():
-        print(f"{source:<40} {rate:>6.3f}")
+        print(f"{source:<40} {rate:>6.3f} {marked[source]:>22.3f}")
     if "humanize_velocity_std_played" in results:
         print()
         for key, tolerance in (("velocity_std", 0.15), ("offset_std_ms", 0.15)):
