@@ -352,9 +352,8 @@ def feel_table(data: np.ndarray, samples: dict[str, np.ndarray], tolerance: floa
     """Velocity mean, velocity spread and microtiming spread of sample sets beside the
     data's, pooled and per drum, each marked "ok" when within `tolerance` of the data.
     With `training` (the clips the model learned from) a column shows theirs too, and a
-    figure off the data's but within `tolerance` of theirs is marked "tr": the splits
-    differ (the open hi-hat is 83 in training and 97 in test), and a model can only
-    learn the clips it is given."""
+    figure off the data's but within `tolerance` of theirs is marked "tr": GMD's splits
+    were not played alike, and a model can only learn the clips it is given."""
     sets = {"data": data, **({"train clips": training} if training is not None else {}), **samples}
     pooled = {name: feel(g) for name, g in sets.items()}
     per_drum = {name: feel_by_instrument(g) for name, g in sets.items()}

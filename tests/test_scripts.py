@@ -138,6 +138,10 @@ def test_evaluate_scores_the_bundled_model_on_a_slice_of_the_test_split(tmp_path
     assert 0.0 <= scores["prior_fraction_copied_from_train"] <= 1.0
     assert len(scores["hits_per_bar_prior"]) == 9 and sum(scores["hits_per_bar_data"].values()) > 5
     assert 1 < scores["feel_prior_velocity_mean"] < 127 and 0 <= scores["feel_data_bar_cell_agreement"] <= 1
+    # The feel table sets the training clips beside the test clips; each timekeeper rate has its marked share.
+    assert "train clips" in result.stdout and "with a fill or crash" in result.stdout
+    marked = scores["timekeeper_changes_marked_by_source"]
+    assert set(marked) == set(scores["timekeeper_change_rate_by_source"]) and 0 <= marked["data (train split)"] <= 1
 
 
 @pytest.mark.slow  # The full evaluation of the bundled model; test_evaluation covers it on a tiny one.
@@ -153,6 +157,7 @@ def test_evaluate_on_a_midi_folder(tmp_path):
     scores = json.loads((tmp_path / "mine.json").read_text())
     assert scores["num_clips"] == 1 and scores["dataset"] == "mine" and scores["split"] == "all"
     assert 0.0 <= scores["prior_fraction_copied_from_midi_dir"] <= 1.0
+    assert "train clips" not in result.stdout  # A folder of MIDI has no training split to set beside it.
     empty = run("evaluate.py", "--midi_dir=nowhere", "--output_json=x.json", cwd=tmp_path)
     assert empty.returncode != 0 and "nowhere: not a directory" in empty.stderr
 
