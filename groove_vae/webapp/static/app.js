@@ -331,7 +331,12 @@ async function infill() {
                  seed: Number($("#infill-seed").value) || 0 };
   const result = await api("/api/infill", body);
   const kept = keep.map((drum) => LABELS[drum].toLowerCase()).join(", ");
-  setBeat(result.beat, { name: `${state.name}, infilled`, message: `Infilled: ${kept} as they were, the rest played by the model.` });
+  // A groove the model hears as whole (a snare roll with no timekeeper) can come back with nothing added.
+  const added = result.beat.notes.filter((note) => !keep.includes(note.drum)).length;
+  const message = added
+    ? `Infilled: ${kept} as they were, the rest played by the model.`
+    : `The model added nothing: ${kept} already sound like a whole groove to it. Try another seed or a higher temperature.`;
+  setBeat(result.beat, { name: `${state.name}, infilled`, message });
 }
 
 async function continueBeat() {
