@@ -38,6 +38,21 @@ class ClipSet:
     def __len__(self) -> int:
         return len(self.groove)
 
+    @property
+    def drummers(self) -> np.ndarray:
+        """[num_clips] str: each clip's GMD drummer ("drummer2"), read from its id; "" where
+        the id names none (your own MIDI)."""
+        return np.array([drummer_of(source) for source in self.ids], dtype=str)
+
+
+def drummer_of(source: str) -> str:
+    """A clip's drummer from its source id ("groove/4bar-midionly:train[7] drummer2/session1/3:000"
+    -> "drummer2"), or "" where it names none. GMD's splits hold different drummers, who play
+    differently (docs/feel.md), so figures per split are best read with this."""
+    gmd_id = source.rsplit(" ", 1)[-1]
+    first = gmd_id.split("/", 1)[0]
+    return first if first.startswith("drummer") and first[len("drummer"):].isdigit() else ""
+
 
 def cache_dir() -> str:
     return os.environ.get("GROOVE_VAE_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "groove_vae"))

@@ -384,6 +384,58 @@ def feel_table(data: np.ndarray, samples: dict[str, np.ndarray], tolerance: floa
     return "\n".join(lines)
 
 
+def split_figures(groove: np.ndarray) -> dict:
+    """The data figures the feel targets are set against, for one set of clips: how many,
+    the timekeeper change rate and the share of changes with a fill or crash, and each
+    drum's velocity mean and spread (`feel_by_instrument`)."""
+    if not len(groove):
+        return {"clips": 0}
+    return {"clips": len(groove), "timekeeper_change_rate": timekeeper_change_rate(groove),
+            "timekeeper_changes_marked": marked_timekeeper_changes(groove), "by_drum": feel_by_instrument(groove)}
+
+
+def splits_table(splits: dict[str, np.ndarray], drummers: dict[str, np.ndarray], drum: str = "open_hihat") -> str:
+    """Splits side by side (clips, timekeeper changes, every drum's loudness), then each
+    drummer's share of them and how they play `drum`: where two splits differ, the drummers
+    each holds are usually why. `splits` and `drummers` map a split's name to its clips
+    [clips, steps, 27] and their drummers [clips] (see data.ClipSet.drummers)."""
+    if drum not in DRUM_CLASS_NAMES:
+        raise ValueError(f"Unknown drum {drum!r}; one of {', '.join(DRUM_CLASS_NAMES)}.")
+    figures = {name: split_figures(groove) for name, groove in splits.items()}
+    width = 16
+    lines = [f"{'':<34}" + "".join(f"{name:>{width}}" for name in splits)]
+    lines.append("-" * len(lines[0]))
+
+    def row(label, cell):
+        lines.append(f"{label:<34}" + "".join(f"{cell(f):>{width}}" for f in figures.values()))
+
+    row("clips", lambda f: f"{f['clips']:,}")
+    row("timekeeper changes per boundary", lambda f: f"{f.get('timekeeper_change_rate', math.nan):.3f}")
+    row("  of them with a fill or crash", lambda f: f"{f.get('timekeeper_changes_marked', math.nan):.3f}")
+    for name in DRUM_CLASS_NAMES:
+        def loudness(f, name=name):
+            d = f.get("by_drum", {}).get(name)
+            return f"{d['velocity_mean']:.1f} / {d['velocity_std']:.1f}" if d else "-"
+        row(f"{name} velocity mean / spread", loudness)
+
+    names = sorted({d for ds in drummers.values() for d in ds}, key=lambda d: (len(d), d))
+    lines += ["", f"By drummer: clips, timekeeper changes per boundary, {drum} velocity mean (hits)",
+              f"{'drummer':<12}" + "".join(f"{name:>30}" for name in splits)]
+    column = DRUM_CLASS_NAMES.index(drum)
+    for d in names:
+        cells = []
+        for name, groove in splits.items():
+            mine = groove[drummers[name] == d]
+            if not len(mine):
+                cells.append(f"{'-':>30}")
+                continue
+            hit = hits_of(mine)[..., column] > 0.5
+            loud = f"{(velocities_of(mine)[..., column][hit] * 127.0).mean():.1f} ({int(hit.sum())})" if hit.any() else "-"
+            cells.append(f"{len(mine):>7,} {timekeeper_change_rate(mine):>6.3f} {loud:>15}")
+        lines.append(f"{d or '(none)':<12}" + "".join(cells))
+    return "\n".join(lines)
+
+
 def infill_scores(vae, groove: np.ndarray, keep: list[int], temperature: float = 0.5, seed: int = 0,
                   batch_size: int = 256) -> dict:
     """How a model plays the instruments a beat lacks: each clip with only the `keep`

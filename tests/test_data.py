@@ -25,6 +25,15 @@ def test_test_split_converts_with_empty_clips_counted(test_split):
     assert set(np.unique(test_split.styles)) >= {"funk", "rock", "jazz"}
 
 
+
+def test_each_clip_knows_its_drummer(test_split):
+    assert data.drummer_of("groove/4bar-midionly:test[3] drummer10/session1/5:000:001") == "drummer10"
+    assert data.drummer_of("beats/drummer_notes.mid") == "" and data.drummer_of("my/drummer2.mid") == ""
+    drummers = test_split.drummers
+    assert len(drummers) == len(test_split) and all(d.startswith("drummer") for d in drummers)
+    # GMD's test split holds six of its ten drummers; drummer2 plays only in the other splits.
+    assert "drummer1" in set(drummers) and "drummer2" not in set(drummers)
+
 @pytest.mark.slow  # Converts the test split twice.
 def test_cache_equals_a_fresh_conversion(test_split, tfds_data_dir):
     fresh = data.load_split("groove/4bar-midionly", "test", use_cache=False)

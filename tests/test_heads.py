@@ -218,6 +218,34 @@ def test_the_feel_table_marks_figures_against_the_data_and_the_training_clips():
     assert "train clips" not in plain and snare_mean_cells(plain)[2:] == []
 
 
+def test_the_splits_table_shows_each_drummers_share_and_loudness():
+    def open_hats(clips, velocity, switch=False):
+        groove = np.zeros((clips, 64, 27), np.float32)
+        groove[:, ::4, 3], groove[:, ::4, 12] = 1, velocity / 127
+        if switch:  # Bars 3-4 ride instead: one timekeeper change a clip.
+            groove[:, 32:, 3] = groove[:, 32:, 12] = 0
+            groove[:, 32::4, 8] = 1
+        return groove
+
+    train = np.concatenate([open_hats(3, 100), open_hats(1, 24, switch=True)])
+    drummers = np.array(["drummer1"] * 3 + ["drummer2"])
+    test = open_hats(2, 96)
+    table = evaluation.splits_table({"train": train, "test": test},
+                                    {"train": drummers, "test": np.array(["drummer1"] * 2)})
+    lines = table.splitlines()
+    loudness = next(line for line in lines if line.startswith("open_hihat velocity"))
+    pooled = (48 * 100 + 8 * 24) / 56  # drummer1's 3 clips of 16 hits, drummer2's 8.
+    assert loudness.split()[5] == f"{pooled:.1f}" and loudness.split()[8] == "96.0"
+    rate = next(line for line in lines if line.startswith("timekeeper changes"))
+    assert rate.split()[-2:] == [f"{1 / 12:.3f}", "0.000"]  # 1 change in 4 clips x 3 boundaries.
+    by_drummer = {line.split()[0]: line for line in lines if line.startswith("drummer")}
+    assert by_drummer["drummer2"].split()[:4] == ["drummer2", "1", "0.333", "24.0"]
+    assert by_drummer["drummer2"].split()[-1] == "-"  # Not in the test split.
+    assert "100.0 (48)" in by_drummer["drummer1"] and "96.0 (32)" in by_drummer["drummer1"]
+    with pytest.raises(ValueError, match="Unknown drum 'cowbell'"):
+        evaluation.splits_table({"train": train}, {"train": drummers}, drum="cowbell")
+
+
 def test_auto_precision_follows_the_cpu(tmp_path):
     with_bf16, without = tmp_path / "bf16", tmp_path / "avx2"
     with_bf16.write_text("processor : 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n")

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from helpers import ROOT, TINY, run_command
 
@@ -160,6 +161,34 @@ def test_evaluate_on_a_midi_folder(tmp_path):
     assert "train clips" not in result.stdout  # A folder of MIDI has no training split to set beside it.
     empty = run("evaluate.py", "--midi_dir=nowhere", "--output_json=x.json", cwd=tmp_path)
     assert empty.returncode != 0 and "nowhere: not a directory" in empty.stderr
+
+
+def test_compare_splits_shows_each_drummer_and_can_leave_one_out(tmp_path, tfds_data_dir):
+    from groove_vae import data, evaluation
+
+    test = data.load_split("groove/4bar-midionly", "test")
+    (tmp_path / "mine").mkdir()
+    write_beat(tmp_path / "mine" / "a.mid")
+    result = run("compare_splits.py", "--splits=test", "--midi_dir=mine", "--drum=crash", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert lines[lines.index("") + 1].split() == ["test", "mine"]
+    rate = next(line for line in lines if line.startswith("timekeeper changes"))
+    assert rate.split()[4] == f"{evaluation.timekeeper_change_rate(test.groove):.3f}"
+    rows = {line.split()[0]: line.split() for line in lines if line.startswith(("drummer", "(none)"))}
+    assert rows["drummer1"][1] == f"{(test.drummers == 'drummer1').sum():,}" and "drummer2" not in rows
+    assert rows["(none)"][1] == "-" and rows["(none)"][-1] == "-"  # My beat: no drummer, and no crash.
+    assert "crash velocity mean (hits)" in result.stdout
+
+    without = run("compare_splits.py", "--splits=test", "--without=drummer1,drummer5", cwd=tmp_path)
+    assert without.returncode == 0, without.stderr[-3000:]
+    left = (~np.isin(test.drummers, ["drummer1", "drummer5"])).sum()
+    assert next(line for line in without.stdout.splitlines() if line.startswith("clips")).split() == ["clips", f"{left:,}"]
+    assert "drummer5 " not in without.stdout and "drummer7 " in without.stdout
+    for flag, message in (("--without=bob", "--without takes GMD drummers"), ("--drum=cowbell", "--drum must be one of"),
+                          ("--splits=nope", "nope")):
+        bad = run("compare_splits.py", flag, cwd=tmp_path)
+        assert bad.returncode != 0 and message in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_sample_steers_toward_a_style(tmp_path):

@@ -1,0 +1,69 @@
+r"""Shows what a dataset's splits hold: each split's timekeeper changes and drum loudness, and each drummer's share.
+
+GMD's splits were not played alike, and a model learns the clips of its training split:
+where a model's figure misses the test clips' but matches the training clips', this says
+which drummers make the difference. `--without` leaves drummers out of every split.
+
+Usage:
+  python scripts/compare_splits.py                              # groove/4bar-midionly: train, validation, test
+  python scripts/compare_splits.py --drum=crash --without=drummer2
+  python scripts/compare_splits.py --midi_dir=my_drums/         # your own MIDI beside the test split
+"""
+
+import os
+import re
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
+
+from absl import app, flags
+
+from groove_vae import cli
+
+cli.define_data()
+flags.DEFINE_list("splits", ["train", "validation", "test"], "Splits to compare.")
+flags.DEFINE_string("midi_dir", None, "Also show the 4-bar windows (sliding bar by bar) of the .mid/.midi files "
+                    "under this folder, as a column of their own.")
+flags.DEFINE_string("drum", "open_hihat", "The drum whose loudness the by-drummer table shows.")
+flags.DEFINE_list("without", [], "Drummers to leave out of every split (e.g. drummer2).")
+flags.DEFINE_integer("num_steps", 64, "Steps per clip (64: 4 bars of 16ths).")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    cli.start()
+    import numpy as np
+
+    from groove_vae import data, evaluation
+    from groove_vae.drums import DRUM_CLASS_NAMES
+
+    if FLAGS.drum not in DRUM_CLASS_NAMES:
+        raise app.UsageError(f"--drum must be one of {', '.join(DRUM_CLASS_NAMES)}, got {FLAGS.drum!r}.")
+    bad = [d for d in FLAGS.without if not re.fullmatch(r"drummer\d+", d)]
+    if bad:
+        raise app.UsageError(f"--without takes GMD drummers (drummer1 ... drummer10), got {', '.join(bad)}.")
+    sets = {}
+    for split in FLAGS.splits:
+        try:
+            sets[split] = data.load_split(FLAGS.tfds_name, split, FLAGS.num_steps, FLAGS.data_dir)
+        except ValueError as e:
+            raise app.UsageError(str(e))
+    if FLAGS.midi_dir:
+        try:
+            sets[os.path.basename(os.path.normpath(FLAGS.midi_dir))] = data.load_midi_dir(
+                FLAGS.midi_dir, FLAGS.num_steps, validation_fraction=0.0)["train"]
+        except ValueError as e:
+            raise app.UsageError(str(e))
+    for name, clips in sets.items():
+        print(f"{name}: {clips.stats.summary()}")
+    keep = {name: ~np.isin(clips.drummers, FLAGS.without) for name, clips in sets.items()}
+    if FLAGS.without:
+        dropped = ", ".join(f"{name} {int((~k).sum()):,}" for name, k in keep.items())
+        print(f"Leaving out {', '.join(FLAGS.without)}: clips dropped per split: {dropped}")
+    print()
+    print(evaluation.splits_table({name: clips.groove[keep[name]] for name, clips in sets.items()},
+                                  {name: clips.drummers[keep[name]] for name, clips in sets.items()}, FLAGS.drum))
+
+
+if __name__ == "__main__":
+    app.run(main)
