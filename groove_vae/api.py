@@ -64,10 +64,13 @@ class GrooveVAE:
 
     Inputs longer than the model's 4 bars are played in overlapping windows, one every
     `hop_bars` bars, each bar taken from the window it sits in the middle of
-    (`groove_vae.windows`); `hop_bars = 4` cuts them end to end instead.
+    (`groove_vae.windows`); `hop_bars = 4` cuts them end to end instead. Each window is
+    played `window_candidates` times, and each keeps the copy that agrees best with the
+    window before it where they overlap; 1 plays each window once, 4x faster.
     """
 
     hop_bars = windows.HOP_BARS
+    window_candidates = windows.CANDIDATES
 
     def __init__(self, model: MusicVAE, styles: StylePriors | None = None):
         self.model = model
@@ -191,7 +194,8 @@ class GrooveVAE:
 
     def play_windows(self, grid: np.ndarray, play) -> np.ndarray:
         """A whole grid -> what `play` (windows [n, steps, 27] -> the same) makes of it, stitched."""
-        return windows.play(grid, play, self.config.steps_per_bar, self.config.num_bars, self.hop_bars)
+        return windows.play(grid, play, self.config.steps_per_bar, self.config.num_bars, self.hop_bars,
+                            self.window_candidates)
 
     def encode(self, midi: MidiLike) -> np.ndarray:
         """MIDI -> posterior means [windows, z_size], one per 4-bar window."""

@@ -18,6 +18,7 @@ import numpy as np
 
 WINDOW_BARS = 4
 HOP_BARS = 2  # Half a window; WINDOW_BARS gives the old end-to-end cut.
+CANDIDATES = 4  # Copies of each window to choose from where windows meet (`play`).
 
 
 def plan(num_bars: int, window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS) -> tuple[list[int], list[int]]:
@@ -39,12 +40,17 @@ def plan(num_bars: int, window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS
 
 
 def play(grid: np.ndarray, play_windows: Callable[[np.ndarray], np.ndarray], steps_per_bar: int = 16,
-         window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS) -> np.ndarray:
+         window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS, candidates: int = 1) -> np.ndarray:
     """A whole grid [bars * steps_per_bar, depth] -> the grid `play_windows` makes of it,
     window by window ([windows, window_steps, depth] -> the same shape), stitched.
 
     A grid shorter than a window is padded with silence to one window and returned
-    whole; a longer one comes back with its own number of bars.
+    whole; a longer one comes back with its own number of bars. With `candidates` > 1
+    every window is played that many times in one batch (each copy with its own draws),
+    and each window after the first keeps the copy that plays the bars it shares with
+    the window before closest to how that one played them (`choose`): neighbouring
+    windows, each guessing alone, otherwise disagree where they meet (which cymbal keeps
+    time, how loud), and the seam between them can be heard.
     """
     grid = np.asarray(grid, np.float32)
     num_bars = -(-len(grid) // steps_per_bar)
@@ -53,12 +59,33 @@ def play(grid: np.ndarray, play_windows: Callable[[np.ndarray], np.ndarray], ste
     padded = np.zeros(((starts[-1] + window_bars) * steps_per_bar, grid.shape[-1]), np.float32)
     padded[: len(grid)] = grid
     windows = np.stack([padded[s * steps_per_bar : s * steps_per_bar + window_steps] for s in starts])
-    played = np.asarray(play_windows(windows))
+    if candidates <= 1 or len(starts) == 1 or hop_bars >= window_bars:  # Nothing shared to choose by.
+        played = np.asarray(play_windows(windows))
+    else:
+        copies = np.asarray(play_windows(np.concatenate([windows] * candidates)))
+        played = choose(copies.reshape(candidates, len(starts), window_steps, -1), starts, steps_per_bar)
     if num_bars <= window_bars:
         return played[0]
     bars = [played[w, (bar - starts[w]) * steps_per_bar : (bar - starts[w] + 1) * steps_per_bar]
             for bar, w in enumerate(owners)]
     return np.concatenate(bars)
+
+
+def choose(copies: np.ndarray, starts: list[int], steps_per_bar: int = 16) -> np.ndarray:
+    """copies [candidates, windows, steps, depth] of overlapping windows starting at bars
+    `starts` -> one copy per window [windows, steps, depth]: the first window's first
+    copy, then for each window the copy closest (squared difference over every hit,
+    velocity and offset) to the chosen window before it in the bars they share."""
+    window_bars = copies.shape[2] // steps_per_bar
+    chosen = [copies[0, 0]]
+    for w in range(1, copies.shape[1]):
+        shared = (starts[w - 1] + window_bars - starts[w]) * steps_per_bar
+        if shared <= 0:
+            chosen.append(copies[0, w])
+            continue
+        distance = ((copies[:, w, :shared] - chosen[-1][-shared:]) ** 2).sum(axis=(1, 2))
+        chosen.append(copies[int(np.argmin(distance)), w])
+    return np.stack(chosen)
 
 
 def seams(num_bars: int, window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS) -> list[int]:

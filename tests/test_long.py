@@ -51,6 +51,35 @@ def test_playing_windows_returns_each_bar_once_and_in_place():
     assert windows.play(grid[:40], lambda w: w).shape == (64, layout.GROOVE_DEPTH)  # Short: one padded window.
 
 
+
+def test_each_window_keeps_the_copy_that_agrees_with_the_one_before_where_they_meet():
+    # Three windows of 4 bars every 2 (bars 0-3, 2-5, 4-7), three copies of each, copy c of
+    # window w all 10 c + w + 1; but window 1's copy 2 and window 2's copy 1 start as the
+    # copies before them end.
+    copies = np.zeros((3, 3, 64, 1), np.float32)
+    for c in range(3):
+        for w in range(3):
+            copies[c, w] = 10 * c + w + 1
+    copies[2, 1, :32] = copies[0, 0, 32:]  # Window 1, copy 2: plays bars 2-3 as window 0 (copy 0) did.
+    copies[1, 2, :32] = copies[2, 1, 32:]  # Window 2, copy 1: plays bars 4-5 as window 1 (copy 2) did.
+    chosen = windows.choose(copies, [0, 2, 4])
+    np.testing.assert_array_equal(chosen, np.stack([copies[0, 0], copies[2, 1], copies[1, 2]]))
+
+    # play() plays every window `candidates` times in one batch and stitches the chosen copies.
+    grid = np.zeros((8 * 16, 1), np.float32)
+    batches = []
+
+    def play_windows(w):
+        batches.append(len(w))
+        return copies.reshape(-1, 64, 1)
+
+    stitched = windows.play(grid, play_windows, candidates=3)
+    assert batches == [9]
+    bars = stitched.reshape(8, 16)[:, 0]
+    np.testing.assert_array_equal(bars, [1, 1, 1, 1, 22, 22, 13, 13])  # Bars 0-2, 3-4, 5-7 from windows 0, 1, 2.
+    assert windows.play(grid, lambda w: w, candidates=1).shape == grid.shape
+
+
 # === Continue ===
 @pytest.mark.parametrize("keeper", [layout.CLOSED_HIHAT, layout.RIDE])
 def test_a_continuation_keeps_its_input_and_its_timekeeper(vae, keeper):
