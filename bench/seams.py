@@ -23,6 +23,7 @@ and the jump in mean velocity (evaluation.bar_pair_scores):
 """
 
 import os
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -126,19 +127,23 @@ def main(argv):
     }
     lines += ["", "Whole songs (32 bars): bar b against bar b - 1 at the window seams",
               "(in brackets: the drummers' own at the same bars)",
-              f"{'':<27}{'hop':>12}{'timekeeper changes':>20}{'hit agreement':>15}{'loudness jump':>15}"]
+              f"{'':<27}{'hop':>12}{'timekeeper changes':>20}{'hit agreement':>15}{'loudness jump':>15}{'s/song':>10}"]
     # Away from the seams (both bars from one window): is a figure the stitching's, or the model's everywhere?
     inside_lines = ["", "The same songs away from the seams (hop 2: both bars from one window; drummers in brackets)"]
     for name, (model, play, given) in verbs.items():
         for hop, candidates in ((4, 1), (2, 1), (2, windows.CANDIDATES)):
             seams = windows.seams(32, 4, hop)
+            play(model, np.zeros((1, 4 * STEPS_PER_BAR, converter.GROOVE_DEPTH), np.float32))  # Traced before timing.
+            start = time.perf_counter()
             out = np.stack([windows.play(given(g), lambda w, m=model: play(m, w), STEPS_PER_BAR, 4, hop, candidates)
                             for g in grids])
+            seconds = (time.perf_counter() - start) / len(grids)
             scores, reference = evaluation.bar_pair_scores(out, seams), evaluation.bar_pair_scores(data, seams)
             key = f"hop_{hop}" + (f"_chosen_of_{candidates}" if candidates > 1 else "")
-            results["songs"].setdefault(name, {})[key] = {"seams": seams, **scores, "drummers": reference}
+            results["songs"].setdefault(name, {})[key] = {"seams": seams, **scores, "drummers": reference,
+                                                          "seconds_per_song": seconds}
             label = f"{hop}" + (f", best of {candidates}" if candidates > 1 else "")
-            lines.append(f"{name:<27}{label:>12}" + row(scores, reference))
+            lines.append(f"{name:<27}{label:>12}" + row(scores, reference) + f"{seconds:>10.2f}")
             if hop == 2:
                 inside = [b for b in range(1, 32) if b not in seams]
                 scores, reference = evaluation.bar_pair_scores(out, inside), evaluation.bar_pair_scores(data, inside)
