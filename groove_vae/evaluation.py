@@ -421,7 +421,6 @@ def splits_table(splits: dict[str, np.ndarray], drummers: dict[str, np.ndarray],
     names = sorted({d for ds in drummers.values() for d in ds}, key=lambda d: (len(d), d))
     lines += ["", f"By drummer: clips, timekeeper changes per boundary, {drum} velocity mean (hits)",
               f"{'drummer':<12}" + "".join(f"{name:>30}" for name in splits)]
-    column = DRUM_CLASS_NAMES.index(drum)
     for d in names:
         cells = []
         for name, groove in splits.items():
@@ -429,8 +428,8 @@ def splits_table(splits: dict[str, np.ndarray], drummers: dict[str, np.ndarray],
             if not len(mine):
                 cells.append(f"{'-':>30}")
                 continue
-            hit = hits_of(mine)[..., column] > 0.5
-            loud = f"{(velocities_of(mine)[..., column][hit] * 127.0).mean():.1f} ({int(hit.sum())})" if hit.any() else "-"
+            played = feel_by_instrument(mine).get(drum)
+            loud = f"{played['velocity_mean']:.1f} ({played['hits']})" if played else "-"
             cells.append(f"{len(mine):>7,} {timekeeper_change_rate(mine):>6.3f} {loud:>15}")
         lines.append(f"{d or '(none)':<12}" + "".join(cells))
     return "\n".join(lines)

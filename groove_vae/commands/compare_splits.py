@@ -11,7 +11,6 @@ Usage:
 """
 
 import os
-import re
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
 
@@ -39,7 +38,7 @@ def main(argv):
 
     if FLAGS.drum not in DRUM_CLASS_NAMES:
         raise app.UsageError(f"--drum must be one of {', '.join(DRUM_CLASS_NAMES)}, got {FLAGS.drum!r}.")
-    bad = [d for d in FLAGS.without if not re.fullmatch(r"drummer\d+", d)]
+    bad = [d for d in FLAGS.without if data.drummer_of(d) != d]
     if bad:
         raise app.UsageError(f"--without takes GMD drummers (drummer1 ... drummer10), got {', '.join(bad)}.")
     sets = {}
@@ -56,13 +55,14 @@ def main(argv):
             raise app.UsageError(str(e))
     for name, clips in sets.items():
         print(f"{name}: {clips.stats.summary()}")
-    keep = {name: ~np.isin(clips.drummers, FLAGS.without) for name, clips in sets.items()}
+    drummers = {name: clips.drummers for name, clips in sets.items()}
+    keep = {name: ~np.isin(drummers[name], FLAGS.without) for name in sets}
     if FLAGS.without:
         dropped = ", ".join(f"{name} {int((~k).sum()):,}" for name, k in keep.items())
         print(f"Leaving out {', '.join(FLAGS.without)}: clips dropped per split: {dropped}")
     print()
     print(evaluation.splits_table({name: clips.groove[keep[name]] for name, clips in sets.items()},
-                                  {name: clips.drummers[keep[name]] for name, clips in sets.items()}, FLAGS.drum))
+                                  {name: drummers[name][keep[name]] for name in sets}, FLAGS.drum))
 
 
 if __name__ == "__main__":
