@@ -50,6 +50,14 @@ class Config:
     # heads' cross-entropy is some 30x the squared errors' and slows learning the hits.
     feel_loss_weight: float = 1.0
 
+    # === Sampling ===
+    # Correlation between where a hit's velocity (offset) falls in its distribution and where
+    # the same drum's fell at the same step of the bar before (binned heads; 0: every draw
+    # afresh). Each draw stays one from the model's distribution, but accents and push repeat
+    # from bar to bar as a drummer's do. Fitted after training: `groove-vae calibrate_feel`.
+    velocity_memory: float = 0.0
+    timing_memory: float = 0.0
+
     # === Scheduled sampling ===
     sampling_schedule: str = "constant"  # "constant" or "inverse_sigmoid".
     sampling_rate: float = 0.0  # Constant: probability of feeding samples; inverse_sigmoid: k.
@@ -90,6 +98,9 @@ class Config:
             )
         if not self.feel_loss_weight > 0.0:
             raise ValueError(f"feel_loss_weight must be positive, got {self.feel_loss_weight}.")
+        for name in ("velocity_memory", "timing_memory"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}.")
         if not 0.0 <= self.dropout_rate < 1.0:
             raise ValueError(f"dropout_rate must be in [0, 1), got {self.dropout_rate}.")
         for name in ("z_size", "num_bars", "steps_per_bar", "batch_size", "conductor_output_size",
@@ -103,6 +114,10 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+# How a trained model samples, fitted after training (`calibrate_feel`): a run resumes with them changed.
+SAMPLING_KEYS = ("velocity_memory", "timing_memory")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

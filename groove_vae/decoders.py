@@ -7,6 +7,12 @@ The hierarchical decoder uses one segment per bar, with embeddings from the
 conductor, so the latent code reaches each bar only through the conductor; the flat
 decoder is one segment of all steps with z as its embedding.
 
+Sampling draws each hit's velocity and offset at a quantile of its distribution. With
+a `memory` above 0 those quantiles are correlated with the same drum's at the same step
+of the bar before (a Gaussian AR(1) across bars): each draw is still one from the
+model's distribution, but a drummer's accents and push repeat from bar to bar, and
+draws made afresh for every bar do not.
+
 Callers use the `Decoder` interface (teacher-forced outputs, sampling with given hits
 or instruments, scheduled sampling). Underneath, two paths compute the same function: `teacher_forced` runs whole-sequence LSTM calls
 over all segments at once (training), `autoregressive` runs one step at a time, a
@@ -149,6 +155,8 @@ class SegmentDecoder(keras.layers.Layer):
         given=None,
         keep=None,
         point_feel=False,
+        memory=(0.0, 0.0),
+        steps_per_bar=16,
     ):
         """Step-by-step path. Each step's input is the previous step's sample, or with
         `targets` given, the true previous step unless a coin with
@@ -159,7 +167,10 @@ class SegmentDecoder(keras.layers.Layer):
         model supplies the rest, hearing the kept ones as it goes (infill). `point_feel`
         plays each step's hits at its point velocity and offset instead of a draw, so
         later steps hear the point estimates (the greedy performance that reconstruction
-        and humanize MAE score).
+        and humanize MAE score). `memory` (velocity, timing), each in [0, 1), is the
+        correlation between the quantiles at which a drum's velocity (offset) is drawn and
+        the same drum's at the same step one bar (`steps_per_bar`) before (distributional
+        heads only).
 
         embeddings [batch, segments, emb]; seed: int [2] -> (outputs, samples), each
         [batch, steps, depth].
@@ -171,16 +182,31 @@ class SegmentDecoder(keras.layers.Layer):
         temperature = tf.cast(temperature, tf.float32)
         seed = tf.cast(seed, tf.int32)
         segment_states = self.initial_state(embeddings)  # [batch, segments, state_size]
+        drawn = getattr(representation, "heads", None) == "binned"  # Heads that draw velocity and offset.
+        memory = tf.repeat(tf.cast(tf.stack(memory), tf.float32), layout.NUM_CLASSES)  # [18]: velocities, offsets.
 
-        def body(step, t, previous, states, outputs_ta, samples_ta):
+        def quantiles(t, step_seed, scores_ta):
+            """Where step t's velocities and offsets fall in their distributions, [batch, 18]:
+            a normal score per class and head, correlated with the one a bar before."""
+            fresh = tf.random.stateless_normal([batch, 2 * layout.NUM_CLASSES],
+                                               seed=tf.random.experimental.stateless_fold_in(step_seed, 3))
+            score = tf.where(t >= steps_per_bar, memory * scores_ta.read(t) + tf.sqrt(1.0 - memory**2) * fresh, fresh)
+            uniform = 0.5 * (1.0 + tf.math.erf(score / 2**0.5))
+            return tf.clip_by_value(uniform, 1e-6, 1.0 - 1e-6), scores_ta.write(t + steps_per_bar, score)
+
+        def body(step, t, previous, states, outputs_ta, samples_ta, scores_ta):
             out, states = step(previous, states)
             output = self.output_projection(out)
-            sample = representation.sample(output, temperature, seed + tf.stack([0, 2 * t]))
+            step_seed = seed + tf.stack([0, 2 * t])
+            draws = None
+            if drawn:
+                draws, scores_ta = quantiles(t, step_seed, scores_ta)
+            sample = representation.sample(output, temperature, step_seed, **({"quantiles": draws} if drawn else {}))
             if point_feel:
                 hits = layout.hits(sample) if forced_hits is None else forced_hits[:, t]
                 sample = representation.point_estimate(output, hits)
             elif forced_hits is not None:
-                sample = representation.force_hits(output, forced_hits[:, t], temperature, seed + tf.stack([0, 2 * t]))
+                sample = representation.force_hits(output, forced_hits[:, t], temperature, step_seed, draws)
             if given is not None:
                 sample = representation.keep_given(sample, given[:, t], keep)
             if targets is not None:
@@ -188,19 +214,23 @@ class SegmentDecoder(keras.layers.Layer):
                 sample_fed = tf.where(coin < sampling_probability, sample, targets[:, t])
             else:
                 sample_fed = sample
-            return t + 1, sample_fed, states, outputs_ta.write(t, output), samples_ta.write(t, sample)
+            return t + 1, sample_fed, states, outputs_ta.write(t, output), samples_ta.write(t, sample), scores_ta
 
         previous = tf.zeros([batch, depth])
         outputs_ta = tf.TensorArray(tf.float32, size=num_steps)
         samples_ta = tf.TensorArray(tf.float32, size=num_steps)
+        # scores_ta[t]: the normal scores of step t - steps_per_bar (read only from the second bar on).
+        scores_ta = tf.TensorArray(tf.float32, size=num_steps + steps_per_bar, element_shape=[None, 2 * layout.NUM_CLASSES])
+        for t in range(steps_per_bar):
+            scores_ta = scores_ta.write(t, tf.zeros([batch, 2 * layout.NUM_CLASSES]))
         for segment in range(num_segments):  # A loop per segment, from the segment's fresh state.
             step = self._step_function(embeddings[:, segment], training)
             start, end = segment * self.segment_length, (segment + 1) * self.segment_length
             states = self.lstm.split_state(segment_states[:, segment])
-            _, previous, _, outputs_ta, samples_ta = tf.while_loop(
+            _, previous, _, outputs_ta, samples_ta, scores_ta = tf.while_loop(
                 lambda t, *_, end=end: t < end,
                 functools.partial(body, step),
-                (tf.constant(start), previous, states, outputs_ta, samples_ta),
+                (tf.constant(start), previous, states, outputs_ta, samples_ta, scores_ta),
                 maximum_iterations=self.segment_length,
             )
         outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])
@@ -245,14 +275,16 @@ class Decoder(keras.layers.Layer):
         return self._segments.teacher_forced(self.embeddings(z, training), shift_right(targets), training)
 
     def sample(self, z, representation, seed, temperature=1.0, forced_hits=None, given=None, keep=None,
-               point_feel=False):
+               point_feel=False, memory=(0.0, 0.0), steps_per_bar=16):
         """Each step sees the previous step's sample: z -> (raw outputs, samples), each
         [batch, steps, depth]. `forced_hits` [batch, steps, 9] gives the hits (humanize);
         `given` [batch, steps, 27] with `keep` [batch, 9] gives whole instruments (infill);
-        `point_feel` plays every hit at its point velocity and offset, not a draw."""
+        `point_feel` plays every hit at its point velocity and offset, not a draw;
+        `memory` (velocity, timing) correlates each draw with the same drum's a bar before."""
         return self._segments.autoregressive(self.embeddings(z), representation, seed, temperature,
                                              forced_hits=forced_hits, given=given, keep=keep,
-                                             point_feel=point_feel)
+                                             point_feel=point_feel, memory=memory,
+                                             steps_per_bar=steps_per_bar)
 
     def scheduled_sampling(self, z, targets, representation, seed, probability, training=False):
         """Each step sees its own sample with `probability`, else the true previous step:

@@ -71,8 +71,10 @@ def fraction_copied(samples: np.ndarray, training: np.ndarray) -> float:
 def feel(groove: np.ndarray, steps_per_bar: int = 16) -> dict[str, float]:
     """What a listener hears beyond the hits: loudness and its spread (MIDI units),
     microtiming spread (fractions of a 16th), and how bars relate: the share of
-    consecutive bar pairs with identical hit grids, of their cells that agree, and of
-    those whose timekeeper changes."""
+    consecutive bar pairs with identical hit grids, of their cells that agree, of those
+    whose timekeeper changes, how far their mean velocity jumps, and how much a hit's
+    velocity changes from the same drum at the same step of the bar before (a
+    drummer's bars repeat their accents; bars whose velocities are drawn afresh don't)."""
     hit = hits_of(groove) > 0.5
     velocities, offsets = velocities_of(groove)[hit] * 127.0, offsets_of(groove)[hit] / 2.0
     bars = hit.reshape(len(groove), -1, steps_per_bar, NUM_CLASSES)
@@ -84,7 +86,60 @@ def feel(groove: np.ndarray, steps_per_bar: int = 16) -> dict[str, float]:
         "repeated_bar_fraction": float(np.mean(np.all(same_cells, axis=(2, 3)))),
         "bar_cell_agreement": float(np.mean(same_cells)),
         "timekeeper_change_rate": timekeeper_change_rate(groove, steps_per_bar),
+        "loudness_jump": loudness_jump(groove, steps_per_bar),
+        "repeated_hit_velocity_change": repeated_hit_velocity_change(groove, steps_per_bar),
     }
+
+
+def repeated_hit_velocity_change(groove: np.ndarray, steps_per_bar: int = 16) -> float:
+    """Mean |velocity difference| (MIDI units) between a hit and the same drum's hit at the
+    same step of the bar before, over every such pair: how well accents repeat."""
+    return _repeated_hit_change(groove, velocities_of(groove) * 127.0, steps_per_bar)
+
+
+def repeated_hit_offset_change(groove: np.ndarray, steps_per_bar: int = 16) -> float:
+    """The same for offsets (16ths): how well the push and pull repeat."""
+    return _repeated_hit_change(groove, offsets_of(groove) / 2.0, steps_per_bar)
+
+
+def _repeated_hit_change(groove: np.ndarray, values: np.ndarray, steps_per_bar: int) -> float:
+    hit = (hits_of(groove) > 0.5).reshape(len(groove), -1, steps_per_bar, NUM_CLASSES)
+    values = values.reshape(hit.shape)
+    both = hit[:, 1:] & hit[:, :-1]
+    return float(np.abs(values[:, 1:] - values[:, :-1])[both].mean()) if both.any() else math.nan
+
+
+MEMORIES = tuple(round(0.1 * i, 1) for i in range(10))
+
+
+def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int = 256, seed: int = 0) -> dict:
+    """Fits a model's feel memory to the drummers: plays each clip's own hits from its
+    posterior (the model's input transform applied, at temperature 1) with each velocity
+    and timing memory in `memories`, and picks for each the one whose repeated hits change
+    as much from bar to bar as the drummers' do (`repeated_hit_velocity_change`,
+    `repeated_hit_offset_change`). Returns the picks and the figures behind them."""
+    model = vae.model
+    decode = tf.function(lambda z, s, hits, m: model.decode(z, 1.0, s, forced_hits=hits, memory=(m, m)),
+                         reduce_retracing=True)
+    z = np.concatenate([vae.encode_tensors(groove[i : i + batch_size]) for i in range(0, len(groove), batch_size)])
+    velocity, timing = {}, {}
+    for memory in memories:
+        played = np.concatenate([
+            decode(tf.constant(z[i : i + batch_size]), tf.constant(seed), tf.constant(hits_of(groove[i : i + batch_size])),
+                   tf.constant(memory, tf.float32)).numpy()
+            for i in range(0, len(groove), batch_size)])
+        velocity[memory], timing[memory] = repeated_hit_velocity_change(played), repeated_hit_offset_change(played)
+    data = {"velocity": repeated_hit_velocity_change(groove), "timing": repeated_hit_offset_change(groove)}
+    closest = lambda figures, target: min(figures, key=lambda m: abs(figures[m] - target))  # noqa: E731
+    return {"velocity_memory": closest(velocity, data["velocity"]), "timing_memory": closest(timing, data["timing"]),
+            "velocity_change": velocity, "offset_change": timing,
+            "velocity_change_data": data["velocity"], "offset_change_data": data["timing"]}
+
+
+def loudness_jump(groove: np.ndarray, steps_per_bar: int = 16) -> float:
+    """Mean |change| of the mean velocity (MIDI units) between consecutive bars that both have hits."""
+    bars = range(1, groove.shape[1] // steps_per_bar)
+    return bar_pair_scores(groove, list(bars), steps_per_bar)["loudness_jump"] if len(bars) else math.nan
 
 
 def feel_by_instrument(groove: np.ndarray) -> dict[str, dict[str, float]]:
@@ -339,6 +394,10 @@ def humanize_scores(vae, groove: np.ndarray, qpm: np.ndarray, batch_size: int = 
         "velocity_std_data": float(velocities_of(groove)[hit].std() * 127),
         "offset_std_ms_played": float(offset_ms(played)[hit].std()),
         "offset_std_ms_data": float(offset_ms(groove)[hit].std()),
+        "loudness_jump_played": loudness_jump(played),
+        "loudness_jump_data": loudness_jump(groove),
+        "repeated_hit_velocity_change_played": repeated_hit_velocity_change(played),
+        "repeated_hit_velocity_change_data": repeated_hit_velocity_change(groove),
     }
 
 
@@ -376,7 +435,7 @@ def feel_table(data: np.ndarray, samples: dict[str, np.ndarray], tolerance: floa
             continue
         for key in ("velocity_mean", "velocity_std", "offset_std_16ths"):
             row(f"{drum} {key}", [per_drum[n].get(drum, {}).get(key, math.nan) for n in sets])
-    for key in ("timekeeper_change_rate", "bar_cell_agreement"):
+    for key in ("timekeeper_change_rate", "bar_cell_agreement", "loudness_jump", "repeated_hit_velocity_change"):
         values = [pooled[n][key] for n in sets]
         lines.append(f"{key:<34}" + "".join(f"{v:>16.3f}" for v in values))
     legend = f"(ok: within {tolerance:.0%} of the data"

@@ -129,15 +129,17 @@ class GrooveRepresentation:
         _, velocity, offset = self.split(outputs)
         return tf.concat([hits, velocity * hits, offset * hits], -1)
 
-    def sample(self, outputs: tf.Tensor, temperature: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-        """One step's outputs [batch, 27] -> a groove step; hits ~ Bernoulli(sigmoid(logit/T))."""
+    def sample(self, outputs: tf.Tensor, temperature: tf.Tensor, seed: tf.Tensor, quantiles=None) -> tf.Tensor:
+        """One step's outputs [batch, 27] -> a groove step; hits ~ Bernoulli(sigmoid(logit/T)).
+        `quantiles`: see `force_hits`."""
         hit_logits = outputs[..., :NUM_CLASSES]
         noise = tf.random.stateless_uniform(tf.shape(hit_logits), seed=seed)
         hits = tf.cast(noise < tf.sigmoid(hit_logits / temperature), outputs.dtype)
-        return self.force_hits(outputs, hits, temperature, seed)
+        return self.force_hits(outputs, hits, temperature, seed, quantiles)
 
-    def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor, temperature=1.0, seed=None) -> tf.Tensor:
-        """One step's outputs with the hits given (humanize): the model's velocity and offset."""
+    def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor, temperature=1.0, seed=None, quantiles=None) -> tf.Tensor:
+        """One step's outputs with the hits given (humanize): the model's velocity and offset.
+        These heads play their mean; `quantiles` (where a distributional head draws) is unused."""
         _, velocity, offset = self.split(outputs)
         return tf.concat([hits, velocity * hits, offset * hits], axis=-1)
 
@@ -222,37 +224,43 @@ class BinnedGrooveRepresentation(GrooveRepresentation):
         offset = _median(offset_probs) * 2.0 - 1.0
         return tf.concat([hits, velocity * hits, offset * hits], -1)
 
-    def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor, temperature=1.0, seed=None) -> tf.Tensor:
-        """The hits given; velocity and offset drawn from their bins at max(`temperature`, 1)."""
+    def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor, temperature=1.0, seed=None, quantiles=None) -> tf.Tensor:
+        """The hits given; velocity and offset drawn from their bins at max(`temperature`, 1).
+
+        A draw is the distribution's quantile at a uniform number: `quantiles` [batch, 18]
+        in (0, 1) gives them (each class's velocity, then its offset), so a caller can
+        correlate draws (`SegmentDecoder`'s feel memory); without them they are drawn
+        independently from `seed`.
+        """
         _, velocity_logits, offset_logits = self.bin_logits(outputs)
-        seed = tf.zeros([2], tf.int32) if seed is None else seed
+        if quantiles is None:
+            seed = tf.zeros([2], tf.int32) if seed is None else seed
+            quantiles = tf.random.stateless_uniform(tf.concat([tf.shape(hits)[:-1], [2 * NUM_CLASSES]], 0),
+                                                    seed=tf.random.experimental.stateless_fold_in(seed, 1),
+                                                    minval=1e-7, maxval=1.0 - 1e-7)
+        velocity_q, offset_q = tf.split(tf.cast(quantiles, velocity_logits.dtype), 2, axis=-1)
         feel_temperature = tf.maximum(tf.cast(temperature, velocity_logits.dtype), 1.0)
-        velocity = _sample_bins(velocity_logits / feel_temperature, tf.random.experimental.stateless_fold_in(seed, 1))
-        offset = _sample_bins(offset_logits / feel_temperature, tf.random.experimental.stateless_fold_in(seed, 2))
-        offset = offset * 2.0 - 1.0
+        velocity = _quantile(tf.nn.softmax(velocity_logits / feel_temperature), velocity_q)
+        offset = _quantile(tf.nn.softmax(offset_logits / feel_temperature), offset_q) * 2.0 - 1.0
         return tf.concat([hits, velocity * hits, offset * hits], axis=-1)
 
 
-def _sample_bins(logits: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-    """One draw per row of bin logits [..., bins] (Gumbel-max), placed uniformly within
-    its bin: values in [0, 1], shape [...]."""
-    bins = logits.shape[-1]
-    uniform = tf.random.stateless_uniform(tf.concat([tf.shape(logits)[:-1], [bins + 1]], 0),
-                                          seed=seed, minval=1e-7, maxval=1.0 - 1e-7)
-    gumbel = -tf.math.log(-tf.math.log(uniform[..., :bins]))
-    index = tf.argmax(logits + gumbel, axis=-1, output_type=tf.int32)
-    return (tf.cast(index, logits.dtype) + uniform[..., bins]) / bins
+def _quantile(probs: tf.Tensor, q) -> tf.Tensor:
+    """The q-quantile in [0, 1] of distributions over equal bins [..., bins], uniform
+    within each bin; q broadcasts to [...]. At a uniform random q it is a draw."""
+    bins = probs.shape[-1]
+    q = tf.broadcast_to(tf.cast(q, probs.dtype), tf.shape(probs)[:-1])
+    cdf = tf.cumsum(probs, axis=-1)
+    index = tf.minimum(tf.reduce_sum(tf.cast(cdf < q[..., None], tf.int32), axis=-1), bins - 1)
+    p = tf.gather(probs, index[..., None], batch_dims=len(probs.shape) - 1)[..., 0]
+    below = tf.gather(cdf, index[..., None], batch_dims=len(probs.shape) - 1)[..., 0] - p
+    fraction = tf.clip_by_value((q - below) / tf.maximum(p, 1e-12), 0.0, 1.0)
+    return (tf.cast(index, probs.dtype) + fraction) / bins
 
 
 def _median(probs: tf.Tensor) -> tf.Tensor:
     """The median in [0, 1] of distributions over equal bins [..., bins], uniform within each bin."""
-    bins = probs.shape[-1]
-    cdf = tf.cumsum(probs, axis=-1)
-    index = tf.minimum(tf.reduce_sum(tf.cast(cdf < 0.5, tf.int32), axis=-1), bins - 1)
-    p = tf.gather(probs, index[..., None], batch_dims=len(probs.shape) - 1)[..., 0]
-    below = tf.gather(cdf, index[..., None], batch_dims=len(probs.shape) - 1)[..., 0] - p
-    fraction = tf.clip_by_value((0.5 - below) / tf.maximum(p, 1e-12), 0.0, 1.0)
-    return (tf.cast(index, probs.dtype) + fraction) / bins
+    return _quantile(probs, 0.5)
 
 
 class DrumsRepresentation:

@@ -13,6 +13,7 @@ weights.npz (possibly float16) and provenance.json, and may hold styles.npz.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -30,11 +31,12 @@ LEGACY_BEST_WEIGHTS = "best.weights.h5"  # Keras's format, as runs wrote their b
 
 
 def resolve_run_config(config: configs.Config, run_dir: str, write: bool = True) -> configs.Config:
-    """Writes the config of a new run (if `write`), or checks a rerun against the saved one."""
+    """Writes the config of a new run (if `write`), or checks a rerun against the saved one
+    (all but the sampling keys that `calibrate_feel` fits after training: the saved ones stay)."""
     path = os.path.join(run_dir, CONFIG_FILE)
     if os.path.exists(path):
         saved = configs.read_saved_config(path)
-        if saved != config:
+        if dataclasses.replace(saved, **{k: getattr(config, k) for k in configs.SAMPLING_KEYS}) != config:
             diff = {k: (v, config.to_dict()[k]) for k, v in saved.to_dict().items() if config.to_dict()[k] != v}
             raise ValueError(
                 f"{run_dir} was trained with another config; differences (saved, requested): {diff}. "

@@ -40,7 +40,8 @@ def test_unknown_key_lists_the_valid_ones():
 @pytest.mark.parametrize(
     "hparams",
     ["z_size=big", "z_size=1.5", "representation=piano", "dropout_rate=1.5", "z_size", "precision=float16",
-     "jit_compile=true,sampling_rate=0.5", "feel_loss_weight=0", "feel_loss_weight=-1"],
+     "jit_compile=true,sampling_rate=0.5", "feel_loss_weight=0", "feel_loss_weight=-1", "velocity_memory=1",
+     "timing_memory=-0.1"],
 )
 def test_bad_values_are_rejected(hparams):
     with pytest.raises(ValueError):
@@ -59,3 +60,14 @@ def test_configs_saved_before_the_speed_options_load_with_their_defaults(tmp_pat
     (tmp_path / "config.json").write_text(json.dumps(values))
     assert configs.read_saved_config(tmp_path / "config.json") == configs.Config()
     assert configs.Config().precision == "auto" and not configs.Config().jit_compile
+
+
+def test_a_run_resumes_with_its_fitted_feel_memory_but_not_with_another_model(tmp_path):
+    from groove_vae import runs
+
+    config = configs.load_config("groovae_4bar_cpu")
+    calibrated = configs.apply_hparams(config, "velocity_memory=0.8,timing_memory=0.3")
+    configs.save_config(calibrated, tmp_path / "config.json")
+    assert runs.resolve_run_config(config, str(tmp_path)) == calibrated  # The fitted sampling stays.
+    with pytest.raises(ValueError, match="another config.*z_size"):
+        runs.resolve_run_config(configs.apply_hparams(config, "z_size=8"), str(tmp_path))

@@ -75,6 +75,8 @@ def test_humanize_scores_compare_played_and_true_dynamics(truth):
     hit = hits_of(truth) > 0.5
     assert scores["velocity_std_data"] == pytest.approx(velocities_of(truth)[hit].std() * 127, rel=1e-4)
     assert scores["velocity_mae"] > 0 and scores["offset_mae_ms"] > 0
+    assert scores["loudness_jump_data"] == pytest.approx(evaluation.loudness_jump(truth))
+    assert scores["loudness_jump_played"] > 0
 
 
 def test_feel_measures_loudness_timing_and_bar_repetition():
@@ -91,3 +93,7 @@ def test_feel_measures_loudness_timing_and_bar_repetition():
     assert stats["offset_std_16ths"] == pytest.approx(np.std([-0.25, 0.25, -0.25, 0.25, 0.0]), abs=1e-6)
     assert stats["repeated_bar_fraction"] == pytest.approx(2 / 3)
     assert stats["bar_cell_agreement"] == pytest.approx(1 - 1 / (3 * 16 * 9))
+    # Bar means 40, 80, 40, (80 + 100) / 2: jumps of 40, 40 and 50.
+    assert stats["loudness_jump"] == pytest.approx((40 + 40 + 50) / 3, abs=1e-3)
+    # The downbeat kick repeats in every bar, 40 units louder or softer each time.
+    assert stats["repeated_hit_velocity_change"] == pytest.approx(40, abs=1e-3)

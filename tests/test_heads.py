@@ -9,9 +9,10 @@ from helpers import random_groove, tiny_config
 
 from groove_vae import evaluation, optimizers, runs
 from groove_vae.groove import hits as hits_of
+from groove_vae.groove import offsets as offsets_of
 from groove_vae.groove import velocities as velocities_of
 from groove_vae.model import build_model, cpu_has_bfloat16, resolve_precision
-from groove_vae.representations import BinnedGrooveRepresentation, _median, _sample_bins
+from groove_vae.representations import BinnedGrooveRepresentation, _median, _quantile
 
 
 def test_values_fall_in_the_bins_that_hold_them():
@@ -32,15 +33,24 @@ def test_the_loss_is_the_cross_entropy_of_the_true_bins_on_hits_only():
 
 
 def test_draws_follow_the_bin_probabilities_and_dividing_the_logits_sharpens_them():
+    rep = BinnedGrooveRepresentation(velocity_bins=4, offset_bins=4)
     probs = np.array([0.1, 0.2, 0.3, 0.4])
-    logits = tf.constant(np.tile(np.log(probs), (20000, 1)), tf.float32)
-    draws = _sample_bins(logits, tf.constant([3, 4])).numpy()
-    counts = np.bincount((draws * 4).astype(int), minlength=4) / len(draws)
+    outputs = tf.constant(np.tile(np.concatenate([np.zeros(9), np.tile(np.log(probs), 18)]), (20000, 1)), tf.float32)
+    hits = tf.ones([20000, 9])
+    draws = rep.force_hits(outputs, hits, 1.0, tf.constant([3, 4])).numpy()[:, 9]  # The kick's velocity.
+    counts = np.bincount(np.minimum(draws * 4, 3).astype(int), minlength=4) / len(draws)
     np.testing.assert_allclose(counts, probs, atol=0.015)
     assert np.all((draws >= 0) & (draws <= 1))
     assert len(np.unique(draws)) > 19000  # Spread within each bin, not four values.
-    sharp = _sample_bins(logits / 0.25, tf.constant([3, 4])).numpy()
-    assert sharp.std() < draws.std() and np.mean(sharp > 0.75) > 0.6
+    sharp = rep.force_hits(outputs, hits, 4.0, tf.constant([3, 4])).numpy()[:, 9]  # Logits / 4: flatter.
+    assert sharp.std() > draws.std()
+
+
+def test_a_draw_is_the_quantile_of_its_uniform_number():
+    probs = tf.constant([[0.1, 0.2, 0.3, 0.4]] * 5)
+    q = tf.constant([0.05, 0.1, 0.25, 0.6, 0.99])
+    # Bin 0 holds q < 0.1, bin 1 up to 0.3, bin 2 up to 0.6, bin 3 the rest; uniform within each.
+    np.testing.assert_allclose(_quantile(probs, q).numpy(), [0.125, 0.25, 0.4375, 0.75, 0.99375], atol=1e-6)
 
 
 def test_temperature_loosens_the_feel_above_1_and_leaves_it_below():
@@ -256,3 +266,21 @@ def test_auto_precision_follows_the_cpu(tmp_path):
     expected = "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
     if not tf.config.list_physical_devices("GPU"):
         assert resolve_precision("auto") == expected
+
+
+def test_feel_memory_repeats_accents_bar_to_bar_and_keeps_each_draw_the_models():
+    model = build_model(tiny_config(extra="groove_heads=binned"))
+    z = tf.constant(np.random.default_rng(8).normal(size=(256, model.config.z_size)), tf.float32)
+    hits = tf.ones([256, 64, 9])
+    played = {memory: model.decode(z, 1.0, 4, forced_hits=hits, memory=memory).numpy()
+              for memory in ((0.0, 0.0), (0.9, 0.0), (0.0, 0.9))}
+    free, loud, tight = played[(0.0, 0.0)], played[(0.9, 0.0)], played[(0.0, 0.9)]
+    np.testing.assert_array_equal(loud[:, :16], free[:, :16])  # The first bar has nothing to remember.
+    change = {k: evaluation.repeated_hit_velocity_change(v) for k, v in played.items()}
+    assert change[(0.9, 0.0)] < 0.6 * change[(0.0, 0.0)]
+    assert change[(0.0, 0.9)] == pytest.approx(change[(0.0, 0.0)], rel=0.1)  # Timing memory leaves velocity alone.
+    offset_change = lambda g: np.abs(np.diff(offsets_of(g).reshape(256, 4, 16, 9), axis=1)).mean()  # noqa: E731
+    assert offset_change(tight) < 0.6 * offset_change(free)
+    # Each draw is still one from the model's distribution: the spread over draws stays.
+    assert velocities_of(loud).std() == pytest.approx(velocities_of(free).std(), rel=0.1)
+    assert offsets_of(tight).std() == pytest.approx(offsets_of(free).std(), rel=0.1)

@@ -191,6 +191,36 @@ def test_compare_splits_shows_each_drummer_and_can_leave_one_out(tmp_path, tfds_
         assert bad.returncode != 0 and message in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_calibrate_feel_fits_the_memory_to_the_drummers_and_writes_it(tmp_path):
+    import shutil
+
+    import groove_vae
+    from groove_vae import bundled, configs, weights
+    from groove_vae.model import build_model
+
+    shutil.copytree(bundled.resolve("humanize"), tmp_path / "model")
+    before = (tmp_path / "model" / "config.json").read_text()
+    (tmp_path / "mine").mkdir()
+    write_beat(tmp_path / "mine" / "a.mid")  # Every bar the same, to the velocity and the tick.
+    shown = run("calibrate_feel.py", "--run_dir=model", "--midi_dir=mine", "--nowrite", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    assert shown.stdout.split("drummers")[1].split()[:2] == ["0.00", "0.0000"]
+    assert "velocity_memory=0.9, timing_memory=0.9" in shown.stdout  # The most repetitive there is.
+    assert (tmp_path / "model" / "config.json").read_text() == before
+    written = run("calibrate_feel.py", "--run_dir=model", "--midi_dir=mine", cwd=tmp_path)
+    assert written.returncode == 0, written.stderr[-3000:]
+    config = groove_vae.load(str(tmp_path / "model")).config
+    assert (config.velocity_memory, config.timing_memory) == (0.9, 0.9)
+
+    mse = build_model(configs.apply_hparams(configs.load_config("groovae_4bar_cpu"), "groove_heads=mse"))
+    (tmp_path / "mse").mkdir()
+    configs.save_config(mse.config, str(tmp_path / "mse" / "config.json"))
+    weights.save_weights(mse, str(tmp_path / "mse" / "weights.npz"))
+    refused = run("calibrate_feel.py", "--run_dir=mse", "--midi_dir=mine", cwd=tmp_path)
+    assert refused.returncode != 0 and "feel memory needs groove_heads=binned" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
 def test_sample_steers_toward_a_style(tmp_path):
     result = run("sample.py", "--num_output=1", "--output_dir=out", "--style=hiphop", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]

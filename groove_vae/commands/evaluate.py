@@ -132,6 +132,10 @@ def main(argv):
             played, data = results[f"humanize_{key}_played"], results[f"humanize_{key}_data"]
             mark = "ok" if evaluation.within(played, data, tolerance) else "not within 15%"
             print(f"humanize {key}: played {played:.2f}, drummers {data:.2f} ({mark})")
+        for key, what in (("loudness_jump", "loudness jump between bars"),
+                          ("repeated_hit_velocity_change", "velocity change at a repeated hit")):
+            print(f"humanize {what}: played {results[f'humanize_{key}_played']:.2f}, "
+                  f"drummers {results[f'humanize_{key}_data']:.2f}")
     write_results(results, output)
 
 

@@ -1,0 +1,81 @@
+r"""Fits how much a model's accents and push repeat from bar to bar, and writes it into its config.
+
+A drummer's bars repeat their accents: a hit is within about 12 MIDI units of the same
+drum's hit at the same step of the bar before, where a model that draws every velocity
+afresh changes by some 22. This plays the clips' own hits from their posteriors with each
+velocity and timing memory from 0 to 0.9 (`evaluation.calibrate_memory`), prints how much
+repeated hits change with each beside the drummers' figure, and writes the closest pair
+into <run_dir>/config.json (`velocity_memory`, `timing_memory`), which every way of
+sampling the model then uses. Fit on clips the model did not train on.
+
+Usage:
+  python scripts/calibrate_feel.py --run_dir=runs/x                  # validation split
+  python scripts/calibrate_feel.py --run_dir=groove_vae/bundled/groovae_humanize --nowrite
+  python scripts/calibrate_feel.py --run_dir=runs/mine --midi_dir=my_held_out_drums/
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out.
+
+from absl import app, flags
+
+from groove_vae import cli
+
+cli.define_run_dir("Model or run directory whose config.json to fit (default: the bundled model).")
+cli.define_data()
+flags.DEFINE_string("split", "validation", "Split whose clips the model's playing is compared with.")
+flags.DEFINE_string("midi_dir", None, "Compare with every 4-bar window of the MIDI files under this folder instead.")
+flags.DEFINE_integer("max_clips", 1000, "Use at most this many clips, chosen evenly over the split (0: all).")
+flags.DEFINE_bool("write", True, "Write the fitted memories into the model's config.json (--nowrite: only print).")
+cli.define_seed(help="Seed of the draws.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    cli.start()
+    import dataclasses
+
+    import numpy as np
+
+    from groove_vae import bundled, configs, data, evaluation, runs
+
+    if FLAGS.max_clips < 0:
+        raise app.UsageError(f"--max_clips must be 0 (all) or more, got {FLAGS.max_clips}.")
+    vae = cli.load_model(FLAGS.run_dir)
+    if vae.config.groove_heads != "binned":
+        raise app.UsageError(f"{FLAGS.run_dir or 'the bundled model'}: its heads ({vae.config.groove_heads}) play "
+                             "every hit at the mean and draw nothing to remember; feel memory needs groove_heads=binned.")
+    if FLAGS.midi_dir:
+        with cli.usage_errors():
+            clips = data.load_midi_dir(FLAGS.midi_dir, vae.config.num_steps, validation_fraction=0.0)["train"]
+    else:
+        clips = data.load_split(FLAGS.tfds_name, FLAGS.split, vae.config.num_steps, FLAGS.data_dir)
+    groove = clips.groove
+    if FLAGS.max_clips and len(groove) > FLAGS.max_clips:
+        groove = groove[np.linspace(0, len(groove) - 1, FLAGS.max_clips).astype(int)]
+    if not len(groove):
+        raise app.UsageError(f"{FLAGS.midi_dir or FLAGS.split}: no 4/4 drum windows to compare with.")
+
+    fit = evaluation.calibrate_memory(vae, groove, seed=FLAGS.seed)
+    print(f"{len(groove)} clips of {FLAGS.midi_dir or FLAGS.tfds_name + ' ' + FLAGS.split}: how much a repeated hit "
+          "changes from the bar before")
+    print(f"{'memory':>8} {'velocity (MIDI units)':>22} {'offset (16ths)':>16}")
+    for memory in evaluation.MEMORIES:
+        marks = ["<" if memory == fit[key] else " " for key in ("velocity_memory", "timing_memory")]
+        print(f"{memory:>8.1f} {fit['velocity_change'][memory]:>20.2f} {marks[0]} {fit['offset_change'][memory]:>14.4f} "
+              f"{marks[1]}")
+    print(f"{'drummers':>8} {fit['velocity_change_data']:>20.2f}   {fit['offset_change_data']:>14.4f}")
+    print(f"velocity_memory={fit['velocity_memory']}, timing_memory={fit['timing_memory']}")
+    if not FLAGS.write:
+        return
+    path = os.path.join(bundled.resolve(FLAGS.run_dir), runs.CONFIG_FILE)
+    config = dataclasses.replace(configs.read_saved_config(path), velocity_memory=fit["velocity_memory"],
+                                 timing_memory=fit["timing_memory"])
+    configs.save_config(config, path)
+    print(f"Written to {path}")
+
+
+if __name__ == "__main__":
+    app.run(main)
