@@ -17,7 +17,8 @@ and the jump in mean velocity (evaluation.bar_pair_scores):
             bars where the output moves from one window to the next: cut end to end
             (hop 4, every 4 bars), overlapping (hop 2) with each window played once, and
             overlapping with each window the best of 4 copies where it meets the one
-            before (windows.choose, the API's default); beside the drummers' own figures at
+            before (windows.choose, the API's default), with each window's feel drawn on its
+            own ("own") or as its slice of one song's draws (the API's way); beside the drummers' own figures at
             the same bars; then, overlapping, at the other bars (both from one window),
             which tells a seam's figure from the model's own.
 """
@@ -120,10 +121,12 @@ def main(argv):
     keep = np.zeros(9, np.float32)
     keep[[0, 1]] = 1.0
     verbs = {
-        "reconstruct": (vae, lambda m, w: m.decode_tensors(m.encode_tensors(w), 0.5, FLAGS.seed), lambda g: g),
-        "humanize": (humanizer, lambda m, w: m.humanize_tensors(w, FLAGS.seed), flat),
-        "drumify": (tapper, lambda m, w: m.drumify_tensors(w, 0.5, FLAGS.seed), lambda g: g),
-        "infill (kick, snare kept)": (filler, lambda m, w: m.infill_tensors(w, keep, 0.5, FLAGS.seed), lambda g: g),
+        "reconstruct": (vae, lambda m, w, d=None: m.decode_tensors(m.encode_tensors(w), 0.5, FLAGS.seed, d),
+                        lambda g: g),
+        "humanize": (humanizer, lambda m, w, d=None: m.humanize_tensors(w, FLAGS.seed, d), flat),
+        "drumify": (tapper, lambda m, w, d=None: m.drumify_tensors(w, 0.5, FLAGS.seed, d), lambda g: g),
+        "infill (kick, snare kept)": (filler, lambda m, w, d=None: m.infill_tensors(w, keep, 0.5, FLAGS.seed, d),
+                                      lambda g: g),
     }
     lines += ["", "Whole songs (32 bars): bar b against bar b - 1 at the window seams",
               "(in brackets: the drummers' own at the same bars)",
@@ -131,18 +134,22 @@ def main(argv):
     # Away from the seams (both bars from one window): is a figure the stitching's, or the model's everywhere?
     inside_lines = ["", "The same songs away from the seams (hop 2: both bars from one window; drummers in brackets)"]
     for name, (model, play, given) in verbs.items():
-        for hop, candidates in ((4, 1), (2, 1), (2, windows.CANDIDATES)):
+        # Each window with its own feel draws, then (the API's way) with its slice of one song's draws.
+        for hop, candidates, shared in ((4, 1, True), (2, 1, True), (2, windows.CANDIDATES, False),
+                                        (2, windows.CANDIDATES, True)):
             seams = windows.seams(32, 4, hop)
             play(model, np.zeros((1, 4 * STEPS_PER_BAR, converter.GROOVE_DEPTH), np.float32))  # Traced before timing.
+            song_draws = (lambda copies, bars, m=model: m.feel_draws(copies, bars, FLAGS.seed)) if shared else None
             start = time.perf_counter()
-            out = np.stack([windows.play(given(g), lambda w, m=model: play(m, w), STEPS_PER_BAR, 4, hop, candidates)
-                            for g in grids])
+            out = np.stack([windows.play(given(g), lambda *w, m=model: play(m, *w), STEPS_PER_BAR, 4, hop, candidates,
+                                         song_draws) for g in grids])
             seconds = (time.perf_counter() - start) / len(grids)
             scores, reference = evaluation.bar_pair_scores(out, seams), evaluation.bar_pair_scores(data, seams)
-            key = f"hop_{hop}" + (f"_chosen_of_{candidates}" if candidates > 1 else "")
+            key = (f"hop_{hop}" + (f"_chosen_of_{candidates}" if candidates > 1 else "")
+                   + ("" if shared else "_own_draws"))
             results["songs"].setdefault(name, {})[key] = {"seams": seams, **scores, "drummers": reference,
                                                           "seconds_per_song": seconds}
-            label = f"{hop}" + (f", best of {candidates}" if candidates > 1 else "")
+            label = f"{hop}" + (f", best of {candidates}" if candidates > 1 else "") + ("" if shared else ", own")
             lines.append(f"{name:<27}{label:>12}" + row(scores, reference) + f"{seconds:>10.2f}")
             if hop == 2:
                 inside = [b for b in range(1, 32) if b not in seams]

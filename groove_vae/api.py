@@ -25,6 +25,7 @@ from note_seq.protobuf import music_pb2
 
 from groove_vae import bundled, checks, converter, runs, windows
 from groove_vae import groove as layout
+from groove_vae.decoders import feel_scores
 from groove_vae.styles import StylePriors, check_steering
 from groove_vae.model import MusicVAE, build_model
 
@@ -79,16 +80,19 @@ class GrooveVAE:
         if self.styles.names and self.styles.z_size != self.config.z_size:
             raise ValueError(f"The styles are for z_size {self.styles.z_size}, the model's is {self.config.z_size}; "
                              "rerun scripts/compute_styles.py for this model.")
-        z_spec = tf.TensorSpec([None, self.config.z_size], tf.float32)
-        scalar = [tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32)]
-        self._decode = tf.function(model.decode, input_signature=[z_spec, *scalar])
         steps = self.config.num_steps
+        z_spec = tf.TensorSpec([None, self.config.z_size], tf.float32)
+        # Temperature, seed, and where each step's feel is drawn (`feel_draws`).
+        scalar = [tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32),
+                  tf.TensorSpec([None, steps, 2 * converter.NUM_CLASSES], tf.float32)]
+        self._decode = tf.function(lambda z, t, s, draws: model.decode(z, t, s, scores=draws),
+                                   input_signature=[z_spec, *scalar])
         self._decode_forced = tf.function(
-            lambda z, t, s, hits: model.decode(z, t, s, forced_hits=hits),
+            lambda z, t, s, draws, hits: model.decode(z, t, s, forced_hits=hits, scores=draws),
             input_signature=[z_spec, *scalar, tf.TensorSpec([None, steps, converter.NUM_CLASSES], tf.float32)],
         )
         self._decode_given = tf.function(
-            lambda z, t, s, given, keep: model.decode(z, t, s, given=given, keep=keep),
+            lambda z, t, s, draws, given, keep: model.decode(z, t, s, given=given, keep=keep, scores=draws),
             input_signature=[z_spec, *scalar, tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32),
                              tf.TensorSpec([None, converter.NUM_CLASSES], tf.float32)],
         )
@@ -122,12 +126,31 @@ class GrooveVAE:
         return cls(model, styles)
 
     # === Tensors ===
-    def decode_tensors(self, z, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
-        """z [batch, z_size] -> groove tensors [batch, steps, 27]."""
+    def decode_tensors(self, z, temperature: float = 1.0, seed: int = 0, draws: np.ndarray | None = None) -> np.ndarray:
+        """z [batch, z_size] -> groove tensors [batch, steps, 27]; `draws`: see `feel_draws`."""
         z = self._check_z(z)
         checks.check_temperature(temperature)
         checks.check_seed(seed)
-        return self._decode(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32)).numpy()
+        return self._decode(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32),
+                            self._draws(draws, len(z), seed)).numpy()
+
+    def feel_draws(self, n: int, num_bars: int, seed: int = 0) -> np.ndarray:
+        """Where the velocities and offsets of `n` performances of `num_bars` are drawn:
+        normal scores [n, num_bars * 16, 18], each bar's following the bar before's by the
+        config's `velocity_memory` and `timing_memory` (docs/feel.md). Every verb that
+        takes `draws` makes its own from its seed; the windows of a long input take their
+        slices of one song's, so the memory carries across the seams between them."""
+        checks.check_seed(seed)
+        memory = (self.config.velocity_memory, self.config.timing_memory)
+        return feel_scores(n, num_bars, memory, seed, self.config.steps_per_bar).numpy()
+
+    def _draws(self, draws: np.ndarray | None, n: int, seed: int) -> tf.Tensor:
+        """The draws given (checked), or `n` windows' own from `seed`."""
+        shape = (n, self.config.num_steps, 2 * converter.NUM_CLASSES)
+        draws = self.feel_draws(n, self.config.num_bars, seed) if draws is None else np.asarray(draws, np.float32)
+        if draws.shape != shape:
+            raise ValueError(f"Expected feel draws {list(shape)}, got {list(draws.shape)}.")
+        return tf.constant(draws, tf.float32)
 
     def sample_tensors(self, n: int, temperature: float = 1.0, seed: int = 0, style: str | None = None,
                        strength: float = 1.0, steer: str = "prior", num_bars: int | None = None) -> np.ndarray:
@@ -143,7 +166,9 @@ class GrooveVAE:
         if len(z) * phrases > checks.MAX_BATCH:
             raise ValueError(f"{len(z)} beats of {num_bars} bars are {len(z) * phrases} phrases to decode; at most "
                              f"{checks.MAX_BATCH} at once.")
-        return self.decode_tensors(np.repeat(z, phrases, axis=0), temperature, seed).reshape(
+        draws = self.feel_draws(len(z), phrases * self.config.num_bars, seed)  # One memory through each performance.
+        return self.decode_tensors(np.repeat(z, phrases, axis=0), temperature, seed,
+                                   draws.reshape(len(z) * phrases, self.config.num_steps, -1)).reshape(
             len(z), -1, converter.GROOVE_DEPTH)
 
     def sample_latents(self, n: int, seed: int = 0, style: str | None = None, strength: float = 1.0,
@@ -192,10 +217,13 @@ class GrooveVAE:
         grid = converter.note_sequence_to_grid(ns, self.config.steps_per_bar, source=source)
         return grid, converter.TempoMap.of(ns)
 
-    def play_windows(self, grid: np.ndarray, play) -> np.ndarray:
-        """A whole grid -> what `play` (windows [n, steps, 27] -> the same) makes of it, stitched."""
+    def play_windows(self, grid: np.ndarray, play, seed: int = 0) -> np.ndarray:
+        """A whole grid -> what `play` (windows [n, steps, 27] and their feel draws
+        [n, steps, 18] -> windows) makes of it, stitched. The draws are the windows' slices
+        of one song's (`feel_draws` from `seed`), so a window's first bar remembers the
+        bar before it, which the window before played."""
         return windows.play(grid, play, self.config.steps_per_bar, self.config.num_bars, self.hop_bars,
-                            self.window_candidates)
+                            self.window_candidates, lambda copies, bars: self.feel_draws(copies, bars, seed))
 
     def encode(self, midi: MidiLike) -> np.ndarray:
         """MIDI -> posterior means [windows, z_size], one per 4-bar window."""
@@ -249,7 +277,9 @@ class GrooveVAE:
         z = self.encode_tensors(context[None])[0]
         phrases = -(-num_bars // self.config.num_bars)
         noise = tf.random.stateless_normal([phrases, self.config.z_size], seed=[seed, 2]).numpy()
-        new = self.decode_tensors(z[None] + variation * noise, temperature, seed).reshape(-1, converter.GROOVE_DEPTH)
+        draws = self.feel_draws(1, phrases * self.config.num_bars, seed).reshape(phrases, self.config.num_steps, -1)
+        new = self.decode_tensors(z[None] + variation * noise, temperature, seed, draws).reshape(
+            -1, converter.GROOVE_DEPTH)
         return new[: num_bars * self.config.steps_per_bar]
 
     def _phrases(self, num_bars: int | None) -> int:
@@ -264,7 +294,8 @@ class GrooveVAE:
         """MIDI -> encoder -> mu -> decoder -> one NoteSequence at the input's tempo (a long
         input in overlapping windows; see the class docstring)."""
         grid, tempo = self.grid(midi)
-        played = self.play_windows(grid, lambda w: self.decode_tensors(self.encode_tensors(w), temperature, seed))
+        played = self.play_windows(
+            grid, lambda w, draws: self.decode_tensors(self.encode_tensors(w), temperature, seed, draws), seed)
         return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
     def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = "slerp",
@@ -298,17 +329,19 @@ class GrooveVAE:
         as given.
         """
         grid, tempo = self.grid(midi)
-        played = self.play_windows(grid, lambda w: self.humanize_tensors(w, seed))
+        played = self.play_windows(grid, lambda w, draws: self.humanize_tensors(w, seed, draws), seed)
         return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
-    def humanize_tensors(self, groove: np.ndarray, seed: int = 0) -> np.ndarray:
-        """Groove windows [batch, steps, 27] -> the same hits with the model's velocities and offsets."""
+    def humanize_tensors(self, groove: np.ndarray, seed: int = 0, draws: np.ndarray | None = None) -> np.ndarray:
+        """Groove windows [batch, steps, 27] -> the same hits with the model's velocities and
+        offsets; `draws`: see `feel_draws`."""
         if self.config.representation != "groove":
             raise ValueError("humanize needs a groove model (representation=groove).")
         checks.check_seed(seed)
         z = self.encode_tensors(groove)
         hits = layout.hits(np.asarray(groove, np.float32))
-        return self._decode_forced(tf.constant(z), tf.constant(1.0), tf.constant(seed), tf.constant(hits)).numpy()
+        return self._decode_forced(tf.constant(z), tf.constant(1.0), tf.constant(seed),
+                                   self._draws(draws, len(z), seed), tf.constant(hits)).numpy()
 
     def drumify(self, midi: MidiLike, temperature: float = 0.5, seed: int = 0) -> music_pb2.NoteSequence:
         """A rhythm in (any drums; only when each step is hit counts); a full-kit groove out.
@@ -319,10 +352,11 @@ class GrooveVAE:
         self._check_tap()
         return self.reconstruct(midi, temperature, seed)
 
-    def drumify_tensors(self, groove: np.ndarray, temperature: float = 0.5, seed: int = 0) -> np.ndarray:
+    def drumify_tensors(self, groove: np.ndarray, temperature: float = 0.5, seed: int = 0,
+                        draws: np.ndarray | None = None) -> np.ndarray:
         """Rhythm windows [batch, steps, 27] -> full-kit grooves [batch, steps, 27] (a tap model)."""
         self._check_tap()
-        return self.decode_tensors(self.encode_tensors(groove), temperature, seed)
+        return self.decode_tensors(self.encode_tensors(groove), temperature, seed, draws)
 
     def _check_tap(self) -> None:
         if self.config.input_transform != "tap":
@@ -347,12 +381,14 @@ class GrooveVAE:
         grid, tempo = self.grid(ns, source)
         keep_mask = np.zeros(converter.NUM_CLASSES, np.float32)
         keep_mask[keep_classes] = 1.0
-        played = self.play_windows(grid, lambda w: self.infill_tensors(w, keep_mask, temperature, seed))
+        played = self.play_windows(grid, lambda w, draws: self.infill_tensors(w, keep_mask, temperature, seed, draws),
+                                   seed)
         generated = converter.groove_to_note_sequence(played, tempo_map=tempo)
         others = [c for c in range(converter.NUM_CLASSES) if c not in keep_classes]
         return converter.replace_instruments(ns, generated, others)
 
-    def infill_tensors(self, groove: np.ndarray, keep, temperature: float = 0.5, seed: int = 0) -> np.ndarray:
+    def infill_tensors(self, groove: np.ndarray, keep, temperature: float = 0.5, seed: int = 0,
+                       draws: np.ndarray | None = None) -> np.ndarray:
         """Groove windows [batch, steps, 27] and `keep` [9] or [batch, 9] (1 = kept) -> the
         same windows with the kept instruments as given and the others generated."""
         if self.config.representation != "groove":
@@ -364,7 +400,7 @@ class GrooveVAE:
         hidden = groove * np.tile(keep, 3)[:, None, :]
         z = self.encode_tensors(hidden)
         return self._decode_given(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32),
-                                  tf.constant(groove), tf.constant(keep)).numpy()
+                                  self._draws(draws, len(z), seed), tf.constant(groove), tf.constant(keep)).numpy()
 
     @staticmethod
     def _keep_classes(keep, add) -> list[int]:

@@ -157,6 +157,7 @@ class SegmentDecoder(keras.layers.Layer):
         point_feel=False,
         memory=(0.0, 0.0),
         steps_per_bar=16,
+        scores=None,
     ):
         """Step-by-step path. Each step's input is the previous step's sample, or with
         `targets` given, the true previous step unless a coin with
@@ -170,7 +171,9 @@ class SegmentDecoder(keras.layers.Layer):
         and humanize MAE score). `memory` (velocity, timing), each in [0, 1), is the
         correlation between the quantiles at which a drum's velocity (offset) is drawn and
         the same drum's at the same step one bar (`steps_per_bar`) before (distributional
-        heads only).
+        heads only). `scores` [batch, steps, 18] gives those quantiles' normal scores
+        instead (`remembered_scores`), so that windows of one song can share one
+        realization: then `memory` and the seed play no part in them.
 
         embeddings [batch, segments, emb]; seed: int [2] -> (outputs, samples), each
         [batch, steps, depth].
@@ -183,24 +186,18 @@ class SegmentDecoder(keras.layers.Layer):
         seed = tf.cast(seed, tf.int32)
         segment_states = self.initial_state(embeddings)  # [batch, segments, state_size]
         drawn = getattr(representation, "heads", None) == "binned"  # Heads that draw velocity and offset.
-        memory = tf.repeat(tf.cast(tf.stack(memory), tf.float32), layout.NUM_CLASSES)  # [18]: velocities, offsets.
+        quantiles = None  # [batch, steps, 18]: where each velocity and offset falls in its distribution.
+        if drawn:
+            if scores is None:
+                scores = feel_scores(batch, num_steps // steps_per_bar, memory, seed[0], steps_per_bar)
+            quantiles = tf.clip_by_value(0.5 * (1.0 + tf.math.erf(tf.cast(scores, tf.float32) / 2**0.5)),
+                                         1e-6, 1.0 - 1e-6)
 
-        def quantiles(t, step_seed, scores_ta):
-            """Where step t's velocities and offsets fall in their distributions, [batch, 18]:
-            a normal score per class and head, correlated with the one a bar before."""
-            fresh = tf.random.stateless_normal([batch, 2 * layout.NUM_CLASSES],
-                                               seed=tf.random.experimental.stateless_fold_in(step_seed, 3))
-            score = tf.where(t >= steps_per_bar, memory * scores_ta.read(t) + tf.sqrt(1.0 - memory**2) * fresh, fresh)
-            uniform = 0.5 * (1.0 + tf.math.erf(score / 2**0.5))
-            return tf.clip_by_value(uniform, 1e-6, 1.0 - 1e-6), scores_ta.write(t + steps_per_bar, score)
-
-        def body(step, t, previous, states, outputs_ta, samples_ta, scores_ta):
+        def body(step, t, previous, states, outputs_ta, samples_ta):
             out, states = step(previous, states)
             output = self.output_projection(out)
             step_seed = seed + tf.stack([0, 2 * t])
-            draws = None
-            if drawn:
-                draws, scores_ta = quantiles(t, step_seed, scores_ta)
+            draws = None if quantiles is None else tf.gather(quantiles, t, axis=1)
             sample = representation.sample(output, temperature, step_seed, **({"quantiles": draws} if drawn else {}))
             if point_feel:
                 hits = layout.hits(sample) if forced_hits is None else forced_hits[:, t]
@@ -214,23 +211,19 @@ class SegmentDecoder(keras.layers.Layer):
                 sample_fed = tf.where(coin < sampling_probability, sample, targets[:, t])
             else:
                 sample_fed = sample
-            return t + 1, sample_fed, states, outputs_ta.write(t, output), samples_ta.write(t, sample), scores_ta
+            return t + 1, sample_fed, states, outputs_ta.write(t, output), samples_ta.write(t, sample)
 
         previous = tf.zeros([batch, depth])
         outputs_ta = tf.TensorArray(tf.float32, size=num_steps)
         samples_ta = tf.TensorArray(tf.float32, size=num_steps)
-        # scores_ta[t]: the normal scores of step t - steps_per_bar (read only from the second bar on).
-        scores_ta = tf.TensorArray(tf.float32, size=num_steps + steps_per_bar, element_shape=[None, 2 * layout.NUM_CLASSES])
-        for t in range(steps_per_bar):
-            scores_ta = scores_ta.write(t, tf.zeros([batch, 2 * layout.NUM_CLASSES]))
         for segment in range(num_segments):  # A loop per segment, from the segment's fresh state.
             step = self._step_function(embeddings[:, segment], training)
             start, end = segment * self.segment_length, (segment + 1) * self.segment_length
             states = self.lstm.split_state(segment_states[:, segment])
-            _, previous, _, outputs_ta, samples_ta, scores_ta = tf.while_loop(
+            _, previous, _, outputs_ta, samples_ta = tf.while_loop(
                 lambda t, *_, end=end: t < end,
                 functools.partial(body, step),
-                (tf.constant(start), previous, states, outputs_ta, samples_ta, scores_ta),
+                (tf.constant(start), previous, states, outputs_ta, samples_ta),
                 maximum_iterations=self.segment_length,
             )
         outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])
@@ -255,6 +248,28 @@ class SegmentDecoder(keras.layers.Layer):
         }
 
 
+def feel_scores(batch, num_bars: int, memory, seed, steps_per_bar: int = 16):
+    """Where the velocities and offsets of `batch` performances of `num_bars` are drawn:
+    normal scores [batch, num_bars * steps_per_bar, 18] from `seed` (an int), each bar's
+    remembering the bar before's (`remembered_scores`). A sampled 4-bar window draws its
+    own; the windows of one long input take their slices of one song's (the API)."""
+    noise = tf.random.stateless_normal([batch, num_bars, steps_per_bar, 2 * layout.NUM_CLASSES],
+                                       seed=tf.stack([tf.cast(seed, tf.int32), 3]))
+    return tf.reshape(remembered_scores(noise, memory), [batch, num_bars * steps_per_bar, 2 * layout.NUM_CLASSES])
+
+
+def remembered_scores(noise, memory):
+    """Fresh normal noise [batch, bars, steps_per_bar, 18] -> normal scores of the same
+    shape, each bar's the bar before's times `memory` plus the fresh noise times
+    sqrt(1 - memory^2) (a Gaussian AR(1) across bars, each score still N(0, 1)).
+    `memory` is (velocity, timing); the 18 are each drum's velocity, then its offset."""
+    memory = tf.repeat(tf.cast(tf.stack(memory), noise.dtype), layout.NUM_CLASSES)
+    bars = [noise[:, 0]]
+    for b in range(1, noise.shape[1]):
+        bars.append(memory * bars[-1] + tf.sqrt(1.0 - memory**2) * noise[:, b])
+    return tf.stack(bars, axis=1)
+
+
 def shift_right(x):
     """[batch, steps, depth] -> the same, one step later, with zeros at step 0."""
     return tf.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
@@ -275,16 +290,17 @@ class Decoder(keras.layers.Layer):
         return self._segments.teacher_forced(self.embeddings(z, training), shift_right(targets), training)
 
     def sample(self, z, representation, seed, temperature=1.0, forced_hits=None, given=None, keep=None,
-               point_feel=False, memory=(0.0, 0.0), steps_per_bar=16):
+               point_feel=False, memory=(0.0, 0.0), steps_per_bar=16, scores=None):
         """Each step sees the previous step's sample: z -> (raw outputs, samples), each
         [batch, steps, depth]. `forced_hits` [batch, steps, 9] gives the hits (humanize);
         `given` [batch, steps, 27] with `keep` [batch, 9] gives whole instruments (infill);
         `point_feel` plays every hit at its point velocity and offset, not a draw;
-        `memory` (velocity, timing) correlates each draw with the same drum's a bar before."""
+        `memory` (velocity, timing) correlates each draw with the same drum's a bar before;
+        `scores` [batch, steps, 18] gives the draws' normal scores instead."""
         return self._segments.autoregressive(self.embeddings(z), representation, seed, temperature,
                                              forced_hits=forced_hits, given=given, keep=keep,
                                              point_feel=point_feel, memory=memory,
-                                             steps_per_bar=steps_per_bar)
+                                             steps_per_bar=steps_per_bar, scores=scores)
 
     def scheduled_sampling(self, z, targets, representation, seed, probability, training=False):
         """Each step sees its own sample with `probability`, else the true previous step:

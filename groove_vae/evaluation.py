@@ -125,8 +125,8 @@ def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int
     velocity, timing = {}, {}
     for memory in memories:
         played = np.concatenate([
-            decode(tf.constant(z[i : i + batch_size]), tf.constant(seed), tf.constant(hits_of(groove[i : i + batch_size])),
-                   tf.constant(memory, tf.float32)).numpy()
+            decode(tf.constant(z[i : i + batch_size]), tf.constant(seed),
+                   tf.constant(hits_of(groove[i : i + batch_size])), tf.constant(memory, tf.float32)).numpy()
             for i in range(0, len(groove), batch_size)])
         velocity[memory], timing[memory] = repeated_hit_velocity_change(played), repeated_hit_offset_change(played)
     data = {"velocity": repeated_hit_velocity_change(groove), "timing": repeated_hit_offset_change(groove)}

@@ -140,7 +140,7 @@ class MusicVAE(keras.Model):
         return self.decoder.teacher_forced(mu, inputs, training=training)
 
     def decode(self, z, temperature=1.0, seed=0, forced_hits=None, return_outputs=False, given=None, keep=None,
-               point_feel=False, memory=None):
+               point_feel=False, memory=None, scores=None):
         """z [batch, z_size] -> sampled groove tensors [batch, steps, 27] (drums: at a fixed
         velocity). `forced_hits` [batch, steps, 9] fixes the hits (groove only); `given`
         [batch, steps, 27] with `keep` [batch, 9] fixes the kept instruments' hits,
@@ -148,12 +148,13 @@ class MusicVAE(keras.Model):
         velocity and offset rather than a draw (greedy reconstruction, humanize's MAE).
         `memory` (velocity, timing), the config's `velocity_memory` and `timing_memory`
         unless given, correlates each velocity and offset draw with the same drum's a bar
-        before, so accents and push repeat as a drummer's do.
+        before, so accents and push repeat as a drummer's do; `scores` [batch, steps, 18]
+        gives the draws' normal scores instead (one song's windows share them).
         `return_outputs` also returns the raw outputs each step was sampled from."""
         seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0, tf.int32)])
         memory = (self.config.velocity_memory, self.config.timing_memory) if memory is None else memory
         outputs, samples = self.decoder.sample(z, self.representation, seed, temperature, forced_hits, given, keep,
-                                               point_feel, memory, self.config.steps_per_bar)
+                                               point_feel, memory, self.config.steps_per_bar, scores)
         groove = self.representation.to_groove(samples)
         return (groove, outputs) if return_outputs else groove
 

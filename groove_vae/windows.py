@@ -39,8 +39,9 @@ def plan(num_bars: int, window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS
     return starts, owners
 
 
-def play(grid: np.ndarray, play_windows: Callable[[np.ndarray], np.ndarray], steps_per_bar: int = 16,
-         window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS, candidates: int = 1) -> np.ndarray:
+def play(grid: np.ndarray, play_windows: Callable[..., np.ndarray], steps_per_bar: int = 16,
+         window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS, candidates: int = 1,
+         song_draws: Callable[[int, int], np.ndarray] | None = None) -> np.ndarray:
     """A whole grid [bars * steps_per_bar, depth] -> the grid `play_windows` makes of it,
     window by window ([windows, window_steps, depth] -> the same shape), stitched.
 
@@ -51,6 +52,11 @@ def play(grid: np.ndarray, play_windows: Callable[[np.ndarray], np.ndarray], ste
     the window before closest to how that one played them (`choose`): neighbouring
     windows, each guessing alone, otherwise disagree where they meet (which cymbal keeps
     time, how loud), and the seam between them can be heard.
+
+    With `song_draws` ((copies, bars) -> [copies, bars * steps_per_bar, k]: where a
+    model draws each step's feel, for the whole song), every window is played with its
+    own bars' slice, `play_windows(windows, draws)`: windows that share bars share
+    their draws, so the feel a model remembers from bar to bar carries across a seam.
     """
     grid = np.asarray(grid, np.float32)
     num_bars = -(-len(grid) // steps_per_bar)
@@ -58,12 +64,16 @@ def play(grid: np.ndarray, play_windows: Callable[[np.ndarray], np.ndarray], ste
     starts, owners = plan(num_bars, window_bars, hop_bars)
     padded = np.zeros(((starts[-1] + window_bars) * steps_per_bar, grid.shape[-1]), np.float32)
     padded[: len(grid)] = grid
-    windows = np.stack([padded[s * steps_per_bar : s * steps_per_bar + window_steps] for s in starts])
-    if candidates <= 1 or len(starts) == 1 or hop_bars >= window_bars:  # Nothing shared to choose by.
-        played = np.asarray(play_windows(windows))
-    else:
-        copies = np.asarray(play_windows(np.concatenate([windows] * candidates)))
-        played = choose(copies.reshape(candidates, len(starts), window_steps, -1), starts, steps_per_bar)
+    cut = lambda song: np.stack([song[s * steps_per_bar : s * steps_per_bar + window_steps] for s in starts])  # noqa: E731
+    windows = cut(padded)
+    nothing_shared = len(starts) == 1 or hop_bars >= window_bars  # No bars to choose a copy by.
+    copies = 1 if candidates <= 1 or nothing_shared else candidates
+    inputs = [np.concatenate([windows] * copies)]
+    if song_draws is not None:
+        inputs.append(np.concatenate([cut(draws) for draws in song_draws(copies, len(padded) // steps_per_bar)]))
+    played = np.asarray(play_windows(*inputs))
+    if copies > 1:
+        played = choose(played.reshape(copies, len(starts), window_steps, -1), starts, steps_per_bar)
     if num_bars <= window_bars:
         return played[0]
     bars = [played[w, (bar - starts[w]) * steps_per_bar : (bar - starts[w] + 1) * steps_per_bar]

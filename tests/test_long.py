@@ -80,6 +80,27 @@ def test_each_window_keeps_the_copy_that_agrees_with_the_one_before_where_they_m
     assert windows.play(grid, lambda w: w, candidates=1).shape == grid.shape
 
 
+def test_windows_play_with_their_slice_of_one_songs_draws():
+    """Windows that share bars share their feel draws, so memory crosses the seams."""
+    grid = np.zeros((10 * 16, layout.GROOVE_DEPTH), np.float32)
+    asked = []
+
+    def song_draws(copies, bars):  # Each step's draw names its bar and its copy.
+        asked.append((copies, bars))
+        return np.repeat(np.arange(bars, dtype=np.float32), 16)[None, :, None] + 100 * np.arange(copies)[:, None, None]
+
+    def play_windows(w, draws):  # Plays each window's draws back as its first velocity.
+        out = w.copy()
+        out[..., layout.NUM_CLASSES] = draws[..., 0]
+        return out
+
+    stitched = windows.play(grid, play_windows, song_draws=song_draws)
+    np.testing.assert_array_equal(stitched[:, layout.NUM_CLASSES], np.repeat(np.arange(10.0), 16))
+    chosen = windows.play(grid, play_windows, candidates=3, song_draws=song_draws)
+    assert asked == [(1, 10), (3, 10)] and chosen.shape == grid.shape
+    np.testing.assert_array_equal(chosen[:, layout.NUM_CLASSES] % 100, np.repeat(np.arange(10.0), 16))  # Any copy.
+
+
 # === Continue ===
 @pytest.mark.parametrize("keeper", [layout.CLOSED_HIHAT, layout.RIDE])
 def test_a_continuation_keeps_its_input_and_its_timekeeper(vae, keeper):

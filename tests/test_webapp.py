@@ -314,12 +314,12 @@ def test_a_humanize_model_plays_humanize_and_the_groove_model_the_rest(models):
     class Spy:
         config = vae.config
 
-        def humanize_tensors(self, groove, seed=0):
+        def humanize_tensors(self, groove, seed=0, draws=None):
             calls.append(seed)
-            return vae.humanize_tensors(groove, seed)
+            return vae.humanize_tensors(groove, seed, draws)
 
-        def play_windows(self, grid, play):
-            return vae.play_windows(grid, play)
+        def play_windows(self, grid, play, seed=0):
+            return vae.play_windows(grid, play, seed)
 
     with serve_in_thread(webapp.create_app(vae, humanize_vae=Spy())) as base:
         played = post(base, "/api/humanize", json={"beat": {"notes": [{"step": 0, "drum": 0}]}, "seed": 3})

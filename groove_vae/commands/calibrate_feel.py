@@ -46,7 +46,8 @@ def main(argv):
     vae = cli.load_model(FLAGS.run_dir)
     if vae.config.groove_heads != "binned":
         raise app.UsageError(f"{FLAGS.run_dir or 'the bundled model'}: its heads ({vae.config.groove_heads}) play "
-                             "every hit at the mean and draw nothing to remember; feel memory needs groove_heads=binned.")
+                             "every hit at the mean and draw nothing to remember; "
+                             "feel memory needs groove_heads=binned.")
     if FLAGS.midi_dir:
         with cli.usage_errors():
             clips = data.load_midi_dir(FLAGS.midi_dir, vae.config.num_steps, validation_fraction=0.0)["train"]
@@ -64,8 +65,8 @@ def main(argv):
     print(f"{'memory':>8} {'velocity (MIDI units)':>22} {'offset (16ths)':>16}")
     for memory in evaluation.MEMORIES:
         marks = ["<" if memory == fit[key] else " " for key in ("velocity_memory", "timing_memory")]
-        print(f"{memory:>8.1f} {fit['velocity_change'][memory]:>20.2f} {marks[0]} {fit['offset_change'][memory]:>14.4f} "
-              f"{marks[1]}")
+        velocity, offset = fit["velocity_change"][memory], fit["offset_change"][memory]
+        print(f"{memory:>8.1f} {velocity:>20.2f} {marks[0]} {offset:>14.4f} {marks[1]}")
     print(f"{'drummers':>8} {fit['velocity_change_data']:>20.2f}   {fit['offset_change_data']:>14.4f}")
     print(f"velocity_memory={fit['velocity_memory']}, timing_memory={fit['timing_memory']}")
     if not FLAGS.write:

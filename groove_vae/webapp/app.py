@@ -248,7 +248,8 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         _require_hits(request.beat, "humanize")
         player = humanize_vae or vae
         groove = await queue.run(http, lambda: player.play_windows(
-            beat_to_groove(request.beat), lambda w: player.humanize_tensors(w, request.seed)))
+            beat_to_groove(request.beat), lambda w, draws: player.humanize_tensors(w, request.seed, draws),
+            request.seed))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/drumify")
@@ -258,7 +259,8 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
             raise HTTPException(503, tap_message)
         _require_hits(request.beat, "drumify")
         groove = await queue.run(http, lambda: tap_vae.play_windows(
-            beat_to_groove(request.beat), lambda w: tap_vae.drumify_tensors(w, request.temperature, request.seed)))
+            beat_to_groove(request.beat),
+            lambda w, draws: tap_vae.drumify_tensors(w, request.temperature, request.seed, draws), request.seed))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/infill")
@@ -271,7 +273,8 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         keep[request.keep] = 1.0
         player = infill_vae or vae
         groove = await queue.run(http, lambda: player.play_windows(
-            beat_to_groove(request.beat), lambda w: player.infill_tensors(w, keep, request.temperature, request.seed)))
+            beat_to_groove(request.beat),
+            lambda w, draws: player.infill_tensors(w, keep, request.temperature, request.seed, draws), request.seed))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/continue")
