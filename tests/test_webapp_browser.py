@@ -126,10 +126,11 @@ def test_page_loads_samples_draws_and_plays(browser, screenshots):
     assert second["notes"] != first["notes"]
     assert f"seed {browser.find_element(By.ID, 'seed').get_attribute('value')}" in browser.find_element(By.ID, "beat-info").text
 
-    # The grid shows the hits: coloured pixels in proportion, louder hits brighter.
+    # The grid shows the hits: coloured pixels in proportion to them (a random seed can
+    # draw a sparse beat, so the bound counts this beat's notes), never most of the grid.
     pixels = grid_pixels(browser)
     coloured = (pixels.max(axis=2) - pixels.min(axis=2)) > 60
-    assert 0.01 < coloured.mean() < 0.5
+    assert coloured.sum() > 50 * len(second["notes"]) and coloured.mean() < 0.5
     save_screenshot(browser, screenshots, "webapp_grid.png")
 
     browser.find_element(By.ID, "play").click()
