@@ -198,7 +198,7 @@ class SegmentDecoder(keras.layers.Layer):
             output = self.output_projection(out)
             step_seed = seed + tf.stack([0, 2 * t])
             draws = None if quantiles is None else tf.gather(quantiles, t, axis=1)
-            sample = representation.sample(output, temperature, step_seed, **({"quantiles": draws} if drawn else {}))
+            sample = representation.sample(output, temperature, step_seed, draws)
             if point_feel:
                 hits = layout.hits(sample) if forced_hits is None else forced_hits[:, t]
                 sample = representation.point_estimate(output, hits)

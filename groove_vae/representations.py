@@ -295,7 +295,9 @@ class DrumsRepresentation:
     def target_hits(self, targets: tf.Tensor) -> tf.Tensor:
         return labels_to_hits(tf.argmax(targets, axis=-1, output_type=tf.int32))
 
-    def sample(self, outputs: tf.Tensor, temperature: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    def sample(self, outputs: tf.Tensor, temperature: tf.Tensor, seed: tf.Tensor, quantiles=None) -> tf.Tensor:
+        """One step's outputs [batch, 512] -> a one-hot pattern; these heads draw no velocity
+        or offset, so `quantiles` is unused."""
         labels = tf.random.stateless_categorical(outputs / temperature, 1, seed=seed)[:, 0]
         return tf.one_hot(labels, NUM_DRUM_PATTERNS, dtype=outputs.dtype)
 

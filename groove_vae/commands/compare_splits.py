@@ -41,18 +41,12 @@ def main(argv):
     bad = [d for d in FLAGS.without if data.drummer_of(d) != d]
     if bad:
         raise app.UsageError(f"--without takes GMD drummers (drummer1 ... drummer10), got {', '.join(bad)}.")
-    sets = {}
-    for split in FLAGS.splits:
-        try:
-            sets[split] = data.load_split(FLAGS.tfds_name, split, FLAGS.num_steps, FLAGS.data_dir)
-        except ValueError as e:
-            raise app.UsageError(str(e))
-    if FLAGS.midi_dir:
-        try:
+    with cli.usage_errors():
+        sets = {split: data.load_split(FLAGS.tfds_name, split, FLAGS.num_steps, FLAGS.data_dir)
+                for split in FLAGS.splits}
+        if FLAGS.midi_dir:
             sets[os.path.basename(os.path.normpath(FLAGS.midi_dir))] = data.load_midi_dir(
                 FLAGS.midi_dir, FLAGS.num_steps, validation_fraction=0.0)["train"]
-        except ValueError as e:
-            raise app.UsageError(str(e))
     for name, clips in sets.items():
         print(f"{name}: {clips.stats.summary()}")
     drummers = {name: clips.drummers for name, clips in sets.items()}
