@@ -84,7 +84,7 @@ class GrooveVAE:
         z_spec = tf.TensorSpec([None, self.config.z_size], tf.float32)
         # Temperature, seed, and where each step's feel is drawn (`feel_draws`).
         scalar = [tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32),
-                  tf.TensorSpec([None, steps, 2 * converter.NUM_CLASSES], tf.float32)]
+                  tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32)]
         self._decode = tf.function(lambda z, t, s, draws: model.decode(z, t, s, scores=draws),
                                    input_signature=[z_spec, *scalar])
         self._decode_forced = tf.function(
@@ -132,22 +132,25 @@ class GrooveVAE:
         checks.check_temperature(temperature)
         checks.check_seed(seed)
         return self._decode(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32),
-                            self._draws(draws, len(z), seed)).numpy()
+                            self._draws(draws, len(z), seed, temperature)).numpy()
 
-    def feel_draws(self, n: int, num_bars: int, seed: int = 0) -> np.ndarray:
-        """Where the velocities and offsets of `n` performances of `num_bars` are drawn:
-        normal scores [n, num_bars * 16, 18], each bar's following the bar before's by the
-        config's `velocity_memory` and `timing_memory` (docs/feel.md). Every verb that
+    def feel_draws(self, n: int, num_bars: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
+        """Where the hits, velocities and offsets of `n` performances of `num_bars` are
+        drawn: normal scores [n, num_bars * 16, 27], each bar's following the bar before's
+        by the config's `hit_memory` (at `temperature`), `velocity_memory` and
+        `timing_memory` (docs/feel.md). Every verb that
         takes `draws` makes its own from its seed; the windows of a long input take their
         slices of one song's, so the memory carries across the seams between them."""
         checks.check_seed(seed)
-        memory = (self.config.velocity_memory, self.config.timing_memory)
+        memory = self.model.feel_memory(temperature)
         return feel_scores(n, num_bars, memory, seed, self.config.steps_per_bar).numpy()
 
-    def _draws(self, draws: np.ndarray | None, n: int, seed: int) -> tf.Tensor:
+    def _draws(self, draws: np.ndarray | None, n: int, seed: int, temperature: float = 1.0) -> tf.Tensor:
         """The draws given (checked), or `n` windows' own from `seed`."""
-        shape = (n, self.config.num_steps, 2 * converter.NUM_CLASSES)
-        draws = self.feel_draws(n, self.config.num_bars, seed) if draws is None else np.asarray(draws, np.float32)
+        shape = (n, self.config.num_steps, converter.GROOVE_DEPTH)
+        if draws is None:
+            draws = self.feel_draws(n, self.config.num_bars, seed, temperature)
+        draws = np.asarray(draws, np.float32)
         if draws.shape != shape:
             raise ValueError(f"Expected feel draws {list(shape)}, got {list(draws.shape)}.")
         return tf.constant(draws, tf.float32)
@@ -166,7 +169,7 @@ class GrooveVAE:
         if len(z) * phrases > checks.MAX_BATCH:
             raise ValueError(f"{len(z)} beats of {num_bars} bars are {len(z) * phrases} phrases to decode; at most "
                              f"{checks.MAX_BATCH} at once.")
-        draws = self.feel_draws(len(z), phrases * self.config.num_bars, seed)  # One memory through each performance.
+        draws = self.feel_draws(len(z), phrases * self.config.num_bars, seed, temperature)  # One memory per performance.
         return self.decode_tensors(np.repeat(z, phrases, axis=0), temperature, seed,
                                    draws.reshape(len(z) * phrases, self.config.num_steps, -1)).reshape(
             len(z), -1, converter.GROOVE_DEPTH)
@@ -217,13 +220,14 @@ class GrooveVAE:
         grid = converter.note_sequence_to_grid(ns, self.config.steps_per_bar, source=source)
         return grid, converter.TempoMap.of(ns)
 
-    def play_windows(self, grid: np.ndarray, play, seed: int = 0) -> np.ndarray:
+    def play_windows(self, grid: np.ndarray, play, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
         """A whole grid -> what `play` (windows [n, steps, 27] and their feel draws
-        [n, steps, 18] -> windows) makes of it, stitched. The draws are the windows' slices
-        of one song's (`feel_draws` from `seed`), so a window's first bar remembers the
-        bar before it, which the window before played."""
+        [n, steps, 27] -> windows) makes of it, stitched. The draws are the windows' slices
+        of one song's (`feel_draws` from `seed`, for `play`'s `temperature`), so a window's
+        first bar remembers the bar before it, which the window before played."""
         return windows.play(grid, play, self.config.steps_per_bar, self.config.num_bars, self.hop_bars,
-                            self.window_candidates, lambda copies, bars: self.feel_draws(copies, bars, seed))
+                            self.window_candidates,
+                            lambda copies, bars: self.feel_draws(copies, bars, seed, temperature))
 
     def encode(self, midi: MidiLike) -> np.ndarray:
         """MIDI -> posterior means [windows, z_size], one per 4-bar window."""
@@ -277,7 +281,8 @@ class GrooveVAE:
         z = self.encode_tensors(context[None])[0]
         phrases = -(-num_bars // self.config.num_bars)
         noise = tf.random.stateless_normal([phrases, self.config.z_size], seed=[seed, 2]).numpy()
-        draws = self.feel_draws(1, phrases * self.config.num_bars, seed).reshape(phrases, self.config.num_steps, -1)
+        draws = self.feel_draws(1, phrases * self.config.num_bars, seed, temperature).reshape(
+            phrases, self.config.num_steps, -1)
         new = self.decode_tensors(z[None] + variation * noise, temperature, seed, draws).reshape(
             -1, converter.GROOVE_DEPTH)
         return new[: num_bars * self.config.steps_per_bar]
@@ -295,7 +300,8 @@ class GrooveVAE:
         input in overlapping windows; see the class docstring)."""
         grid, tempo = self.grid(midi)
         played = self.play_windows(
-            grid, lambda w, draws: self.decode_tensors(self.encode_tensors(w), temperature, seed, draws), seed)
+            grid, lambda w, draws: self.decode_tensors(self.encode_tensors(w), temperature, seed, draws), seed,
+            temperature)
         return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
     def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = "slerp",
@@ -382,7 +388,7 @@ class GrooveVAE:
         keep_mask = np.zeros(converter.NUM_CLASSES, np.float32)
         keep_mask[keep_classes] = 1.0
         played = self.play_windows(grid, lambda w, draws: self.infill_tensors(w, keep_mask, temperature, seed, draws),
-                                   seed)
+                                   seed, temperature)
         generated = converter.groove_to_note_sequence(played, tempo_map=tempo)
         others = [c for c in range(converter.NUM_CLASSES) if c not in keep_classes]
         return converter.replace_instruments(ns, generated, others)
@@ -400,7 +406,8 @@ class GrooveVAE:
         hidden = groove * np.tile(keep, 3)[:, None, :]
         z = self.encode_tensors(hidden)
         return self._decode_given(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32),
-                                  self._draws(draws, len(z), seed), tf.constant(groove), tf.constant(keep)).numpy()
+                                  self._draws(draws, len(z), seed, temperature), tf.constant(groove),
+                                  tf.constant(keep)).numpy()
 
     @staticmethod
     def _keep_classes(keep, add) -> list[int]:

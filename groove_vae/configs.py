@@ -51,10 +51,14 @@ class Config:
     feel_loss_weight: float = 1.0
 
     # === Sampling ===
-    # Correlation between where a hit's velocity (offset) falls in its distribution and where
-    # the same drum's fell at the same step of the bar before (binned heads; 0: every draw
-    # afresh). Each draw stays one from the model's distribution, but accents and push repeat
-    # from bar to bar as a drummer's do. Fitted after training: `groove-vae calibrate_feel`.
+    # Correlation between where a drum's hit (velocity, offset) falls in its distribution and
+    # where the same drum's fell at the same step of the bar before (0: every draw afresh;
+    # velocity and timing: binned heads). Each draw stays one from the model's distribution,
+    # but patterns, accents and push repeat from bar to bar as a drummer's do. A lower
+    # temperature already makes bars repeat, so the hit memory is one value for every
+    # temperature, or one for each of MEMORY_TEMPERATURES, interpolated between them. Fitted
+    # after training: `groove-vae calibrate_feel`.
+    hit_memory: tuple[float, ...] = (0.0,)
     velocity_memory: float = 0.0
     timing_memory: float = 0.0
 
@@ -98,9 +102,13 @@ class Config:
             )
         if not self.feel_loss_weight > 0.0:
             raise ValueError(f"feel_loss_weight must be positive, got {self.feel_loss_weight}.")
-        for name in ("velocity_memory", "timing_memory"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}.")
+        for name in SAMPLING_KEYS:
+            values = getattr(self, name)
+            if not all(0.0 <= v < 1.0 for v in (values if isinstance(values, tuple) else [values])):
+                raise ValueError(f"{name} must be in [0, 1), got {values}.")
+        if len(self.hit_memory) not in (1, len(MEMORY_TEMPERATURES)):
+            raise ValueError(f"hit_memory takes one value, or one for each temperature in {MEMORY_TEMPERATURES}; "
+                             f"got {self.hit_memory}.")
         if not 0.0 <= self.dropout_rate < 1.0:
             raise ValueError(f"dropout_rate must be in [0, 1), got {self.dropout_rate}.")
         for name in ("z_size", "num_bars", "steps_per_bar", "batch_size", "conductor_output_size",
@@ -117,7 +125,9 @@ class Config:
 
 
 # How a trained model samples, fitted after training (`calibrate_feel`): a run resumes with them changed.
-SAMPLING_KEYS = ("velocity_memory", "timing_memory")
+SAMPLING_KEYS = ("hit_memory", "velocity_memory", "timing_memory")
+# The sampling temperatures at which a hit memory table gives its values.
+MEMORY_TEMPERATURES = (0.5, 0.75, 1.0, 1.25, 1.5)
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -152,10 +162,15 @@ def _coerce(key: str, value: Any) -> Any:
             if not isinstance(value, str):
                 raise ValueError
             return value
-        # tuple[int, ...]
+        # tuple[int, ...] or tuple[float, ...]
         if isinstance(value, str):
             value = [v for v in value.strip("[]()").replace(":", ";").split(";") if v.strip()]
-        return tuple(int(v) for v in value)
+        elif isinstance(value, (int, float)):
+            value = [value]
+        item = float if field_type == tuple[float, ...] else int
+        if any(isinstance(v, bool) or (item is int and isinstance(v, float) and v != int(v)) for v in value):
+            raise ValueError
+        return tuple(item(v) for v in value)
     except (TypeError, ValueError):
         raise ValueError(f"Config key {key!r} expects {field_type}, got {value!r}.") from None
 

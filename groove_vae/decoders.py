@@ -7,11 +7,11 @@ The hierarchical decoder uses one segment per bar, with embeddings from the
 conductor, so the latent code reaches each bar only through the conductor; the flat
 decoder is one segment of all steps with z as its embedding.
 
-Sampling draws each hit's velocity and offset at a quantile of its distribution. With
-a `memory` above 0 those quantiles are correlated with the same drum's at the same step
-of the bar before (a Gaussian AR(1) across bars): each draw is still one from the
-model's distribution, but a drummer's accents and push repeat from bar to bar, and
-draws made afresh for every bar do not.
+Sampling draws whether each drum plays, and each hit's velocity and offset, at a
+quantile of its distribution. With a `memory` above 0 those quantiles are correlated
+with the same drum's at the same step of the bar before (a Gaussian AR(1) across bars):
+each draw is still one from the model's distribution, but a drummer's pattern, accents
+and push repeat from bar to bar, and draws made afresh for every bar do not.
 
 Callers use the `Decoder` interface (teacher-forced outputs, sampling with given hits
 or instruments, scheduled sampling). Underneath, two paths compute the same function: `teacher_forced` runs whole-sequence LSTM calls
@@ -155,7 +155,7 @@ class SegmentDecoder(keras.layers.Layer):
         given=None,
         keep=None,
         point_feel=False,
-        memory=(0.0, 0.0),
+        memory=(0.0, 0.0, 0.0),
         steps_per_bar=16,
         scores=None,
     ):
@@ -168,12 +168,13 @@ class SegmentDecoder(keras.layers.Layer):
         model supplies the rest, hearing the kept ones as it goes (infill). `point_feel`
         plays each step's hits at its point velocity and offset instead of a draw, so
         later steps hear the point estimates (the greedy performance that reconstruction
-        and humanize MAE score). `memory` (velocity, timing), each in [0, 1), is the
-        correlation between the quantiles at which a drum's velocity (offset) is drawn and
-        the same drum's at the same step one bar (`steps_per_bar`) before (distributional
-        heads only). `scores` [batch, steps, 18] gives those quantiles' normal scores
-        instead (`remembered_scores`), so that windows of one song can share one
-        realization: then `memory` and the seed play no part in them.
+        and humanize MAE score). `memory` (hit, velocity, timing), each in [0, 1), is the
+        correlation between the quantiles at which a drum's hit (velocity, offset) is
+        drawn and the same drum's at the same step one bar (`steps_per_bar`) before
+        (velocity and timing: distributional heads only). `scores` [batch, steps, 27]
+        gives those quantiles' normal scores instead (`remembered_scores`), so that
+        windows of one song can share one realization: then `memory` and the seed play
+        no part in them.
 
         embeddings [batch, segments, emb]; seed: int [2] -> (outputs, samples), each
         [batch, steps, depth].
@@ -185,9 +186,8 @@ class SegmentDecoder(keras.layers.Layer):
         temperature = tf.cast(temperature, tf.float32)
         seed = tf.cast(seed, tf.int32)
         segment_states = self.initial_state(embeddings)  # [batch, segments, state_size]
-        drawn = getattr(representation, "heads", None) == "binned"  # Heads that draw velocity and offset.
-        quantiles = None  # [batch, steps, 18]: where each velocity and offset falls in its distribution.
-        if drawn:
+        quantiles = None  # [batch, steps, 27]: where each hit, velocity and offset falls in its distribution.
+        if representation.name == "groove":
             if scores is None:
                 scores = feel_scores(batch, num_steps // steps_per_bar, memory, seed[0], steps_per_bar)
             quantiles = tf.clip_by_value(0.5 * (1.0 + tf.math.erf(tf.cast(scores, tf.float32) / 2**0.5)),
@@ -249,20 +249,20 @@ class SegmentDecoder(keras.layers.Layer):
 
 
 def feel_scores(batch, num_bars: int, memory, seed, steps_per_bar: int = 16):
-    """Where the velocities and offsets of `batch` performances of `num_bars` are drawn:
-    normal scores [batch, num_bars * steps_per_bar, 18] from `seed` (an int), each bar's
+    """Where the hits, velocities and offsets of `batch` performances of `num_bars` are
+    drawn: normal scores [batch, num_bars * steps_per_bar, 27] from `seed` (an int), each bar's
     remembering the bar before's (`remembered_scores`). A sampled 4-bar window draws its
     own; the windows of one long input take their slices of one song's (the API)."""
-    noise = tf.random.stateless_normal([batch, num_bars, steps_per_bar, 2 * layout.NUM_CLASSES],
+    noise = tf.random.stateless_normal([batch, num_bars, steps_per_bar, layout.GROOVE_DEPTH],
                                        seed=tf.stack([tf.cast(seed, tf.int32), 3]))
-    return tf.reshape(remembered_scores(noise, memory), [batch, num_bars * steps_per_bar, 2 * layout.NUM_CLASSES])
+    return tf.reshape(remembered_scores(noise, memory), [batch, num_bars * steps_per_bar, layout.GROOVE_DEPTH])
 
 
 def remembered_scores(noise, memory):
-    """Fresh normal noise [batch, bars, steps_per_bar, 18] -> normal scores of the same
+    """Fresh normal noise [batch, bars, steps_per_bar, 27] -> normal scores of the same
     shape, each bar's the bar before's times `memory` plus the fresh noise times
     sqrt(1 - memory^2) (a Gaussian AR(1) across bars, each score still N(0, 1)).
-    `memory` is (velocity, timing); the 18 are each drum's velocity, then its offset."""
+    `memory` is (hit, velocity, timing); the 27 are laid out as a groove step's."""
     memory = tf.repeat(tf.cast(tf.stack(memory), noise.dtype), layout.NUM_CLASSES)
     bars = [noise[:, 0]]
     for b in range(1, noise.shape[1]):
@@ -290,13 +290,13 @@ class Decoder(keras.layers.Layer):
         return self._segments.teacher_forced(self.embeddings(z, training), shift_right(targets), training)
 
     def sample(self, z, representation, seed, temperature=1.0, forced_hits=None, given=None, keep=None,
-               point_feel=False, memory=(0.0, 0.0), steps_per_bar=16, scores=None):
+               point_feel=False, memory=(0.0, 0.0, 0.0), steps_per_bar=16, scores=None):
         """Each step sees the previous step's sample: z -> (raw outputs, samples), each
         [batch, steps, depth]. `forced_hits` [batch, steps, 9] gives the hits (humanize);
         `given` [batch, steps, 27] with `keep` [batch, 9] gives whole instruments (infill);
         `point_feel` plays every hit at its point velocity and offset, not a draw;
-        `memory` (velocity, timing) correlates each draw with the same drum's a bar before;
-        `scores` [batch, steps, 18] gives the draws' normal scores instead."""
+        `memory` (hit, velocity, timing) correlates each draw with the same drum's a bar
+        before; `scores` [batch, steps, 27] gives the draws' normal scores instead."""
         return self._segments.autoregressive(self.embeddings(z), representation, seed, temperature,
                                              forced_hits=forced_hits, given=given, keep=keep,
                                              point_feel=point_feel, memory=memory,

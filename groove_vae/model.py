@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import math
 
 import keras
@@ -146,17 +147,30 @@ class MusicVAE(keras.Model):
         [batch, steps, 27] with `keep` [batch, 9] fixes the kept instruments' hits,
         velocities and offsets (infill). `point_feel` plays every hit at the heads' point
         velocity and offset rather than a draw (greedy reconstruction, humanize's MAE).
-        `memory` (velocity, timing), the config's `velocity_memory` and `timing_memory`
-        unless given, correlates each velocity and offset draw with the same drum's a bar
-        before, so accents and push repeat as a drummer's do; `scores` [batch, steps, 18]
+        `memory` (hit, velocity, timing), the config's (`feel_memory`) unless given,
+        correlates each hit, velocity and offset draw with the same drum's a bar before, so
+        patterns, accents and push repeat as a drummer's do; `scores` [batch, steps, 27]
         gives the draws' normal scores instead (one song's windows share them).
         `return_outputs` also returns the raw outputs each step was sampled from."""
         seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0, tf.int32)])
-        memory = (self.config.velocity_memory, self.config.timing_memory) if memory is None else memory
+        memory = self.feel_memory(temperature) if memory is None else memory
         outputs, samples = self.decoder.sample(z, self.representation, seed, temperature, forced_hits, given, keep,
                                                point_feel, memory, self.config.steps_per_bar, scores)
         groove = self.representation.to_groove(samples)
         return (groove, outputs) if return_outputs else groove
+
+    def feel_memory(self, temperature):
+        """The config's (hit, velocity, timing) memory at `temperature` (a float or a scalar
+        tensor): its hit memory table read at that temperature, linearly between the
+        `configs.MEMORY_TEMPERATURES` it was fitted at and held beyond them."""
+        table = self.config.hit_memory
+        hit = tf.constant(table[0], tf.float32)
+        if len(table) > 1:
+            temperature = tf.cast(temperature, tf.float32)
+            points = list(zip(configs.MEMORY_TEMPERATURES, table))
+            for (t0, m0), (t1, m1) in itertools.pairwise(points):
+                hit += (m1 - m0) * tf.clip_by_value((temperature - t0) / (t1 - t0), 0.0, 1.0)
+        return hit, self.config.velocity_memory, self.config.timing_memory
 
     def sample(self, num_samples, temperature=1.0, seed=0):
         """z ~ N(0, I) -> groove tensors [num_samples, steps, 27]."""

@@ -131,9 +131,17 @@ class GrooveRepresentation:
 
     def sample(self, outputs: tf.Tensor, temperature: tf.Tensor, seed: tf.Tensor, quantiles=None) -> tf.Tensor:
         """One step's outputs [batch, 27] -> a groove step; hits ~ Bernoulli(sigmoid(logit/T)).
-        `quantiles`: see `force_hits`."""
+
+        A drum plays where its uniform number falls below its probability: `quantiles`
+        [batch, 27] in (0, 1) gives those numbers (each drum's hit, then its velocity's and
+        its offset's quantile, see `force_hits`), so a caller can correlate draws
+        (`SegmentDecoder`'s feel memory); without them they are drawn from `seed`.
+        """
         hit_logits = outputs[..., :NUM_CLASSES]
-        noise = tf.random.stateless_uniform(tf.shape(hit_logits), seed=seed)
+        if quantiles is None:
+            noise = tf.random.stateless_uniform(tf.shape(hit_logits), seed=seed)
+        else:
+            noise = tf.cast(quantiles[..., :NUM_CLASSES], hit_logits.dtype)
         hits = tf.cast(noise < tf.sigmoid(hit_logits / temperature), outputs.dtype)
         return self.force_hits(outputs, hits, temperature, seed, quantiles)
 
@@ -227,18 +235,18 @@ class BinnedGrooveRepresentation(GrooveRepresentation):
     def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor, temperature=1.0, seed=None, quantiles=None) -> tf.Tensor:
         """The hits given; velocity and offset drawn from their bins at max(`temperature`, 1).
 
-        A draw is the distribution's quantile at a uniform number: `quantiles` [batch, 18]
-        in (0, 1) gives them (each class's velocity, then its offset), so a caller can
-        correlate draws (`SegmentDecoder`'s feel memory); without them they are drawn
-        independently from `seed`.
+        A draw is the distribution's quantile at a uniform number: `quantiles` [batch, 27]
+        in (0, 1) gives them (laid out as a groove step: the hits' share is unused here,
+        then each class's velocity, then its offset), so a caller can correlate draws
+        (`SegmentDecoder`'s feel memory); without them they are drawn independently from `seed`.
         """
         _, velocity_logits, offset_logits = self.bin_logits(outputs)
         if quantiles is None:
             seed = tf.zeros([2], tf.int32) if seed is None else seed
-            quantiles = tf.random.stateless_uniform(tf.concat([tf.shape(hits)[:-1], [2 * NUM_CLASSES]], 0),
+            quantiles = tf.random.stateless_uniform(tf.concat([tf.shape(hits)[:-1], [3 * NUM_CLASSES]], 0),
                                                     seed=tf.random.experimental.stateless_fold_in(seed, 1),
                                                     minval=1e-7, maxval=1.0 - 1e-7)
-        velocity_q, offset_q = tf.split(tf.cast(quantiles, velocity_logits.dtype), 2, axis=-1)
+        _, velocity_q, offset_q = tf.split(tf.cast(quantiles, velocity_logits.dtype), 3, axis=-1)
         feel_temperature = tf.maximum(tf.cast(temperature, velocity_logits.dtype), 1.0)
         velocity = _quantile(tf.nn.softmax(velocity_logits / feel_temperature), velocity_q)
         offset = _quantile(tf.nn.softmax(offset_logits / feel_temperature), offset_q) * 2.0 - 1.0

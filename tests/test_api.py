@@ -160,14 +160,19 @@ def test_the_bundled_model_decodes_in_bfloat16_to_nearly_the_same_samples():
 
 
 def test_feel_draws_remember_the_bar_before_through_a_whole_song():
-    vae = api.GrooveVAE(build_model(tiny_config(extra="groove_heads=binned,velocity_memory=0.9,timing_memory=0.3")))
+    memories = "hit_memory=[0.0,0.1,0.5,0.7,0.7],velocity_memory=0.9,timing_memory=0.3"
+    vae = api.GrooveVAE(build_model(tiny_config(extra=f"groove_heads=binned,{memories}")))
     draws = vae.feel_draws(400, 8, seed=2)  # 400 songs of 8 bars: 2 windows' worth and more.
-    assert draws.shape == (400, 8 * 16, 18)
-    bars = draws.reshape(400, 8, 16, 18)
-    follow = lambda channels: np.corrcoef(bars[:, 1:, :, channels].ravel(), bars[:, :-1, :, channels].ravel())[0, 1]  # noqa: E731
-    assert follow(slice(0, 9)) == pytest.approx(0.9, abs=0.02)  # Velocities, at every bar of the song.
-    assert follow(slice(9, 18)) == pytest.approx(0.3, abs=0.03)  # Offsets.
+    assert draws.shape == (400, 8 * 16, 27)
+    bars = draws.reshape(400, 8, 16, 27)
+    follow = lambda channels, bars=bars: np.corrcoef(bars[:, 1:, :, channels].ravel(),  # noqa: E731
+                                                     bars[:, :-1, :, channels].ravel())[0, 1]
+    assert follow(slice(0, 9)) == pytest.approx(0.5, abs=0.03)  # Hits, at temperature 1.
+    assert follow(slice(9, 18)) == pytest.approx(0.9, abs=0.02)  # Velocities, at every bar of the song.
+    assert follow(slice(18, 27)) == pytest.approx(0.3, abs=0.03)  # Offsets.
+    cool = vae.feel_draws(400, 8, seed=2, temperature=0.6).reshape(400, 8, 16, 27)
+    assert follow(slice(0, 9), cool) == pytest.approx(0.04, abs=0.03)  # A cooler draw repeats by itself.
     assert draws.std() == pytest.approx(1.0, abs=0.02)  # Each draw still a standard normal score.
     np.testing.assert_array_equal(vae.feel_draws(2, 8, seed=2), draws[:2])  # A seed gives the same song.
-    with pytest.raises(ValueError, match=r"feel draws \[3, 64, 18\]"):
+    with pytest.raises(ValueError, match=r"feel draws \[3, 64, 27\]"):
         vae.decode_tensors(np.zeros((3, vae.config.z_size)), draws=draws[:3, :32])

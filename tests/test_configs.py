@@ -41,11 +41,20 @@ def test_unknown_key_lists_the_valid_ones():
     "hparams",
     ["z_size=big", "z_size=1.5", "representation=piano", "dropout_rate=1.5", "z_size", "precision=float16",
      "jit_compile=true,sampling_rate=0.5", "feel_loss_weight=0", "feel_loss_weight=-1", "velocity_memory=1",
-     "timing_memory=-0.1"],
+     "timing_memory=-0.1", "hit_memory=1", "hit_memory=[0.1,0.2]", "hit_memory=[0,0,0,0,1.2]", "hit_memory=x",
+     "encoder_rnn_sizes=[512.5]"],
 )
 def test_bad_values_are_rejected(hparams):
     with pytest.raises(ValueError):
         configs.apply_hparams(configs.Config(), hparams)
+
+
+def test_the_hit_memory_is_one_value_or_one_per_temperature(tmp_path):
+    assert configs.apply_hparams(configs.Config(), "hit_memory=0.4").hit_memory == (0.4,)
+    table = configs.apply_hparams(configs.Config(), "hit_memory=[0,0.1,0.6,0.8,0.8]")
+    assert table.hit_memory == (0.0, 0.1, 0.6, 0.8, 0.8)
+    configs.save_config(table, tmp_path / "config.json")
+    assert configs.read_saved_config(tmp_path / "config.json") == table
 
 
 def test_saved_config_round_trips(tmp_path):

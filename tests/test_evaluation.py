@@ -93,6 +93,8 @@ def test_feel_measures_loudness_timing_and_bar_repetition():
     assert stats["offset_std_16ths"] == pytest.approx(np.std([-0.25, 0.25, -0.25, 0.25, 0.0]), abs=1e-6)
     assert stats["repeated_bar_fraction"] == pytest.approx(2 / 3)
     assert stats["bar_cell_agreement"] == pytest.approx(1 - 1 / (3 * 16 * 9))
+    # Bars 1-3 share their one hit (F1 1); bar 4 shares one of its two with bar 3 (F1 2/3).
+    assert stats["bar_hit_agreement"] == pytest.approx((1 + 1 + 2 / 3) / 3)
     # Bar means 40, 80, 40, (80 + 100) / 2: jumps of 40, 40 and 50.
     assert stats["loudness_jump"] == pytest.approx((40 + 40 + 50) / 3, abs=1e-3)
     # The downbeat kick repeats in every bar, 40 units louder or softer each time.

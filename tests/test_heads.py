@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from helpers import random_groove, tiny_config
 
-from groove_vae import evaluation, optimizers, runs
+from groove_vae import configs, evaluation, optimizers, runs
 from groove_vae.groove import hits as hits_of
 from groove_vae.groove import offsets as offsets_of
 from groove_vae.groove import velocities as velocities_of
@@ -268,11 +268,35 @@ def test_auto_precision_follows_the_cpu(tmp_path):
         assert resolve_precision("auto") == expected
 
 
+def test_hit_memory_repeats_the_pattern_bar_to_bar_and_keeps_how_often_each_drum_plays():
+    model = build_model(tiny_config(extra="groove_heads=binned"))
+    z = tf.constant(np.random.default_rng(9).normal(size=(256, model.config.z_size)), tf.float32)
+    played = {memory: model.decode(z, 1.0, 5, memory=(memory, 0.0, 0.0)).numpy() for memory in (0.0, 0.9)}
+    free, remembered = played[0.0], played[0.9]
+    np.testing.assert_array_equal(remembered[:, :16], free[:, :16])  # The first bar has nothing to remember.
+    assert evaluation.bar_hit_agreement(remembered) > evaluation.bar_hit_agreement(free) + 0.1
+    # Each draw is still one from the model's distribution: every drum plays about as often.
+    np.testing.assert_allclose(hits_of(remembered).mean(axis=(0, 1)), hits_of(free).mean(axis=(0, 1)), atol=0.05)
+
+
+def test_the_hit_memory_table_is_read_between_the_temperatures_it_was_fitted_at():
+    table = "hit_memory=[0.0,0.1,0.6,0.8,0.8],velocity_memory=0.7,timing_memory=0.2"
+    model = build_model(tiny_config(extra=f"groove_heads=binned,{table}"))
+    assert configs.MEMORY_TEMPERATURES == (0.5, 0.75, 1.0, 1.25, 1.5)
+    for temperature, hit in ((0.1, 0.0), (0.5, 0.0), (0.625, 0.05), (0.875, 0.35), (1.0, 0.6), (1.1, 0.68), (3, 0.8)):
+        memory = model.feel_memory(temperature)
+        assert float(memory[0]) == pytest.approx(hit) and memory[1:] == (0.7, 0.2)
+        assert float(tf.function(lambda t: model.feel_memory(t)[0])(tf.constant(temperature, tf.float32))) == \
+            pytest.approx(hit)  # The same inside a graph, as a SavedModel reads it.
+    constant = build_model(tiny_config(extra="groove_heads=binned,hit_memory=0.4"))
+    assert [float(constant.feel_memory(t)[0]) for t in (0.2, 1.0, 2.0)] == pytest.approx([0.4] * 3)
+
+
 def test_feel_memory_repeats_accents_bar_to_bar_and_keeps_each_draw_the_models():
     model = build_model(tiny_config(extra="groove_heads=binned"))
     z = tf.constant(np.random.default_rng(8).normal(size=(256, model.config.z_size)), tf.float32)
     hits = tf.ones([256, 64, 9])
-    played = {memory: model.decode(z, 1.0, 4, forced_hits=hits, memory=memory).numpy()
+    played = {memory: model.decode(z, 1.0, 4, forced_hits=hits, memory=(0.0, *memory)).numpy()
               for memory in ((0.0, 0.0), (0.9, 0.0), (0.0, 0.9))}
     free, loud, tight = played[(0.0, 0.0)], played[(0.9, 0.0)], played[(0.0, 0.9)]
     np.testing.assert_array_equal(loud[:, :16], free[:, :16])  # The first bar has nothing to remember.

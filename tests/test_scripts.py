@@ -206,11 +206,14 @@ def test_calibrate_feel_fits_the_memory_to_the_drummers_and_writes_it(tmp_path):
     assert shown.returncode == 0, shown.stderr[-3000:]
     assert shown.stdout.split("drummers")[1].split()[:2] == ["0.00", "0.0000"]
     assert "velocity_memory=0.9, timing_memory=0.9" in shown.stdout  # The most repetitive there is.
+    assert shown.stdout.split("drummers")[2].split()[:5] == ["1.0000"] * 5  # Every bar's hits, the bar before's.
     assert (tmp_path / "model" / "config.json").read_text() == before
     written = run("calibrate_feel.py", "--run_dir=model", "--midi_dir=mine", cwd=tmp_path)
     assert written.returncode == 0, written.stderr[-3000:]
     config = groove_vae.load(str(tmp_path / "model")).config
     assert (config.velocity_memory, config.timing_memory) == (0.9, 0.9)
+    assert f"hit_memory={list(config.hit_memory)}," in written.stdout and len(config.hit_memory) == 5
+    assert config.hit_memory[2] >= 0.5  # At temperature 1 the model needs memory to loop a bar.
 
     mse = build_model(configs.apply_hparams(configs.load_config("groovae_4bar_cpu"), "groove_heads=mse"))
     (tmp_path / "mse").mkdir()

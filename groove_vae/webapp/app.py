@@ -260,7 +260,8 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         _require_hits(request.beat, "drumify")
         groove = await queue.run(http, lambda: tap_vae.play_windows(
             beat_to_groove(request.beat),
-            lambda w, draws: tap_vae.drumify_tensors(w, request.temperature, request.seed, draws), request.seed))
+            lambda w, draws: tap_vae.drumify_tensors(w, request.temperature, request.seed, draws), request.seed,
+            request.temperature))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/infill")
@@ -274,7 +275,8 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         player = infill_vae or vae
         groove = await queue.run(http, lambda: player.play_windows(
             beat_to_groove(request.beat),
-            lambda w, draws: player.infill_tensors(w, keep, request.temperature, request.seed, draws), request.seed))
+            lambda w, draws: player.infill_tensors(w, keep, request.temperature, request.seed, draws), request.seed,
+            request.temperature))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/continue")
