@@ -137,8 +137,8 @@ def song_figures(models, grids, data, seed):
                                         (2, windows.CANDIDATES, True)):
             seams = windows.seams(32, 4, hop)
             play(model, np.zeros((1, 4 * STEPS_PER_BAR, converter.GROOVE_DEPTH), np.float32))  # Traced before timing.
-            song_draws = ((lambda copies, bars, m=model, t=temperature: m.feel_draws(copies, bars, seed, t))
-                          if shared else None)
+            song_draws = ((lambda copies, bars, m=model, t=temperature:
+                           m.feel_draws(copies, bars, seed, temperature=t)) if shared else None)
             start = time.perf_counter()
             out = np.stack([windows.play(given(g), lambda *w, m=model, p=play: p(m, *w), STEPS_PER_BAR, 4, hop,
                                          candidates, song_draws) for g in grids])

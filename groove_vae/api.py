@@ -134,7 +134,7 @@ class GrooveVAE:
         return self._decode(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed, tf.int32),
                             self._draws(draws, len(z), seed, temperature)).numpy()
 
-    def feel_draws(self, n: int, num_bars: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
+    def feel_draws(self, n: int, num_bars: int, seed: int = 0, *, temperature: float) -> np.ndarray:
         """Where the hits, velocities and offsets of `n` performances of `num_bars` are
         drawn: normal scores [n, num_bars * 16, 27], each bar's following the bar before's
         by the config's `hit_memory` (at `temperature`), `velocity_memory` and
@@ -142,14 +142,15 @@ class GrooveVAE:
         takes `draws` makes its own from its seed; the windows of a long input take their
         slices of one song's, so the memory carries across the seams between them."""
         checks.check_seed(seed)
+        checks.check_temperature(temperature)
         memory = self.model.feel_memory(temperature)
         return feel_scores(n, num_bars, memory, seed, self.config.steps_per_bar).numpy()
 
-    def _draws(self, draws: np.ndarray | None, n: int, seed: int, temperature: float = 1.0) -> tf.Tensor:
-        """The draws given (checked), or `n` windows' own from `seed`."""
+    def _draws(self, draws: np.ndarray | None, n: int, seed: int, temperature: float) -> tf.Tensor:
+        """The draws given (checked), or `n` windows' own from `seed`, for `temperature`."""
         shape = (n, self.config.num_steps, converter.GROOVE_DEPTH)
         if draws is None:
-            draws = self.feel_draws(n, self.config.num_bars, seed, temperature)
+            draws = self.feel_draws(n, self.config.num_bars, seed, temperature=temperature)
         draws = np.asarray(draws, np.float32)
         if draws.shape != shape:
             raise ValueError(f"Expected feel draws {list(shape)}, got {list(draws.shape)}.")
@@ -169,7 +170,8 @@ class GrooveVAE:
         if len(z) * phrases > checks.MAX_BATCH:
             raise ValueError(f"{len(z)} beats of {num_bars} bars are {len(z) * phrases} phrases to decode; at most "
                              f"{checks.MAX_BATCH} at once.")
-        draws = self.feel_draws(len(z), phrases * self.config.num_bars, seed, temperature)  # One memory per performance.
+        # One memory through each performance.
+        draws = self.feel_draws(len(z), phrases * self.config.num_bars, seed, temperature=temperature)
         return self.decode_tensors(np.repeat(z, phrases, axis=0), temperature, seed,
                                    draws.reshape(len(z) * phrases, self.config.num_steps, -1)).reshape(
             len(z), -1, converter.GROOVE_DEPTH)
@@ -220,14 +222,14 @@ class GrooveVAE:
         grid = converter.note_sequence_to_grid(ns, self.config.steps_per_bar, source=source)
         return grid, converter.TempoMap.of(ns)
 
-    def play_windows(self, grid: np.ndarray, play, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
+    def play_windows(self, grid: np.ndarray, play, seed: int = 0, *, temperature: float) -> np.ndarray:
         """A whole grid -> what `play` (windows [n, steps, 27] and their feel draws
         [n, steps, 27] -> windows) makes of it, stitched. The draws are the windows' slices
         of one song's (`feel_draws` from `seed`, for `play`'s `temperature`), so a window's
         first bar remembers the bar before it, which the window before played."""
         return windows.play(grid, play, self.config.steps_per_bar, self.config.num_bars, self.hop_bars,
                             self.window_candidates,
-                            lambda copies, bars: self.feel_draws(copies, bars, seed, temperature))
+                            lambda copies, bars: self.feel_draws(copies, bars, seed, temperature=temperature))
 
     def encode(self, midi: MidiLike) -> np.ndarray:
         """MIDI -> posterior means [windows, z_size], one per 4-bar window."""
@@ -281,7 +283,7 @@ class GrooveVAE:
         z = self.encode_tensors(context[None])[0]
         phrases = -(-num_bars // self.config.num_bars)
         noise = tf.random.stateless_normal([phrases, self.config.z_size], seed=[seed, 2]).numpy()
-        draws = self.feel_draws(1, phrases * self.config.num_bars, seed, temperature).reshape(
+        draws = self.feel_draws(1, phrases * self.config.num_bars, seed, temperature=temperature).reshape(
             phrases, self.config.num_steps, -1)
         new = self.decode_tensors(z[None] + variation * noise, temperature, seed, draws).reshape(
             -1, converter.GROOVE_DEPTH)
@@ -301,7 +303,7 @@ class GrooveVAE:
         grid, tempo = self.grid(midi)
         played = self.play_windows(
             grid, lambda w, draws: self.decode_tensors(self.encode_tensors(w), temperature, seed, draws), seed,
-            temperature)
+            temperature=temperature)
         return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
     def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = "slerp",
@@ -335,7 +337,8 @@ class GrooveVAE:
         as given.
         """
         grid, tempo = self.grid(midi)
-        played = self.play_windows(grid, lambda w, draws: self.humanize_tensors(w, seed, draws), seed)
+        played = self.play_windows(grid, lambda w, draws: self.humanize_tensors(w, seed, draws), seed,
+                                   temperature=1.0)  # Humanize draws velocities and offsets at temperature 1.
         return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
     def humanize_tensors(self, groove: np.ndarray, seed: int = 0, draws: np.ndarray | None = None) -> np.ndarray:
@@ -347,7 +350,7 @@ class GrooveVAE:
         z = self.encode_tensors(groove)
         hits = layout.hits(np.asarray(groove, np.float32))
         return self._decode_forced(tf.constant(z), tf.constant(1.0), tf.constant(seed),
-                                   self._draws(draws, len(z), seed), tf.constant(hits)).numpy()
+                                   self._draws(draws, len(z), seed, 1.0), tf.constant(hits)).numpy()
 
     def drumify(self, midi: MidiLike, temperature: float = 0.5, seed: int = 0) -> music_pb2.NoteSequence:
         """A rhythm in (any drums; only when each step is hit counts); a full-kit groove out.
@@ -388,7 +391,7 @@ class GrooveVAE:
         keep_mask = np.zeros(converter.NUM_CLASSES, np.float32)
         keep_mask[keep_classes] = 1.0
         played = self.play_windows(grid, lambda w, draws: self.infill_tensors(w, keep_mask, temperature, seed, draws),
-                                   seed, temperature)
+                                   seed, temperature=temperature)
         generated = converter.groove_to_note_sequence(played, tempo_map=tempo)
         others = [c for c in range(converter.NUM_CLASSES) if c not in keep_classes]
         return converter.replace_instruments(ns, generated, others)

@@ -85,6 +85,9 @@ class Config:
         return self.num_bars * self.steps_per_bar
 
     def __post_init__(self):
+        if not isinstance(self.hit_memory, tuple):  # One number, or a list, given in code.
+            hit_memory = self.hit_memory if isinstance(self.hit_memory, (list, tuple)) else [self.hit_memory]
+            object.__setattr__(self, "hit_memory", tuple(float(v) for v in hit_memory))
         _check_choice("representation", self.representation, ("groove", "drums"))
         _check_choice("decoder", self.decoder, ("hierarchical", "flat"))
         _check_choice("input_transform", self.input_transform, ("none", "humanize", "tap", "infill"))

@@ -263,6 +263,8 @@ def remembered_scores(noise, memory):
     shape, each bar's the bar before's times `memory` plus the fresh noise times
     sqrt(1 - memory^2) (a Gaussian AR(1) across bars, each score still N(0, 1)).
     `memory` is (hit, velocity, timing); the 27 are laid out as a groove step's."""
+    if len(memory) != 3:
+        raise ValueError(f"memory is (hit, velocity, timing), got {memory}.")
     memory = tf.repeat(tf.cast(tf.stack(memory), noise.dtype), layout.NUM_CLASSES)
     bars = [noise[:, 0]]
     for b in range(1, noise.shape[1]):

@@ -71,10 +71,10 @@ def fraction_copied(samples: np.ndarray, training: np.ndarray) -> float:
 
 def feel(groove: np.ndarray, steps_per_bar: int = 16) -> dict[str, float]:
     """What a listener hears beyond the hits: loudness and its spread (MIDI units),
-    microtiming spread (fractions of a 16th), and how bars relate: the share of
-    consecutive bar pairs with identical hit grids, of their cells that agree, how much
-    of a bar's hits the bar before played too (`bar_hit_agreement`), of those pairs
-    whose timekeeper changes, how far their mean velocity jumps, and how much a hit's
+    microtiming spread (fractions of a 16th), and how bars relate: of consecutive bar
+    pairs, the share with identical hit grids, the share of their cells that agree, how
+    much of a bar's hits the bar before played too (`bar_hit_agreement`), the share whose
+    timekeeper changes, how far their mean velocity jumps, and how much a hit's
     velocity changes from the same drum at the same step of the bar before (a
     drummer's bars repeat their accents; bars whose velocities are drawn afresh don't)."""
     hit = hits_of(groove) > 0.5
@@ -117,16 +117,17 @@ MEMORIES = tuple(round(0.1 * i, 1) for i in range(10))
 
 def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int = 256, seed: int = 0) -> dict:
     """Fits a model's feel memory to the drummers, from each clip's posterior (the model's
-    input transform applied), trying each memory in `memories`. Velocity and timing: plays
-    each clip's own hits at temperature 1 and picks the memory whose repeated hits change
-    as much from bar to bar as the drummers' do (`repeated_hit_velocity_change`,
-    `repeated_hit_offset_change`). Hits: plays the model's own hits from a draw of the
-    posterior at each of `configs.MEMORY_TEMPERATURES` and picks, at each, the memory whose
-    bars share as much of their pattern with the bar before as the drummers' do
-    (`bar_hit_agreement`); a lower temperature repeats more by itself and needs less.
-    Returns the picks and the figures behind them."""
+    input transform applied), trying each memory in `memories`. Velocity and timing
+    (binned heads): plays each clip's own hits at temperature 1 and picks the memory whose
+    repeated hits change as much from bar to bar as the drummers' do
+    (`repeated_hit_velocity_change`, `repeated_hit_offset_change`). Hits: with those
+    memories in place, plays the model's own hits from a draw of the posterior at each of
+    `configs.MEMORY_TEMPERATURES` and picks, at each, the memory whose bars share as much
+    of their pattern with the bar before as the drummers' do (`bar_hit_agreement`); a
+    lower temperature repeats more by itself and needs less. Returns the picks and the
+    figures behind them."""
     model = vae.model
-    decode = tf.function(lambda z, t, s, hits, m: model.decode(z, t, s, forced_hits=hits, memory=(m, m, m)),
+    decode = tf.function(lambda z, t, s, hits, m: model.decode(z, t, s, forced_hits=hits, memory=m),
                          reduce_retracing=True)
     mu, sigma = zip(*(vae.posterior_tensors(groove[i : i + batch_size]) for i in range(0, len(groove), batch_size)))
     mu, sigma = np.concatenate(mu), np.concatenate(sigma)
@@ -134,21 +135,26 @@ def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int
 
     def play(z, temperature, memory, forced_hits=None):
         return np.concatenate([
-            decode(tf.constant(z[i : i + batch_size]), tf.constant(temperature, tf.float32), tf.constant(seed),
+            decode(tf.constant(z[i : i + batch_size]), tf.constant(temperature, tf.float32),
+                   tf.constant(seed + i // batch_size),  # Each batch its own draws.
                    None if forced_hits is None else tf.constant(forced_hits[i : i + batch_size]),
                    tf.constant(memory, tf.float32)).numpy()
             for i in range(0, len(groove), batch_size)])
 
-    velocity, timing = {}, {}
-    for memory in memories:
-        played = play(mu, 1.0, memory, hits_of(groove))
-        velocity[memory], timing[memory] = repeated_hit_velocity_change(played), repeated_hit_offset_change(played)
-    hits = {t: {m: bar_hit_agreement(play(drawn, t, m)) for m in memories} for t in configs.MEMORY_TEMPERATURES}
+    closest = lambda figures, target: min(figures, key=lambda m: abs(figures[m] - target))  # noqa: E731
     data = {"velocity": repeated_hit_velocity_change(groove), "timing": repeated_hit_offset_change(groove),
             "hits": bar_hit_agreement(groove)}
-    closest = lambda figures, target: min(figures, key=lambda m: abs(figures[m] - target))  # noqa: E731
+    velocity, timing = {}, {}
+    if vae.config.groove_heads == "binned":  # Squared-error heads play every hit at its mean: nothing to remember.
+        for memory in memories:
+            played = play(mu, 1.0, (0.0, memory, memory), hits_of(groove))
+            velocity[memory], timing[memory] = repeated_hit_velocity_change(played), repeated_hit_offset_change(played)
+    feel = (closest(velocity, data["velocity"]) if velocity else 0.0,
+            closest(timing, data["timing"]) if timing else 0.0)
+    hits = {t: {m: bar_hit_agreement(play(drawn, t, (m, *feel))) for m in memories}
+            for t in configs.MEMORY_TEMPERATURES}
     return {"hit_memory": tuple(closest(hits[t], data["hits"]) for t in configs.MEMORY_TEMPERATURES),
-            "velocity_memory": closest(velocity, data["velocity"]), "timing_memory": closest(timing, data["timing"]),
+            "velocity_memory": feel[0], "timing_memory": feel[1],
             "hit_agreement": hits, "velocity_change": velocity, "offset_change": timing,
             "hit_agreement_data": data["hits"], "velocity_change_data": data["velocity"],
             "offset_change_data": data["timing"]}

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from helpers import flat_beat, make_sequence, tiny_config, to_midi_bytes
+from helpers import flat_beat, make_sequence, random_groove, tiny_config, to_midi_bytes
 
 from groove_vae import api, converter
 from groove_vae.groove import hits as hits_of
@@ -159,10 +159,30 @@ def test_the_bundled_model_decodes_in_bfloat16_to_nearly_the_same_samples():
     assert (hits_of(a) == hits_of(b)).mean() > 0.99
 
 
+def test_every_verb_draws_its_feel_at_its_own_temperature():
+    """The hit memory depends on the temperature: a verb that made its draws at another
+    temperature than it plays at would repeat its bars by the wrong amount."""
+    vae = api.GrooveVAE(build_model(tiny_config(extra="groove_heads=binned,hit_memory=[0.0,0.2,0.9,0.9,0.9]")))
+    z = np.random.default_rng(3).normal(size=(2, vae.config.z_size)).astype(np.float32)
+    draws = {t: vae.feel_draws(2, 4, seed=5, temperature=t) for t in (0.5, 1.0)}
+    assert not np.array_equal(draws[0.5], draws[1.0])
+    np.testing.assert_array_equal(vae.decode_tensors(z, 0.5, 5), vae.decode_tensors(z, 0.5, 5, draws[0.5]))
+    groove = random_groove(np.random.default_rng(4), 2)
+    keep = np.eye(9, dtype=np.float32)[0]
+    np.testing.assert_array_equal(vae.infill_tensors(groove, keep, 0.5, 5),
+                                  vae.infill_tensors(groove, keep, 0.5, 5, draws[0.5]))
+    song = random_groove(np.random.default_rng(6), 1, 8 * 16)[0]
+    seen = []
+    vae.play_windows(song, lambda w, d: seen.append(d) or w, seed=5, temperature=0.5)
+    whole = vae.feel_draws(vae.window_candidates, 8, seed=5, temperature=0.5)
+    np.testing.assert_array_equal(seen[0][0], whole[0, :64])  # The first window's slice of the song's draws...
+    np.testing.assert_array_equal(seen[0][1], whole[0, 32:96])  # ...and the next window's, two bars on.
+
+
 def test_feel_draws_remember_the_bar_before_through_a_whole_song():
     memories = "hit_memory=[0.0,0.1,0.5,0.7,0.7],velocity_memory=0.9,timing_memory=0.3"
     vae = api.GrooveVAE(build_model(tiny_config(extra=f"groove_heads=binned,{memories}")))
-    draws = vae.feel_draws(400, 8, seed=2)  # 400 songs of 8 bars: 2 windows' worth and more.
+    draws = vae.feel_draws(400, 8, seed=2, temperature=1.0)  # 400 songs of 8 bars: 2 windows' worth and more.
     assert draws.shape == (400, 8 * 16, 27)
     bars = draws.reshape(400, 8, 16, 27)
     follow = lambda channels, bars=bars: np.corrcoef(bars[:, 1:, :, channels].ravel(),  # noqa: E731
@@ -173,6 +193,8 @@ def test_feel_draws_remember_the_bar_before_through_a_whole_song():
     cool = vae.feel_draws(400, 8, seed=2, temperature=0.6).reshape(400, 8, 16, 27)
     assert follow(slice(0, 9), cool) == pytest.approx(0.04, abs=0.03)  # A cooler draw repeats by itself.
     assert draws.std() == pytest.approx(1.0, abs=0.02)  # Each draw still a standard normal score.
-    np.testing.assert_array_equal(vae.feel_draws(2, 8, seed=2), draws[:2])  # A seed gives the same song.
+    np.testing.assert_array_equal(vae.feel_draws(2, 8, seed=2, temperature=1.0), draws[:2])  # A seed, a song.
+    with pytest.raises(ValueError, match="temperature"):
+        vae.feel_draws(2, 8, seed=2, temperature=float("nan"))
     with pytest.raises(ValueError, match=r"feel draws \[3, 64, 27\]"):
         vae.decode_tensors(np.zeros((3, vae.config.z_size)), draws=draws[:3, :32])

@@ -51,6 +51,8 @@ def test_bad_values_are_rejected(hparams):
 
 def test_the_hit_memory_is_one_value_or_one_per_temperature(tmp_path):
     assert configs.apply_hparams(configs.Config(), "hit_memory=0.4").hit_memory == (0.4,)
+    assert configs.Config(hit_memory=0.4).hit_memory == (0.4,)  # Given in code, as a number or a list.
+    assert configs.Config(hit_memory=[0, 0.1, 0.6, 0.8, 0.8]).hit_memory == (0.0, 0.1, 0.6, 0.8, 0.8)
     table = configs.apply_hparams(configs.Config(), "hit_memory=[0,0.1,0.6,0.8,0.8]")
     assert table.hit_memory == (0.0, 0.1, 0.6, 0.8, 0.8)
     configs.save_config(table, tmp_path / "config.json")

@@ -33,7 +33,8 @@ def make_run_dir(path, config):
 
 
 def test_export_script_writes_a_savedmodel_that_tensorflow_alone_runs(tmp_path):
-    config = tiny_config()
+    # A fitted feel memory, its hit memory read at the served temperature (0.7) inside the graph.
+    config = tiny_config(extra="hit_memory=[0.0,0.2,0.6,0.8,0.9],velocity_memory=0.8,timing_memory=0.3")
     model = make_run_dir(tmp_path / "run", config)
     export_dir = tmp_path / "export" / "groove_vae" / "1"
     exported = run_command("export", f"--run_dir={tmp_path / 'run'}", f"--export_dir={export_dir}", cwd=tmp_path)

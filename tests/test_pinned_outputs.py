@@ -17,10 +17,10 @@ from groove_vae import groove as layout
 
 # sha256 of the written .mid files, in float32 (bfloat16 where the CPU has it would differ).
 SAMPLES = [  # load().sample(4, temperature=0.5, seed=0), 120 qpm.
-    "fb7c72b15cf587d09dde44febb1c205b7a51f4fd0972b845d4022e0fcf4689dd",
-    "4f4643dc83756cb1344db21ffc0cee10872dba79697342d38a08041897a473ee",
-    "8410400c17b42e20a9c7c8dfecfee057826f8043aa15b8c91f56e28c7618512c",
-    "7ae2c9095f789d75d68b25fccae0711ab8e2c7e51b08a6f78f8e5eb840050d4e",
+    "1f2ddc76161fcf4e89e7eb611ae788a92aa951a8626dc3ea3d7c1a26093976fd",
+    "3ac58c0a1792f79ab910df671fd386e926eaf4dc8036fc7c0c606bdf74570273",
+    "0ddb36e8ab7c4cdee7c40a15ffafb3bba62193be49bbdf304cb2190de7778825",
+    "0932e241a743f75e609e782bc8b4ff22bbab48f87b78cbeb630ad5647886de49",
 ]
 HUMANIZED = "7ac46803f585d0811ec44affea60bde733233b54d3b056550ba79b0022090932"  # load("humanize"), seed 0.
 

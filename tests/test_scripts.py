@@ -219,8 +219,18 @@ def test_calibrate_feel_fits_the_memory_to_the_drummers_and_writes_it(tmp_path):
     (tmp_path / "mse").mkdir()
     configs.save_config(mse.config, str(tmp_path / "mse" / "config.json"))
     weights.save_weights(mse, str(tmp_path / "mse" / "weights.npz"))
-    refused = run("calibrate_feel.py", "--run_dir=mse", "--midi_dir=mine", cwd=tmp_path)
-    assert refused.returncode != 0 and "feel memory needs groove_heads=binned" in refused.stderr
+    hits_only = run("calibrate_feel.py", "--run_dir=mse", "--midi_dir=mine", "--max_clips=8", cwd=tmp_path)
+    assert hits_only.returncode == 0, hits_only.stderr[-3000:]
+    assert "no velocity or timing memory to fit" in hits_only.stdout  # Squared-error heads play the mean.
+    mse_config = groove_vae.load(str(tmp_path / "mse")).config
+    assert len(mse_config.hit_memory) == 5 and (mse_config.velocity_memory, mse_config.timing_memory) == (0.0, 0.0)
+
+    drums = build_model(configs.load_config("hierdec_drums_4bar"))
+    (tmp_path / "drums").mkdir()
+    configs.save_config(drums.config, str(tmp_path / "drums" / "config.json"))
+    weights.save_weights(drums, str(tmp_path / "drums" / "weights.npz"))
+    refused = run("calibrate_feel.py", "--run_dir=drums", "--midi_dir=mine", cwd=tmp_path)
+    assert refused.returncode != 0 and "feel memory needs representation=groove" in refused.stderr
     assert "Traceback" not in refused.stderr
 
 

@@ -318,8 +318,8 @@ def test_a_humanize_model_plays_humanize_and_the_groove_model_the_rest(models):
             calls.append(seed)
             return vae.humanize_tensors(groove, seed, draws)
 
-        def play_windows(self, grid, play, seed=0):
-            return vae.play_windows(grid, play, seed)
+        def play_windows(self, grid, play, seed=0, *, temperature):
+            return vae.play_windows(grid, play, seed, temperature=temperature)
 
     with serve_in_thread(webapp.create_app(vae, humanize_vae=Spy())) as base:
         played = post(base, "/api/humanize", json={"beat": {"notes": [{"step": 0, "drum": 0}]}, "seed": 3})

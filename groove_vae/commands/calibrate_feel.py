@@ -48,10 +48,9 @@ def main(argv):
     if FLAGS.max_clips < 0:
         raise app.UsageError(f"--max_clips must be 0 (all) or more, got {FLAGS.max_clips}.")
     vae = cli.load_model(FLAGS.run_dir)
-    if vae.config.groove_heads != "binned":
-        raise app.UsageError(f"{FLAGS.run_dir or 'the bundled model'}: its heads ({vae.config.groove_heads}) play "
-                             "every hit at the mean and draw nothing to remember; "
-                             "feel memory needs groove_heads=binned.")
+    if vae.config.representation != "groove":
+        raise app.UsageError(f"{FLAGS.run_dir or 'the bundled model'}: a {vae.config.representation} model draws "
+                             "whole drum patterns, not hits; feel memory needs representation=groove.")
     if FLAGS.midi_dir:
         with cli.usage_errors():
             clips = data.load_midi_dir(FLAGS.midi_dir, vae.config.num_steps, validation_fraction=0.0)["train"]
@@ -65,15 +64,19 @@ def main(argv):
 
     fit = evaluation.calibrate_memory(vae, groove, seed=FLAGS.seed)
     source = FLAGS.midi_dir or f"{FLAGS.tfds_name} {FLAGS.split}"
-    print(f"{len(groove)} clips of {source}: how much a repeated hit changes from the bar before (temperature 1)")
-    print(f"{'memory':>8} {'velocity (MIDI units)':>23} {'offset (16ths)':>16}")
-    for memory in evaluation.MEMORIES:
-        marks = ["<" if memory == fit[key] else " " for key in ("velocity_memory", "timing_memory")]
-        print(f"{memory:>8.1f} {fit['velocity_change'][memory]:>21.2f} {marks[0]} "
-              f"{fit['offset_change'][memory]:>14.4f} {marks[1]}")
-    print(f"{'drummers':>8} {fit['velocity_change_data']:>21.2f}   {fit['offset_change_data']:>14.4f}")
+    print(f"{len(groove)} clips of {source}")
+    if fit["velocity_change"]:
+        print("How much a repeated hit changes from the bar before (temperature 1)")
+        print(f"{'memory':>8} {'velocity (MIDI units)':>23} {'offset (16ths)':>16}")
+        for memory in evaluation.MEMORIES:
+            marks = ["<" if memory == fit[key] else " " for key in ("velocity_memory", "timing_memory")]
+            print(f"{memory:>8.1f} {fit['velocity_change'][memory]:>21.2f} {marks[0]} "
+                  f"{fit['offset_change'][memory]:>14.4f} {marks[1]}")
+        print(f"{'drummers':>8} {fit['velocity_change_data']:>21.2f}   {fit['offset_change_data']:>14.4f}\n")
+    else:
+        print("Squared-error heads play every hit at its mean: no velocity or timing memory to fit.\n")
     temperatures = configs.MEMORY_TEMPERATURES
-    print("\nHow much of a bar's hits the bar before played (F1), at each temperature")
+    print("How much of a bar's hits the bar before played (F1), at each temperature")
     print(f"{'memory':>8}" + "".join(f"{'T=' + str(t):>10}" for t in temperatures))
     for memory in evaluation.MEMORIES:
         cells = [f"{fit['hit_agreement'][t][memory]:>8.4f} {'<' if memory == fit['hit_memory'][i] else ' '}"
@@ -90,6 +93,7 @@ def main(argv):
                                  velocity_memory=fit["velocity_memory"], timing_memory=fit["timing_memory"])
     configs.save_config(config, path)
     print(f"Written to {path}")
+
 
 if __name__ == "__main__":
     app.run(main)

@@ -249,7 +249,7 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         player = humanize_vae or vae
         groove = await queue.run(http, lambda: player.play_windows(
             beat_to_groove(request.beat), lambda w, draws: player.humanize_tensors(w, request.seed, draws),
-            request.seed))
+            request.seed, temperature=1.0))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/drumify")
@@ -261,7 +261,7 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         groove = await queue.run(http, lambda: tap_vae.play_windows(
             beat_to_groove(request.beat),
             lambda w, draws: tap_vae.drumify_tensors(w, request.temperature, request.seed, draws), request.seed,
-            request.temperature))
+            temperature=request.temperature))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/infill")
@@ -276,7 +276,7 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         groove = await queue.run(http, lambda: player.play_windows(
             beat_to_groove(request.beat),
             lambda w, draws: player.infill_tensors(w, keep, request.temperature, request.seed, draws), request.seed,
-            request.temperature))
+            temperature=request.temperature))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/continue")
