@@ -286,6 +286,12 @@ def load_midi_dir(
     return result
 
 
+def load_midi_folder(midi_dir: str, num_steps: int = 64) -> ClipSet:
+    """Every window of every .mid/.midi under `midi_dir` as one ClipSet: your own drums to
+    score a model against (evaluate, calibrate_feel, compare_splits), not to train on."""
+    return load_midi_dir(midi_dir, num_steps, validation_fraction=0.0)["train"]
+
+
 def make_dataset(
     groove: np.ndarray,
     representation,

@@ -41,6 +41,13 @@ def test_every_file_is_windowed_bar_by_bar_and_skips_are_counted(midi_dir):
     np.testing.assert_array_equal(train.groove[0, :, 0][::8], np.ones(8))  # Kick on every half note.
 
 
+def test_a_folder_to_score_against_is_every_window_of_every_file(midi_dir):
+    folder = data.load_midi_folder(str(midi_dir))
+    splits = data.load_midi_dir(str(midi_dir), validation_fraction=0.3)
+    assert len(folder) == len(splits["train"]) + len(splits["validation"]) == 12 * 5 + 3
+    assert sorted(set(folder.ids)) == sorted(set(splits["train"].ids) | set(splits["validation"].ids))
+
+
 def test_the_split_is_deterministic_and_the_cache_follows_the_contents(midi_dir):
     first = data.load_midi_dir(str(midi_dir), validation_fraction=0.3)
     again = data.load_midi_dir(str(midi_dir), validation_fraction=0.3)

@@ -53,7 +53,7 @@ def main(argv):
                              "whole drum patterns, not hits; feel memory needs representation=groove.")
     if FLAGS.midi_dir:
         with cli.usage_errors():
-            clips = data.load_midi_dir(FLAGS.midi_dir, vae.config.num_steps, validation_fraction=0.0)["train"]
+            clips = data.load_midi_folder(FLAGS.midi_dir, vae.config.num_steps)
     else:
         clips = data.load_split(FLAGS.tfds_name, FLAGS.split, vae.config.num_steps, FLAGS.data_dir)
     groove = clips.groove

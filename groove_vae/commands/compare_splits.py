@@ -45,8 +45,8 @@ def main(argv):
         sets = {split: data.load_split(FLAGS.tfds_name, split, FLAGS.num_steps, FLAGS.data_dir)
                 for split in FLAGS.splits}
         if FLAGS.midi_dir:
-            sets[os.path.basename(os.path.normpath(FLAGS.midi_dir))] = data.load_midi_dir(
-                FLAGS.midi_dir, FLAGS.num_steps, validation_fraction=0.0)["train"]
+            sets[os.path.basename(os.path.normpath(FLAGS.midi_dir))] = data.load_midi_folder(
+                FLAGS.midi_dir, FLAGS.num_steps)
     for name, clips in sets.items():
         print(f"{name}: {clips.stats.summary()}")
     drummers = {name: clips.drummers for name, clips in sets.items()}

@@ -59,7 +59,7 @@ def main(argv):
         raise app.UsageError(str(e))
     if FLAGS.midi_dir:
         try:
-            clips = data.load_midi_dir(FLAGS.midi_dir, vae.config.num_steps, validation_fraction=0.0)["train"]
+            clips = data.load_midi_folder(FLAGS.midi_dir, vae.config.num_steps)
         except ValueError as e:
             raise app.UsageError(str(e))
         if not len(clips):
