@@ -179,8 +179,19 @@ def _hits_shared(before: np.ndarray, after: np.ndarray) -> np.ndarray:
 
 def loudness_jump(groove: np.ndarray, steps_per_bar: int = 16) -> float:
     """Mean |change| of the mean velocity (MIDI units) between consecutive bars that both have hits."""
-    bars = range(1, groove.shape[1] // steps_per_bar)
-    return bar_pair_scores(groove, list(bars), steps_per_bar)["loudness_jump"] if len(bars) else math.nan
+    jumps = _loudness_jumps(groove, range(1, groove.shape[1] // steps_per_bar), steps_per_bar)
+    return float(np.mean(jumps)) if jumps.size else math.nan
+
+
+def _loudness_jumps(groove: np.ndarray, bars, steps_per_bar: int) -> np.ndarray:
+    """|mean velocity of bar b - that of bar b - 1| (MIDI units), for each b in `bars` and
+    each performance whose two bars both have hits, bar by bar."""
+    hit = (hits_of(groove) > 0.5).reshape(len(groove), -1, steps_per_bar, NUM_CLASSES)
+    loudness = (velocities_of(groove).reshape(hit.shape) * hit).sum(axis=(2, 3))
+    count = hit.sum(axis=(2, 3))
+    mean = loudness / np.maximum(count, 1)
+    jumps = [np.abs(mean[:, b] - mean[:, b - 1])[(count[:, b] > 0) & (count[:, b - 1] > 0)] * 127 for b in bars]
+    return np.concatenate(jumps) if jumps else np.zeros(0)
 
 
 def feel_by_instrument(groove: np.ndarray) -> dict[str, dict[str, float]]:
@@ -598,16 +609,12 @@ def bar_pair_scores(groove: np.ndarray, bars: list[int], steps_per_bar: int = 16
     Measured at window seams and at the same bars of real performances, it shows
     whether a stitched performance holds together as a drummer's does."""
     hit = (hits_of(groove) > 0.5).reshape(len(groove), -1, steps_per_bar, NUM_CLASSES)
-    velocity = velocities_of(groove).reshape(hit.shape)
     keeper = timekeepers(groove, steps_per_bar)
-    changes, agreement, jumps = [], [], []
+    changes, agreement = [], []
     for b in bars:
-        before, after = hit[:, b - 1], hit[:, b]
         both = (keeper[:, b] >= 0) & (keeper[:, b - 1] >= 0)
         changes += list((keeper[both, b] != keeper[both, b - 1]).astype(float))
-        agreement += list(_hits_shared(before, after))
-        for i in range(len(groove)):
-            if before[i].any() and after[i].any():
-                jumps.append(abs(velocity[i, b][after[i]].mean() - velocity[i, b - 1][before[i]].mean()) * 127)
-    mean = lambda values: float(np.mean(values)) if values else math.nan  # noqa: E731
-    return {"timekeeper_change_rate": mean(changes), "hit_agreement": mean(agreement), "loudness_jump": mean(jumps)}
+        agreement += list(_hits_shared(hit[:, b - 1], hit[:, b]))
+    mean = lambda values: float(np.mean(values)) if len(values) else math.nan  # noqa: E731
+    return {"timekeeper_change_rate": mean(changes), "hit_agreement": mean(agreement),
+            "loudness_jump": mean(_loudness_jumps(groove, bars, steps_per_bar))}

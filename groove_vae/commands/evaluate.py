@@ -58,10 +58,8 @@ def main(argv):
     except FileNotFoundError as e:
         raise app.UsageError(str(e))
     if FLAGS.midi_dir:
-        try:
+        with cli.usage_errors():
             clips = data.load_midi_folder(FLAGS.midi_dir, vae.config.num_steps)
-        except ValueError as e:
-            raise app.UsageError(str(e))
         if not len(clips):
             raise app.UsageError(f"{FLAGS.midi_dir}: no 4/4 drum windows to evaluate ({clips.stats.summary()}).")
     else:
