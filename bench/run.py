@@ -141,7 +141,7 @@ def serving_latency(calls: int) -> dict:
 
     vae = groove_vae.load()
     with tempfile.TemporaryDirectory() as tmp:
-        path = export_model(vae.model, os.path.join(tmp, "groove_vae"))
+        path = export_model(vae, os.path.join(tmp, "groove_vae"))
         out = subprocess.run([sys.executable, "-c", SERVING_LATENCY, path, str(vae.config.z_size), str(calls)],
                              check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -25,9 +25,9 @@ from note_seq.protobuf import music_pb2
 
 from groove_vae import bundled, checks, converter, runs, windows
 from groove_vae import groove as layout
-from groove_vae.decoders import feel_scores
-from groove_vae.styles import StylePriors, check_steering
 from groove_vae.model import MusicVAE, build_model
+from groove_vae.sampling import Given, Prior, Sampler, SamplingOptions, StandardNormal, load_prior
+from groove_vae.styles import StylePriors
 
 STYLE_FILE = "styles.npz"
 
@@ -73,26 +73,31 @@ class GrooveVAE:
     hop_bars = windows.HOP_BARS
     window_candidates = windows.CANDIDATES
 
-    def __init__(self, model: MusicVAE, styles: StylePriors | None = None):
+    def __init__(self, model: MusicVAE, styles: StylePriors | None = None, prior: Prior | None = None):
         self.model = model
         self.config = model.config
-        self.styles = styles or StylePriors.empty(self.config.z_size)
-        if self.styles.names and self.styles.z_size != self.config.z_size:
-            raise ValueError(f"The styles are for z_size {self.styles.z_size}, the model's is {self.config.z_size}; "
+        styles = styles or StylePriors.empty(self.config.z_size)
+        if styles.names and styles.z_size != self.config.z_size:
+            raise ValueError(f"The styles are for z_size {styles.z_size}, the model's is {self.config.z_size}; "
                              "rerun scripts/compute_styles.py for this model.")
+        if prior is not None and prior.z_size != self.config.z_size:
+            raise ValueError(f"The prior is over z of size {prior.z_size}, the model's is {self.config.z_size}.")
+        # The prior, the style priors and the feel memory: how a seed becomes latents and draws.
+        self.sampler = Sampler(prior or StandardNormal(self.config.z_size), styles, model.feel)
         steps = self.config.num_steps
         z_spec = tf.TensorSpec([None, self.config.z_size], tf.float32)
         # Temperature, seed, and where each step's feel is drawn (`feel_draws`).
         scalar = [tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32),
                   tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32)]
-        self._decode = tf.function(lambda z, t, s, draws: model.decode(z, t, s, scores=draws),
+        self._decode = tf.function(lambda z, t, s, draws: model.decode(z, SamplingOptions(t, s), draws=draws),
                                    input_signature=[z_spec, *scalar])
         self._decode_forced = tf.function(
-            lambda z, t, s, draws, hits: model.decode(z, t, s, forced_hits=hits, scores=draws),
+            lambda z, t, s, draws, hits: model.decode(z, SamplingOptions(t, s), Given(hits=hits), draws),
             input_signature=[z_spec, *scalar, tf.TensorSpec([None, steps, converter.NUM_CLASSES], tf.float32)],
         )
         self._decode_given = tf.function(
-            lambda z, t, s, draws, given, keep: model.decode(z, t, s, given=given, keep=keep, scores=draws),
+            lambda z, t, s, draws, given, keep: model.decode(z, SamplingOptions(t, s), Given(groove=given, keep=keep),
+                                                             draws),
             input_signature=[z_spec, *scalar, tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32),
                              tf.TensorSpec([None, converter.NUM_CLASSES], tf.float32)],
         )
@@ -116,6 +121,7 @@ class GrooveVAE:
         style_path = os.path.join(path, STYLE_FILE)
         styles = StylePriors.load(style_path) if os.path.exists(style_path) else None
         model = runs.restore_model(path)
+        prior = load_prior(path if os.path.isdir(path) else os.path.dirname(path), model.config.z_size)
         if styles and styles.names and styles.z_size != model.config.z_size:
             raise ValueError(f"{style_path}: styles for z_size {styles.z_size}, the model's is "
                              f"{model.config.z_size}; rerun scripts/compute_styles.py --run_dir={path}.")
@@ -123,7 +129,21 @@ class GrooveVAE:
             weights = model.get_weights()
             model = build_model(dataclasses.replace(model.config, precision=precision))
             model.set_weights(weights)
-        return cls(model, styles)
+        return cls(model, styles, prior)
+
+    @property
+    def styles(self) -> StylePriors:
+        """The GMD styles' conditional priors (the model's styles.npz)."""
+        return self.sampler.styles
+
+    @styles.setter
+    def styles(self, styles: StylePriors) -> None:
+        self.sampler.styles = styles
+
+    @property
+    def prior(self) -> Prior:
+        """Where unsteered latents are drawn from (the model's prior.npz, else N(0, I))."""
+        return self.sampler.prior
 
     # === Tensors ===
     def decode_tensors(self, z, temperature: float = 1.0, seed: int = 0, draws: np.ndarray | None = None) -> np.ndarray:
@@ -143,8 +163,7 @@ class GrooveVAE:
         slices of one song's, so the memory carries across the seams between them."""
         checks.check_seed(seed)
         checks.check_temperature(temperature)
-        memory = self.model.feel_memory(temperature)
-        return feel_scores(n, num_bars, memory, seed, self.config.steps_per_bar).numpy()
+        return self.model.feel.scores(n, num_bars, seed, temperature, self.config.steps_per_bar).numpy()
 
     def _draws(self, draws: np.ndarray | None, n: int, seed: int, temperature: float) -> tf.Tensor:
         """The draws given (checked), or `n` windows' own from `seed`, for `temperature`."""
@@ -156,11 +175,13 @@ class GrooveVAE:
             raise ValueError(f"Expected feel draws {list(shape)}, got {list(draws.shape)}.")
         return tf.constant(draws, tf.float32)
 
-    def sample_tensors(self, n: int, temperature: float = 1.0, seed: int = 0, style: str | None = None,
-                       strength: float = 1.0, steer: str = "prior", num_bars: int | None = None) -> np.ndarray:
+    def sample_tensors(self, n: int, temperature: float = 0.5, seed: int = 0, style: str | None = None,
+                       strength: float = 1.0, steer: str = "prior", num_bars: int | None = None,
+                       prior: str = "fitted") -> np.ndarray:
         """z from the prior, or from a style's (see `sample_latents`) -> groove tensors
         [n, steps, 27]; with `num_bars`, each one performance [n, num_bars * 16, 27] (see `sample`)."""
-        return self.decode_phrases(self.sample_latents(n, seed, style, strength, steer), num_bars, temperature, seed)
+        return self.decode_phrases(self.sample_latents(n, seed, style, strength, steer, prior), num_bars,
+                                   temperature, seed)
 
     def decode_phrases(self, z, num_bars: int | None = None, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
         """Latents [n, z_size] -> one performance each [n, num_bars * 16, 27]: every 4-bar
@@ -177,21 +198,14 @@ class GrooveVAE:
             len(z), -1, converter.GROOVE_DEPTH)
 
     def sample_latents(self, n: int, seed: int = 0, style: str | None = None, strength: float = 1.0,
-                       steer: str = "prior") -> np.ndarray:
-        """The latents [n, z_size] that `sample_tensors` decodes for the same arguments.
-
-        z from the Gaussian of the training clips' aggregate posterior (N(0, I) for a model
-        without one in its styles.npz); with a style, the same draws are moved into that
-        style's Gaussian (steer="prior") or shifted by its attribute vector (steer="vector"),
-        times `strength`.
-        """
+                       steer: str = "prior", prior: str = "fitted") -> np.ndarray:
+        """The latents [n, z_size] that `sample_tensors` decodes for the same arguments: from
+        the model's prior (`prior="fitted"`: the density fitted to its training clips'
+        posteriors, prior.npz; "normal": N(0, I)), steered toward a GMD style if one is named
+        (`sampling.Sampler.latents`). The exported SavedModel's `sample` draws the same."""
         checks.check_count("The number of samples", n)
-        checks.check_seed(seed)
-        check_steering(steer, strength)
-        noise = tf.random.stateless_normal([n, self.config.z_size], seed=[seed, 1]).numpy()
-        if style is not None:
-            return self.styles.latents(style, noise, strength, steer)
-        return self.styles.prior_latents(noise)
+        options = SamplingOptions(seed=seed, prior=prior, style=style, strength=strength, steer=steer)
+        return self.sampler.latents(n, options).numpy()
 
     def encode_tensors(self, groove: np.ndarray) -> np.ndarray:
         """Groove tensors [batch, steps, 27] -> posterior means [batch, z_size]."""
@@ -240,15 +254,18 @@ class GrooveVAE:
         checks.check_qpm(qpm)
         return [converter.groove_to_note_sequence(g, qpm) for g in self.decode_tensors(z, temperature, seed)]
 
-    def sample(self, n: int, temperature: float = 1.0, seed: int = 0, qpm: float = converter.DEFAULT_QPM,
-               style: str | None = None, strength: float = 1.0, steer: str = "prior", num_bars: int | None = None):
-        """n beats from the prior, or from a GMD style's (`style_names`), as NoteSequences.
+    def sample(self, n: int, temperature: float = 0.5, seed: int = 0, qpm: float = converter.DEFAULT_QPM,
+               style: str | None = None, strength: float = 1.0, steer: str = "prior", num_bars: int | None = None,
+               prior: str = "fitted"):
+        """n beats from the prior, or from a GMD style's (`style_names`), as NoteSequences
+        (`sample_latents`; temperature 0.5 as every other door: `groove-vae sample`, the web
+        app, the SavedModel's `sample`).
 
         `num_bars` (a multiple of the model's 4) makes each beat one performance of that
         length: its 4-bar phrases are decoded from the same latent with their own draws,
         so the groove holds and the details move."""
         checks.check_qpm(qpm)
-        grooves = self.sample_tensors(n, temperature, seed, style, strength, steer, num_bars)
+        grooves = self.sample_tensors(n, temperature, seed, style, strength, steer, num_bars, prior)
         return [converter.groove_to_note_sequence(g, qpm) for g in grooves]
 
     def continue_groove(self, midi: MidiLike, num_bars: int = 4, temperature: float = 0.5, seed: int = 0,

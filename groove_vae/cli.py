@@ -46,9 +46,12 @@ def define_data(tfds_help: str = "TFDS dataset of MIDI clips.") -> None:
 
 
 def define_flags(temperature: float | None = None, run_dir_help: str = "") -> None:
-    """The flags of a command that writes MIDI: --run_dir, --seed, --wav, --png,
+    """The flags of a command that writes MIDI: --run_dir, --precision, --seed, --wav, --png,
     --overwrite (and --temperature with a default)."""
     define_run_dir(run_dir_help) if run_dir_help else define_run_dir()
+    flags.DEFINE_enum("precision", None, ["float32", "mixed_bfloat16"],
+                      "Decode in this precision instead of the model's (default: bfloat16 where the CPU has "
+                      "its units, else float32).")
     define_seed()
     if temperature is not None:
         define_temperature(temperature)
@@ -82,8 +85,9 @@ def load_model(run_dir: str | None):
     from groove_vae import api
 
     check_flags()
+    precision = flags.FLAGS["precision"].value if "precision" in flags.FLAGS else None
     try:
-        return api.load(run_dir)
+        return api.load(run_dir, precision)
     except (FileNotFoundError, ValueError) as e:
         raise app.UsageError(str(e))
 

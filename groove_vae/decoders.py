@@ -7,16 +7,12 @@ The hierarchical decoder uses one segment per bar, with embeddings from the
 conductor, so the latent code reaches each bar only through the conductor; the flat
 decoder is one segment of all steps with z as its embedding.
 
-Sampling draws whether each drum plays, and each hit's velocity and offset, at a
-quantile of its distribution. With a `memory` above 0 those quantiles are correlated
-with the same drum's at the same step of the bar before (a Gaussian AR(1) across bars):
-each draw is still one from the model's distribution, but a drummer's pattern, accents
-and push repeat from bar to bar, and draws made afresh for every bar do not.
-
-Callers use the `Decoder` interface (teacher-forced outputs, sampling with given hits
-or instruments, scheduled sampling). Underneath, two paths compute the same function: `teacher_forced` runs whole-sequence LSTM calls
-over all segments at once (training), `autoregressive` runs one step at a time, a
-`tf.while_loop` per segment, and feeds back samples (sampling and scheduled sampling).
+Callers use the `Decoder` interface (teacher-forced outputs, sampling, scheduled
+sampling). Underneath, two paths compute the same function: `teacher_forced` runs
+whole-sequence LSTM calls over all segments at once (training), `autoregressive` runs
+one step at a time, a `tf.while_loop` per segment, and feeds back samples. How a step's
+outputs become a sample (the temperature, the feel memory's draws, what the caller
+fixes) is the sampler's business (`groove_vae.sampling`), handed in as one function.
 Without dropout its step is `StackedLstm.conditioned_step`: the embedding's share of
 the first layer's product is computed once per segment, not at every step.
 """
@@ -28,7 +24,6 @@ import functools
 import keras
 import tensorflow as tf
 
-from groove_vae import groove as layout
 from groove_vae.lstm import LSTM
 
 
@@ -142,70 +137,23 @@ class SegmentDecoder(keras.layers.Layer):
         outputs = tf.reshape(outputs, [batch, num_segments * self.segment_length, outputs.shape[-1]])
         return self.output_projection(outputs)
 
-    def autoregressive(
-        self,
-        embeddings,
-        representation,
-        seed,
-        temperature=1.0,
-        targets=None,
-        sampling_probability=0.0,
-        training=False,
-        forced_hits=None,
-        given=None,
-        keep=None,
-        point_feel=False,
-        memory=(0.0, 0.0, 0.0),
-        steps_per_bar=16,
-        scores=None,
-    ):
-        """Step-by-step path. Each step's input is the previous step's sample, or with
-        `targets` given, the true previous step unless a coin with
-        `sampling_probability` says to feed the sample (scheduled sampling). With
-        `forced_hits` [batch, steps, 9] (groove only) the hits are given and the model
-        supplies velocities and offsets (humanize). With `given` [batch, steps, 27] and
-        `keep` [batch, 9] (groove only), the kept instruments are played as given and the
-        model supplies the rest, hearing the kept ones as it goes (infill). `point_feel`
-        plays each step's hits at its point velocity and offset instead of a draw, so
-        later steps hear the point estimates (the greedy performance that reconstruction
-        and humanize MAE score). `memory` (hit, velocity, timing), each in [0, 1), is the
-        correlation between the quantiles at which a drum's hit (velocity, offset) is
-        drawn and the same drum's at the same step one bar (`steps_per_bar`) before
-        (velocity and timing: distributional heads only). `scores` [batch, steps, 27]
-        gives those quantiles' normal scores instead (`remembered_scores`), so that
-        windows of one song can share one realization: then `memory` and the seed play
-        no part in them.
-
-        embeddings [batch, segments, emb]; seed: int [2] -> (outputs, samples), each
-        [batch, steps, depth].
+    def autoregressive(self, embeddings, sample_step, targets=None, sampling_probability=0.0, seed=None,
+                       training=False):
+        """Step-by-step path: embeddings [batch, segments, emb] -> (outputs, samples), each
+        [batch, steps, depth]. `sample_step(t, outputs)` turns step t's outputs into its
+        sample (`sampling.StepSampler`; its `depth` is the sample's), which the next step hears; with `targets` given,
+        the next step hears the true step instead unless a coin with
+        `sampling_probability` (from `seed` [2]) says to feed the sample (scheduled sampling).
         """
         batch = tf.shape(embeddings)[0]
         num_segments = embeddings.shape[1]
         num_steps = num_segments * self.segment_length
-        depth = representation.input_depth
-        temperature = tf.cast(temperature, tf.float32)
-        seed = tf.cast(seed, tf.int32)
         segment_states = self.initial_state(embeddings)  # [batch, segments, state_size]
-        quantiles = None  # [batch, steps, 27]: where each hit, velocity and offset falls in its distribution.
-        if representation.name == "groove":
-            if scores is None:
-                scores = feel_scores(batch, num_steps // steps_per_bar, memory, seed[0], steps_per_bar)
-            quantiles = tf.clip_by_value(0.5 * (1.0 + tf.math.erf(tf.cast(scores, tf.float32) / 2**0.5)),
-                                         1e-6, 1.0 - 1e-6)
 
         def body(step, t, previous, states, outputs_ta, samples_ta):
             out, states = step(previous, states)
             output = self.output_projection(out)
-            step_seed = seed + tf.stack([0, 2 * t])
-            draws = None if quantiles is None else tf.gather(quantiles, t, axis=1)
-            sample = representation.sample(output, temperature, step_seed, draws)
-            if point_feel:
-                hits = layout.hits(sample) if forced_hits is None else forced_hits[:, t]
-                sample = representation.point_estimate(output, hits)
-            elif forced_hits is not None:
-                sample = representation.force_hits(output, forced_hits[:, t], temperature, step_seed, draws)
-            if given is not None:
-                sample = representation.keep_given(sample, given[:, t], keep)
+            sample = sample_step(t, output)
             if targets is not None:
                 coin = tf.random.stateless_uniform([batch, 1], seed=seed + tf.stack([0, 2 * t + 1]))
                 sample_fed = tf.where(coin < sampling_probability, sample, targets[:, t])
@@ -213,7 +161,7 @@ class SegmentDecoder(keras.layers.Layer):
                 sample_fed = sample
             return t + 1, sample_fed, states, outputs_ta.write(t, output), samples_ta.write(t, sample)
 
-        previous = tf.zeros([batch, depth])
+        previous = tf.zeros([batch, targets.shape[-1] if targets is not None else sample_step.depth])
         outputs_ta = tf.TensorArray(tf.float32, size=num_steps)
         samples_ta = tf.TensorArray(tf.float32, size=num_steps)
         for segment in range(num_segments):  # A loop per segment, from the segment's fresh state.
@@ -248,30 +196,6 @@ class SegmentDecoder(keras.layers.Layer):
         }
 
 
-def feel_scores(batch, num_bars: int, memory, seed, steps_per_bar: int = 16):
-    """Where the hits, velocities and offsets of `batch` performances of `num_bars` are
-    drawn: normal scores [batch, num_bars * steps_per_bar, 27] from `seed` (an int), each bar's
-    remembering the bar before's (`remembered_scores`). A sampled 4-bar window draws its
-    own; the windows of one long input take their slices of one song's (the API)."""
-    noise = tf.random.stateless_normal([batch, num_bars, steps_per_bar, layout.GROOVE_DEPTH],
-                                       seed=tf.stack([tf.cast(seed, tf.int32), 3]))
-    return tf.reshape(remembered_scores(noise, memory), [batch, num_bars * steps_per_bar, layout.GROOVE_DEPTH])
-
-
-def remembered_scores(noise, memory):
-    """Fresh normal noise [batch, bars, steps_per_bar, 27] -> normal scores of the same
-    shape, each bar's the bar before's times `memory` plus the fresh noise times
-    sqrt(1 - memory^2) (a Gaussian AR(1) across bars, each score still N(0, 1)).
-    `memory` is (hit, velocity, timing); the 27 are laid out as a groove step's."""
-    if len(memory) != 3:
-        raise ValueError(f"memory is (hit, velocity, timing), got {memory}.")
-    memory = tf.repeat(tf.cast(tf.stack(memory), noise.dtype), layout.NUM_CLASSES)
-    bars = [noise[:, 0]]
-    for b in range(1, noise.shape[1]):
-        bars.append(memory * bars[-1] + tf.sqrt(1.0 - memory**2) * noise[:, b])
-    return tf.stack(bars, axis=1)
-
-
 def shift_right(x):
     """[batch, steps, depth] -> the same, one step later, with zeros at step 0."""
     return tf.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
@@ -291,24 +215,18 @@ class Decoder(keras.layers.Layer):
         raw outputs [batch, steps, output_depth] (training and reconstruction scores)."""
         return self._segments.teacher_forced(self.embeddings(z, training), shift_right(targets), training)
 
-    def sample(self, z, representation, seed, temperature=1.0, forced_hits=None, given=None, keep=None,
-               point_feel=False, memory=(0.0, 0.0, 0.0), steps_per_bar=16, scores=None):
-        """Each step sees the previous step's sample: z -> (raw outputs, samples), each
-        [batch, steps, depth]. `forced_hits` [batch, steps, 9] gives the hits (humanize);
-        `given` [batch, steps, 27] with `keep` [batch, 9] gives whole instruments (infill);
-        `point_feel` plays every hit at its point velocity and offset, not a draw;
-        `memory` (hit, velocity, timing) correlates each draw with the same drum's a bar
-        before; `scores` [batch, steps, 27] gives the draws' normal scores instead."""
-        return self._segments.autoregressive(self.embeddings(z), representation, seed, temperature,
-                                             forced_hits=forced_hits, given=given, keep=keep,
-                                             point_feel=point_feel, memory=memory,
-                                             steps_per_bar=steps_per_bar, scores=scores)
+    def sample(self, z, sample_step):
+        """Each step hears the previous step's sample: z -> (raw outputs, samples), each
+        [batch, steps, depth]; `sample_step(t, outputs)` draws each step (`sampling.StepSampler`)."""
+        return self._segments.autoregressive(self.embeddings(z), sample_step)
 
     def scheduled_sampling(self, z, targets, representation, seed, probability, training=False):
         """Each step sees its own sample with `probability`, else the true previous step:
         z and targets [batch, steps, depth] -> raw outputs."""
-        outputs, _ = self._segments.autoregressive(self.embeddings(z, training), representation, seed, 1.0,
-                                                   targets, probability, training)
+        seed = tf.cast(seed, tf.int32)
+        sample_step = lambda t, output: representation.sample(output, 1.0, seed + tf.stack([0, 2 * t]))  # noqa: E731
+        outputs, _ = self._segments.autoregressive(self.embeddings(z, training), sample_step, targets, probability,
+                                                   seed, training)
         return outputs
 
 

@@ -17,6 +17,7 @@ from groove_vae import groove as layout
 from groove_vae.converter import STEPS_PER_QUARTER
 from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
 from groove_vae.model import MusicVAE, kl_divergence
+from groove_vae.sampling import Given, SamplingOptions
 
 # "Sampled" reconstruction feeds back (near-)argmax hits, played at the heads' point
 # velocity and offset: a draw fed back would score the feel's spread, not the model.
@@ -127,7 +128,7 @@ def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int
     lower temperature repeats more by itself and needs less. Returns the picks and the
     figures behind them."""
     model = vae.model
-    decode = tf.function(lambda z, t, s, hits, m: model.decode(z, t, s, forced_hits=hits, memory=m),
+    decode = tf.function(lambda z, t, s, hits, m: model.decode(z, SamplingOptions(t, s, memory=m), Given(hits=hits)),
                          reduce_retracing=True)
     mu, sigma = zip(*(vae.posterior_tensors(groove[i : i + batch_size]) for i in range(0, len(groove), batch_size)))
     mu, sigma = np.concatenate(mu), np.concatenate(sigma)
@@ -303,11 +304,12 @@ def _batch_pass(model: MusicVAE):
         inputs = rep.to_inputs(groove)
         mu, sigma = model.encode(inputs)
         outputs = decoder.teacher_forced(mu, inputs)
-        _, samples = decoder.sample(mu, rep, seed, GREEDY_TEMPERATURE, point_feel=rep.name == "groove")
+        samples = model.decode(mu, SamplingOptions(GREEDY_TEMPERATURE, seed[0] + seed[1], memory=(0.0, 0.0, 0.0)),
+                               Given(point_feel=rep.name == "groove"))
         z = mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed=seed + 1)
         outputs_z = decoder.teacher_forced(z, inputs)
         nll = tf.reduce_sum(rep.loss(inputs, outputs_z), -1)
-        return outputs, rep.to_groove(samples), nll, kl_divergence(mu, sigma), mu
+        return outputs, samples, nll, kl_divergence(mu, sigma), mu
 
     return run
 
@@ -360,26 +362,22 @@ def evaluate(
     return results
 
 
-def prior_samples(model: MusicVAE, num_samples: int, temperature: float = 1.0, seed: int = 0,
-                  batch_size: int = 250, latents=None) -> np.ndarray:
-    """Groove tensors [num_samples, steps, 27] decoded from z ~ N(0, I), or from
-    `latents(noise)` of that noise (e.g. `StylePriors.prior_latents`, the fitted prior)."""
-    decode = tf.function(model.decode, reduce_retracing=True)
-    batches = []
-    for i, start in enumerate(range(0, num_samples, batch_size)):
-        n = min(batch_size, num_samples - start)
-        z = tf.random.stateless_normal([n, model.config.z_size], seed=[seed, 1000 + i])
-        if latents is not None:
-            z = tf.constant(latents(z.numpy()), tf.float32)
-        batches.append(decode(z, tf.constant(temperature), tf.constant(seed + i)).numpy())
-    return np.concatenate(batches)
+def prior_samples(vae, num_samples: int, temperature: float = 1.0, seed: int = 0, prior: str = "fitted") -> np.ndarray:
+    """Groove tensors [num_samples, steps, 27] exactly as users get them: the first
+    `checks.MAX_BATCH` are `vae.sample_tensors(n, temperature, seed)` (what `groove-vae
+    sample --seed` writes), each further batch the next seed's. `prior="normal"` draws
+    z from N(0, I) instead of the model's prior."""
+    from groove_vae.checks import MAX_BATCH
+
+    return np.concatenate([vae.sample_tensors(min(MAX_BATCH, num_samples - start), temperature, seed + i, prior=prior)
+                           for i, start in enumerate(range(0, num_samples, MAX_BATCH))])
 
 
 def posterior_samples(model: MusicVAE, groove: np.ndarray, temperature: float = 1.0, seed: int = 0,
                       batch_size: int = 250) -> np.ndarray:
     """Clips decoded from a draw of their own posterior, z = mu + sigma * noise: what the
     decoder plays where the latent space is dense, to compare with prior samples."""
-    decode = tf.function(model.decode, reduce_retracing=True)
+    decode = tf.function(lambda z, t, s: model.decode(z, SamplingOptions(t, s)), reduce_retracing=True)
     batches = []
     for i, start in enumerate(range(0, len(groove), batch_size)):
         mu, sigma = model.encode(tf.constant(groove[start : start + batch_size]))
@@ -419,9 +417,10 @@ def humanize_scores(vae, groove: np.ndarray, qpm: np.ndarray, batch_size: int = 
     from groove_vae.representations import transform_inputs
 
     model = vae.model
-    decode = tf.function(lambda z, s, hits: model.decode(z, 1.0, s, forced_hits=hits, return_outputs=True),
+    decode = tf.function(lambda z, s, hits: model.decode(z, SamplingOptions(1.0, s), Given(hits=hits),
+                                                         return_outputs=True),
                          reduce_retracing=True)
-    decode_point = tf.function(lambda z, hits: model.decode(z, forced_hits=hits, point_feel=True),
+    decode_point = tf.function(lambda z, hits: model.decode(z, SamplingOptions(1.0), Given(hits=hits, point_feel=True)),
                                reduce_retracing=True)
     played, point, scores, weights = [], [], [], []
     for start in range(0, len(groove), batch_size):
@@ -458,40 +457,35 @@ def within(value: float, reference: float, tolerance: float) -> bool:
     return abs(value - reference) <= tolerance * abs(reference)
 
 
-def feel_table(data: np.ndarray, samples: dict[str, np.ndarray], tolerance: float = 0.10,
-               training: np.ndarray | None = None) -> str:
-    """Velocity mean, velocity spread and microtiming spread of sample sets beside the
-    data's, pooled and per drum, each marked "ok" when within `tolerance` of the data.
-    With `training` (the clips the model learned from) a column shows theirs too, and a
-    figure off the data's but within `tolerance` of theirs is marked "tr": GMD's splits
-    were not played alike, and a model can only learn the clips it is given."""
-    sets = {"data": data, **({"train clips": training} if training is not None else {}), **samples}
+def feel_table(reference: np.ndarray, samples: dict[str, np.ndarray], tolerance: float = 0.10,
+               beside: dict[str, np.ndarray] | None = None, reference_name: str = "reference") -> str:
+    """Velocity mean, velocity spread and microtiming spread of sample sets, pooled and per
+    drum, each marked "ok" when within `tolerance` of `reference`'s: the clips a model can
+    learn from (its training and validation clips) when judging its samples, since GMD's
+    splits were not played alike. `beside` (say, the test clips) are shown, not judged."""
+    sets = {reference_name: reference, **(beside or {}), **samples}
     pooled = {name: feel(g) for name, g in sets.items()}
     per_drum = {name: feel_by_instrument(g) for name, g in sets.items()}
-    header = f"{'feel':<34}" + "".join(f"{name:>16}" for name in sets)
+    header = f"{'feel':<34}" + "".join(f"{name:>18}" for name in sets)
     lines = [header, "-" * len(header)]
-    references = 2 if training is not None else 1
+    references = 1 + len(beside or {})
 
     def row(label, values):
-        cells = [f"{v:>16.3f}" for v in values[:references]]
-        for v in values[references:]:
-            mark = ("ok" if within(v, values[0], tolerance) else
-                    "tr" if references == 2 and within(v, values[1], tolerance) else "  ")
-            cells.append(f"{v:>13.3f} {mark}")
+        cells = [f"{v:>18.3f}" for v in values[:references]]
+        cells += [f"{v:>15.3f} {'ok' if within(v, values[0], tolerance) else '  '}" for v in values[references:]]
         lines.append(f"{label:<34}" + "".join(cells))
 
     for key in ("velocity_mean", "velocity_std", "offset_std_16ths"):
         row(f"all drums {key}", [pooled[n][key] for n in sets])
     for drum in DRUM_CLASS_NAMES:
-        if drum not in per_drum["data"] or per_drum["data"][drum]["hits"] < 200:
+        if drum not in per_drum[reference_name] or per_drum[reference_name][drum]["hits"] < 200:
             continue
         for key in ("velocity_mean", "velocity_std", "offset_std_16ths"):
             row(f"{drum} {key}", [per_drum[n].get(drum, {}).get(key, math.nan) for n in sets])
     for key in ("timekeeper_change_rate", "bar_hit_agreement", "loudness_jump", "repeated_hit_velocity_change"):
         values = [pooled[n][key] for n in sets]
-        lines.append(f"{key:<34}" + "".join(f"{v:>16.3f}" for v in values))
-    legend = f"(ok: within {tolerance:.0%} of the data"
-    lines.append(legend + ("; tr: not, but within it of the training clips)" if training is not None else ")"))
+        lines.append(f"{key:<34}" + "".join(f"{v:>18.3f}" for v in values))
+    lines.append(f"(ok: within {tolerance:.0%} of the {reference_name}'s)")
     return "\n".join(lines)
 
 

@@ -5,14 +5,17 @@ Signatures (every output [batch, 64, 9] float32 unless noted):
 
   serving_default  decode: z [batch, z_size] float32, temperature [] float32 (default
                    1.0), seed [] int32 (default 0) -> hits, velocities, offsets
-  sample           batch_size [] int32, temperature (1.0), seed (0) -> hits,
-                   velocities, offsets, z [batch, z_size]
+  sample           batch_size [] int32, temperature (0.5), seed (0), style [] string
+                   ("": none), strength (1.0) -> hits, velocities, offsets, z [batch,
+                   z_size]: z drawn from the model's own prior (its prior.npz) or the
+                   style's, with its feel memory: for the same seed, temperature and
+                   style, the beat `groove-vae sample` and the Python API give.
   encode           groove [batch, 64, 27] float32 (hits, velocities, offsets per step)
                    -> mu, sigma [batch, z_size]
 
 Defaults are recorded in the SignatureDef, so a request may leave them out. Bad
 values (non-finite z or groove, temperature outside (0, 10] or not finite, a negative
-seed, batch_size outside 1 to 1024) fail with an InvalidArgument error that says what
+seed, batch_size outside 1 to 1024, an unknown style, strength outside 0 to 3) fail with an InvalidArgument error that says what
 is wrong: the same ranges as `groove_vae.checks`. The model's config is in
 `assets.extra/groove_vae_config.json`.
 """
@@ -33,7 +36,8 @@ from groove_vae import groove as layout
 from groove_vae import checks
 from groove_vae.converter import DEFAULT_QPM, GROOVE_DEPTH
 from groove_vae.drums import NUM_CLASSES
-from groove_vae.model import MusicVAE, build_model
+from groove_vae.model import build_model
+from groove_vae.sampling import Sampler, SamplingOptions
 
 CONFIG_ASSET = "groove_vae_config.json"
 ASSETS_EXTRA = "assets.extra"  # SavedModel's folder for files of higher-level libraries.
@@ -60,8 +64,9 @@ def _temperature_and_seed_checks(temperature, seed):
             tf.debugging.assert_non_negative(seed, message=f"seed must be from 0 to {checks.MAX_SEED}")]
 
 
-def build_archive(model: MusicVAE) -> keras.export.ExportArchive:
-    """The three endpoints over a model, in Keras's ExportArchive.
+def build_archive(model, sampler: Sampler) -> keras.export.ExportArchive:
+    """The three endpoints over a model and its sampler (prior, styles, feel memory), in
+    Keras's ExportArchive.
 
     ExportArchive (rather than a hand-made tf.Module) keeps every variable tracked
     under a name that TF Serving's session-based loader finds.
@@ -75,15 +80,22 @@ def build_archive(model: MusicVAE) -> keras.export.ExportArchive:
                      tf.debugging.assert_less_equal(tf.shape(z)[0], checks.MAX_BATCH,
                                                     message=f"at most {checks.MAX_BATCH} latents per request"))
         z = tf.debugging.assert_all_finite(z, message="z must be finite (no NaN or Inf)")
-        return _split_groove(model.decode(z, temperature, seed))
+        return _split_groove(model.decode(z, SamplingOptions(temperature, seed)))
 
-    def sample(batch_size, temperature=tf.constant(1.0), seed=tf.constant(0)):
+    def sample(batch_size, temperature=tf.constant(0.5), seed=tf.constant(0), style=tf.constant(""),
+               strength=tf.constant(1.0)):
         message = f"batch_size must be from 1 to {checks.MAX_BATCH}"
         batch_size = _checked(batch_size, *_temperature_and_seed_checks(temperature, seed),
                               tf.debugging.assert_positive(batch_size, message=message),
-                              tf.debugging.assert_less_equal(batch_size, checks.MAX_BATCH, message=message))
-        z = tf.random.stateless_normal([batch_size, z_size], seed=tf.stack([seed, 1]))
-        return {**_split_groove(model.decode(z, temperature, seed)), "z": z}
+                              tf.debugging.assert_less_equal(batch_size, checks.MAX_BATCH, message=message),
+                              tf.debugging.assert_greater_equal(strength, 0.0, message="strength must be from 0 to 3"),
+                              tf.debugging.assert_less_equal(strength, 3.0, message="strength must be from 0 to 3"))
+        z = tf.cond(tf.equal(style, ""),
+                    lambda: sampler.latents(batch_size, SamplingOptions(temperature, seed)),
+                    lambda: sampler.latents(batch_size, SamplingOptions(temperature, seed, style=style,
+                                                                        strength=strength)))
+        z = tf.ensure_shape(z, [None, z_size])
+        return {**_split_groove(model.decode(z, SamplingOptions(temperature, seed))), "z": z}
 
     def encode(groove):
         tf.debugging.assert_all_finite(groove, message="groove must be finite (no NaN or Inf)")
@@ -101,7 +113,9 @@ def build_archive(model: MusicVAE) -> keras.export.ExportArchive:
         input_signature=[tf.TensorSpec([None, z_size], tf.float32, name="z"), temperature_spec, seed_spec],
     )
     archive.add_endpoint(
-        "sample", sample, input_signature=[tf.TensorSpec([], tf.int32, name="batch_size"), temperature_spec, seed_spec]
+        "sample", sample, input_signature=[tf.TensorSpec([], tf.int32, name="batch_size"), temperature_spec, seed_spec,
+                                           tf.TensorSpec([], tf.string, name="style"),
+                                           tf.TensorSpec([], tf.float32, name="strength")]
     )
     archive.add_endpoint(
         "encode", encode, input_signature=[tf.TensorSpec([None, steps, GROOVE_DEPTH], tf.float32, name="groove")]
@@ -128,8 +142,9 @@ def resolve_export_path(export_dir: str, version: int | None = None) -> str:
     return os.path.abspath(os.path.join(export_dir, str(version)))
 
 
-def export_model(model: MusicVAE, export_dir: str, version: int | None = None, overwrite: bool = False) -> str:
-    """Writes the SavedModel (atomically: staged, then renamed); returns its path.
+def export_model(vae, export_dir: str, version: int | None = None, overwrite: bool = False) -> str:
+    """Writes a loaded model's (`groove_vae.load()`) SavedModel, atomically (staged, then
+    renamed), with its prior, style priors and feel memory; returns its path.
 
     An existing version is replaced only with `overwrite`: TF Serving may be serving it.
     """
@@ -141,13 +156,15 @@ def export_model(model: MusicVAE, export_dir: str, version: int | None = None, o
     staging = tempfile.mkdtemp(dir=parent, prefix=".export-")
     try:
         # Dropout is for training only; an inference copy has none to capture.
+        model = vae.model
         inference = build_model(dataclasses.replace(model.config, dropout_rate=0.0))
         inference.set_weights(model.get_weights())
         saved = os.path.join(staging, "model")
-        build_archive(inference).write_out(saved, verbose=False)
+        build_archive(inference, vae.sampler).write_out(saved, verbose=False)
         os.makedirs(os.path.join(saved, ASSETS_EXTRA))
         with open(os.path.join(saved, ASSETS_EXTRA, CONFIG_ASSET), "w") as f:
             json.dump({**model.config.to_dict(), "default_qpm": DEFAULT_QPM,
+                       "prior": vae.prior.name, "styles": list(vae.style_names),
                        "outputs": "hits, velocities, offsets: [batch, steps, 9]"}, f, indent=2, sort_keys=True)
         if os.path.exists(path):
             shutil.rmtree(path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import math
 
 import keras
@@ -14,6 +13,7 @@ from groove_vae import configs
 from groove_vae.decoders import FlatDecoder, HierarchicalDecoder
 from groove_vae.encoder import BidirectionalLstmEncoder
 from groove_vae.representations import get_representation, hide_instruments, random_keep, transform_inputs
+from groove_vae.sampling import FeelMemory, Given, SamplingOptions, StepSampler
 
 
 def kl_divergence(mu, sigma):
@@ -73,7 +73,8 @@ class MusicVAE(keras.Model):
     Example:
     >>> config = configs.load_config("groovae_4bar")
     >>> vae = MusicVAE(config.to_dict())
-    >>> groove = vae.sample(2, seed=0)  # [2, 64, 27]
+    >>> vae.build()
+    >>> groove = vae.decode(tf.random.normal([2, config.z_size]), SamplingOptions(temperature=0.5))  # [2, 64, 27]
     """
 
     def __init__(self, config: dict, **kwargs):
@@ -100,6 +101,7 @@ class MusicVAE(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(c.seed, name="seed_generator")
         self.free_nats = c.free_bits * math.log(2.0)
         self._use_scheduled_sampling = c.sampling_schedule != "constant" or c.sampling_rate > 0
+        self.feel = FeelMemory.of(c)  # How each draw remembers the bar before's (fitted after training).
         # === Metrics ===
         self.trackers = {
             name: keras.metrics.Mean(name=name)
@@ -140,42 +142,21 @@ class MusicVAE(keras.Model):
         mu, _ = self.encode(inputs, training=training)
         return self.decoder.teacher_forced(mu, inputs, training=training)
 
-    def decode(self, z, temperature=1.0, seed=0, forced_hits=None, return_outputs=False, given=None, keep=None,
-               point_feel=False, memory=None, scores=None):
+    def decode(self, z, options=SamplingOptions(), given=Given(), draws=None, return_outputs=False):
         """z [batch, z_size] -> sampled groove tensors [batch, steps, 27] (drums: at a fixed
-        velocity). `forced_hits` [batch, steps, 9] fixes the hits (groove only); `given`
-        [batch, steps, 27] with `keep` [batch, 9] fixes the kept instruments' hits,
-        velocities and offsets (infill). `point_feel` plays every hit at the heads' point
-        velocity and offset rather than a draw (greedy reconstruction, humanize's MAE).
-        `memory` (hit, velocity, timing), the config's (`feel_memory`) unless given,
-        correlates each hit, velocity and offset draw with the same drum's a bar before, so
-        patterns, accents and push repeat as a drummer's do; `scores` [batch, steps, 27]
-        gives the draws' normal scores instead (one song's windows share them).
-        `return_outputs` also returns the raw outputs each step was sampled from."""
-        seed = tf.stack([tf.cast(seed, tf.int32), tf.constant(0, tf.int32)])
-        memory = self.feel_memory(temperature) if memory is None else memory
-        outputs, samples = self.decoder.sample(z, self.representation, seed, temperature, forced_hits, given, keep,
-                                               point_feel, memory, self.config.steps_per_bar, scores)
+        velocity), drawn at `options`' temperature and seed with the model's feel memory (or
+        `options.memory`). `given` fixes part of the output (`sampling.Given`: the hits to
+        humanize, the instruments an infill keeps); `draws` [batch, steps, 27] are the feel
+        memory's normal scores, when one song's windows share them. `return_outputs` also
+        returns the raw outputs each step was sampled from."""
+        if draws is None:
+            draws = self.feel.scores(tf.shape(z)[0], self.config.num_bars, options.seed, options.temperature,
+                                     self.config.steps_per_bar, options.memory)
+        seed = tf.stack([tf.cast(options.seed, tf.int32), tf.constant(0, tf.int32)])
+        step = StepSampler(self.representation, options.temperature, seed, draws, given)
+        outputs, samples = self.decoder.sample(z, step)
         groove = self.representation.to_groove(samples)
         return (groove, outputs) if return_outputs else groove
-
-    def feel_memory(self, temperature):
-        """The config's (hit, velocity, timing) memory at `temperature` (a float or a scalar
-        tensor): its hit memory table read at that temperature, linearly between the
-        `configs.MEMORY_TEMPERATURES` it was fitted at and held beyond them."""
-        table = self.config.hit_memory
-        hit = tf.constant(table[0], tf.float32)
-        if len(table) > 1:
-            temperature = tf.cast(temperature, tf.float32)
-            points = list(zip(configs.MEMORY_TEMPERATURES, table))
-            for (t0, m0), (t1, m1) in itertools.pairwise(points):
-                hit += (m1 - m0) * tf.clip_by_value((temperature - t0) / (t1 - t0), 0.0, 1.0)
-        return hit, self.config.velocity_memory, self.config.timing_memory
-
-    def sample(self, num_samples, temperature=1.0, seed=0):
-        """z ~ N(0, I) -> groove tensors [num_samples, steps, 27]."""
-        z = tf.random.stateless_normal([num_samples, self.config.z_size], seed=[seed, 1])
-        return self.decode(z, temperature, seed)
 
     # === Training ===
     def compute_losses(self, inputs, training=False):

@@ -22,11 +22,13 @@ INPUT_DTYPES = {
     "seed": np.int32,
     "batch_size": np.int32,
     "groove": np.float32,
+    "style": np.str_,
+    "strength": np.float32,
 }
 BATCHED_INPUTS = {"z", "groove"}  # The rest are scalars.
 SIGNATURE_INPUTS = {
     "serving_default": ("z", "temperature", "seed"),
-    "sample": ("batch_size", "temperature", "seed"),
+    "sample": ("batch_size", "temperature", "seed", "style", "strength"),
     "encode": ("groove",),
 }
 
@@ -36,10 +38,13 @@ class ServingError(RuntimeError):
 
 
 def example_inputs(signature: str, num_output: int = 1, z_size: int = 256, temperature: float = 1.0,
-                   seed: int = 0, groove: np.ndarray | None = None) -> dict[str, Any]:
-    """The inputs the client sends: a batch size, random latents from `seed`, or a groove."""
+                   seed: int = 0, groove: np.ndarray | None = None, style: str | None = None,
+                   strength: float = 1.0) -> dict[str, Any]:
+    """The inputs the client sends: a batch size (and a style to steer toward), random
+    latents from `seed`, or a groove."""
     if signature == "sample":
-        return {"batch_size": num_output, "temperature": temperature, "seed": seed}
+        steering = {} if style is None else {"style": style, "strength": strength}
+        return {"batch_size": num_output, "temperature": temperature, "seed": seed, **steering}
     if signature == "serving_default":
         z = np.random.default_rng(seed).standard_normal((num_output, z_size)).round(3)
         return {"z": z, "temperature": temperature, "seed": seed}

@@ -1,8 +1,8 @@
 """Style steering: a conditional prior per GMD style, and the statistics that check it.
 
 MusicVAE (section 5.4) steers with attribute vectors: a style's mean posterior mean minus
-the mean over all clips, added to z ~ N(0, I). With a 4-bar drum model that pulls every
-style toward one busier profile, because a shifted unit Gaussian still lands mostly where
+the mean over all clips, added to a prior draw. With a 4-bar drum model that pulls every
+style toward one busier profile, because a shifted prior draw still lands mostly where
 no clip of the style lives. A conditional prior samples where the style's clips do: per
 style, the Gaussian that matches the moments of its aggregate posterior,
 
@@ -10,27 +10,26 @@ style, the Gaussian that matches the moments of its aggregate posterior,
 
 over the style's clips i. Its samples match the style about as well as the model's own
 reconstructions of those clips (docs/results.md: Styles). Both ways are kept, so the comparison
-can be rerun: `steer="prior"` (default) or `steer="vector"`.
+can be rerun: `steer="prior"` (default) or `steer="vector"`; `sampling.Sampler.latents`
+draws them.
 
 Example:
 >>> priors = StylePriors.fit(mu, sigma, labels)        # posteriors of labelled clips
 >>> priors.save("run/styles.npz")
->>> z = priors.latents("funk", np.random.randn(8, 256))
+>>> mean, scale, vector = priors.gaussian("funk")
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 
 import numpy as np
+import tensorflow as tf
 
 from groove_vae import groove as layout
 from groove_vae.converter import NUM_CLASSES
 from groove_vae.evaluation import hits_per_bar
-
-STEERING = ("prior", "vector")
-NUM_ANCHORS = 1024  # Training posteriors kept for unsteered samples: 1 MB in float16.
+from groove_vae.sampling import STEERING
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -38,14 +37,7 @@ class StylePriors:
     """Per style: clip count, Gaussian mean [z] and its lower-triangular scale [z, z].
 
     `global_mean` [z] is the mean posterior over all clips, from which attribute vectors
-    are measured. Unsteered samples are drawn from the aggregate posterior itself: the
-    posteriors N(`anchor_mu`, `anchor_sigma`) [anchors, z] of a random subset of the
-    training clips, one chosen per draw. N(0, I), and even the single Gaussian with the
-    aggregate posterior's moments (`prior_scale` [z, z], with `global_mean`), put draws
-    between the clips' posteriors, where the decoder hesitates between grooves and
-    switches timekeeper from bar to bar far more often than any clip does (docs/feel.md);
-    from the anchors it switches as often as the training clips. Files without anchors
-    use the Gaussian; files without either, N(0, I).
+    are measured.
     """
 
     names: tuple[str, ...]
@@ -53,13 +45,9 @@ class StylePriors:
     means: np.ndarray
     scales: np.ndarray
     global_mean: np.ndarray
-    prior_scale: np.ndarray | None = None
-    anchor_mu: np.ndarray | None = None
-    anchor_sigma: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, mu: np.ndarray, sigma: np.ndarray, labels, min_clips: int = 20,
-            num_anchors: int = NUM_ANCHORS) -> "StylePriors":
+    def fit(cls, mu: np.ndarray, sigma: np.ndarray, labels, min_clips: int = 20) -> "StylePriors":
         """Posteriors mu, sigma [clips, z] and each clip's style -> one Gaussian per style.
 
         Styles with fewer than `min_clips` clips, and unlabelled clips (""), are left out:
@@ -75,66 +63,35 @@ class StylePriors:
             members = labels == style
             if members.sum() < min_clips:
                 continue
-            mean, scale = _moment_matched_gaussian(mu[members], sigma[members], f"Style {style!r}")
+            mean, scale = moment_matched_gaussian(mu[members], sigma[members], f"Style {style!r}")
             names.append(style)
             counts.append(int(members.sum()))
             means.append(mean)
             scales.append(scale)
         z_size = mu.shape[1]
-        global_mean, prior_scale = _moment_matched_gaussian(mu, sigma, "All clips")
-        anchors = np.random.default_rng(0).permutation(len(mu))[:num_anchors]
         return cls(tuple(names), np.array(counts, np.int64), np.array(means, np.float32).reshape(-1, z_size),
-                   np.array(scales, np.float32).reshape(-1, z_size, z_size), global_mean.astype(np.float32),
-                   prior_scale.astype(np.float32), mu[anchors].astype(np.float32), sigma[anchors].astype(np.float32))
-
-    def prior_latents(self, noise: np.ndarray) -> np.ndarray:
-        """Standard normal noise [n, z] -> unsteered latents: each row a draw from one
-        anchor clip's posterior (the anchor picked by a hash of the row, so the same noise
-        gives the same latent); without anchors, the fitted Gaussian, else the noise."""
-        noise = np.asarray(noise, np.float32)
-        if self.has_anchors:
-            picks = np.array([int.from_bytes(hashlib.sha1(row.tobytes()).digest()[:8], "little")
-                              for row in noise], np.uint64) % np.uint64(len(self.anchor_mu))
-            picks = picks.astype(np.int64)
-            return (self.anchor_mu[picks] + self.anchor_sigma[picks] * noise).astype(np.float32)
-        if self.prior_scale is None:
-            return noise
-        return self.global_mean + noise @ self.prior_scale.T
-
-    @property
-    def has_anchors(self) -> bool:
-        return self.anchor_mu is not None and len(self.anchor_mu) > 0
-
-    @property
-    def prior_name(self) -> str:
-        if self.has_anchors:
-            return f"aggregate posterior ({len(self.anchor_mu)} training clips' posteriors)"
-        return "standard normal" if self.prior_scale is None else "Gaussian fitted to the aggregate posterior"
+                   np.array(scales, np.float32).reshape(-1, z_size, z_size), mu.mean(axis=0).astype(np.float32))
 
     # === Steering ===
     def vector(self, style: str) -> np.ndarray:
         """The style's attribute vector [z]: its mean posterior minus the global one."""
         return self.means[self.index(style)] - self.global_mean
 
-    def latents(self, style: str, noise: np.ndarray, strength: float = 1.0, steer: str = "prior") -> np.ndarray:
-        """Standard normal noise [n, z] -> latents [n, z] steered toward `style`.
-
-        prior: strength 0 returns the noise itself (the unconditioned prior), 1 a draw
-        from the style's Gaussian, values in between move along the way with the same
-        noise, so a strength slider morphs one beat; above 1 exaggerates the style: the
-        draw moves further along its attribute vector, away from the average clip.
-        vector: noise + strength * the attribute vector.
-        """
-        check_steering(steer, strength)
-        noise = np.asarray(noise, np.float32)
-        plain = self.prior_latents(noise)
-        if steer == "vector":
-            return plain + strength * self.vector(style)
-        i = self.index(style)
-        styled = self.means[i] + noise @ self.scales[i].T
-        if strength > 1.0:
-            return styled + (strength - 1.0) * self.vector(style)
-        return strength * styled + (1.0 - strength) * plain
+    def gaussian(self, style):
+        """A style's (mean [z], scale [z, z], attribute vector [z]) as tensors. `style` is a
+        name, or inside a graph a string tensor (the SavedModel's), which fails with an
+        InvalidArgument error naming the known styles when it is not one of them."""
+        if isinstance(style, str):
+            i = self.index(style)
+        else:
+            known = ", ".join(self.names) or "none"
+            found = tf.where(tf.equal(tf.constant(list(self.names), tf.string), style))[:, 0]
+            check = tf.debugging.assert_equal(tf.size(found), 1, message=f"Unknown style. Known styles: {known}.")
+            with tf.control_dependencies([check]):
+                i = tf.identity(found[0]) if self.names else tf.constant(0, tf.int64)
+        means = tf.constant(self.means, tf.float32)
+        return (tf.gather(means, i), tf.gather(tf.constant(self.scales, tf.float32), i),
+                tf.gather(means, i) - tf.constant(self.global_mean, tf.float32))
 
     @property
     def z_size(self) -> int:
@@ -150,12 +107,9 @@ class StylePriors:
     def save(self, path: str) -> None:
         from groove_vae.files import atomic_write
 
-        prior = {} if self.prior_scale is None else {"prior_scale": self.prior_scale}
-        if self.anchor_mu is not None:
-            prior.update(anchor_mu=self.anchor_mu.astype(np.float16), anchor_sigma=self.anchor_sigma.astype(np.float16))
         with atomic_write(path) as f:
             np.savez_compressed(f, names=np.array(self.names), counts=self.counts, means=self.means,
-                                scales=self.scales.astype(np.float16), global_mean=self.global_mean, **prior)
+                                scales=self.scales.astype(np.float16), global_mean=self.global_mean)
 
     @classmethod
     def load(cls, path: str) -> "StylePriors":
@@ -163,10 +117,8 @@ class StylePriors:
         around them, so both ways of steering still do what they did."""
         with np.load(path) as f:
             if "names" in f.files:
-                prior_scale = f["prior_scale"].astype(np.float32) if "prior_scale" in f.files else None
-                anchors = [f[k].astype(np.float32) if k in f.files else None for k in ("anchor_mu", "anchor_sigma")]
                 return cls(tuple(f["names"].tolist()), f["counts"], f["means"], f["scales"].astype(np.float32),
-                           f["global_mean"], prior_scale, *anchors)
+                           f["global_mean"])
             vectors = {k: f[k] for k in f.files}
         if not vectors:
             return cls.empty(0)
@@ -182,7 +134,7 @@ class StylePriors:
                    np.zeros((0, z_size, z_size), np.float32), np.zeros(z_size, np.float32))
 
 
-def _moment_matched_gaussian(mu: np.ndarray, sigma: np.ndarray, what: str):
+def moment_matched_gaussian(mu: np.ndarray, sigma: np.ndarray, what: str):
     """Posteriors [clips, z] -> the mean [z] and Cholesky factor [z, z] of the Gaussian with
     their aggregate posterior's moments: Cov(mu) + diag(mean sigma^2)."""
     mean = mu.mean(axis=0)
@@ -192,13 +144,6 @@ def _moment_matched_gaussian(mu: np.ndarray, sigma: np.ndarray, what: str):
         return mean, np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
         raise ValueError(f"{what}: the posterior covariance is not positive definite (sigma is zero somewhere?).") from None
-
-
-def check_steering(steer: str, strength: float) -> None:
-    if steer not in STEERING:
-        raise ValueError(f"steer must be one of {', '.join(STEERING)}, got {steer!r}.")
-    if not strength >= 0.0:
-        raise ValueError(f"strength must be 0 or more (0: no style, 1: the style), got {strength}.")
 
 
 # === How close a set of beats is to a style ===

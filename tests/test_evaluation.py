@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from helpers import random_groove, tiny_config
 
-from groove_vae import evaluation
+from groove_vae import api, evaluation
 from groove_vae.groove import hits as hits_of
 from groove_vae.groove import velocities as velocities_of
 from groove_vae.model import build_model
@@ -61,8 +61,9 @@ def test_evaluate_runs_a_model(truth):
     assert 0.0 <= results["accuracy_sampled"] <= 1.0 and results["kl_nats"] >= 0
     assert 0 <= results["active_latent_dims"] <= 8
     assert "hit_f1_teacher_forced" in results and "offset_mae_ms_sampled" in results
-    samples = evaluation.prior_samples(model, 7, batch_size=3)
-    assert samples.shape == (7, 64, 27)
+    vae = api.GrooveVAE(model)
+    samples = evaluation.prior_samples(vae, 7, temperature=0.5, seed=3)
+    np.testing.assert_array_equal(samples, vae.sample_tensors(7, 0.5, 3))  # Exactly what users get.
     assert "kick" in evaluation.format_table({**results, "hits_per_bar_prior": evaluation.hits_per_bar(samples),
                                               "hits_per_bar_data": evaluation.hits_per_bar(truth)})
 

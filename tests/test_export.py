@@ -11,6 +11,7 @@ from groove_vae.groove import hits as hits_of
 from groove_vae.groove import offsets as offsets_of
 from groove_vae.groove import velocities as velocities_of
 from groove_vae.model import build_model
+from groove_vae.sampling import SamplingOptions
 
 LOAD_WITHOUT_GROOVE_VAE = r"""
 import sys, numpy as np, tensorflow as tf
@@ -52,7 +53,7 @@ def test_export_script_writes_a_savedmodel_that_tensorflow_alone_runs(tmp_path):
         check=True, capture_output=True, cwd=tmp_path, env=env,
     )
     served = np.load(tmp_path / "out.npz")
-    expected = model.decode(z, 0.7, 5).numpy()
+    expected = model.decode(z, SamplingOptions(0.7, 5)).numpy()
     assert served["hits"].shape == (3, 64, 9)
     np.testing.assert_allclose(served["hits"], hits_of(expected), atol=1e-5)
     np.testing.assert_allclose(served["velocities"], velocities_of(expected), atol=1e-5)

@@ -13,6 +13,7 @@ from groove_vae.groove import offsets as offsets_of
 from groove_vae.groove import velocities as velocities_of
 from groove_vae.model import build_model, cpu_has_bfloat16, resolve_precision
 from groove_vae.representations import BinnedGrooveRepresentation, _median, _quantile
+from groove_vae.sampling import Given, SamplingOptions
 
 
 def test_values_fall_in_the_bins_that_hold_them():
@@ -103,7 +104,7 @@ def test_binned_heads_keep_a_bimodal_velocity_that_squared_error_averages_away()
                              "min_learning_rate=3e-3,precision=float32")
         model = train_on(config, groove, 150)
         hits = tf.constant(hits_of(groove[:16]))
-        played = model.decode(tf.zeros([16, config.z_size]), 1.0, 0, forced_hits=hits).numpy()
+        played = model.decode(tf.zeros([16, config.z_size]), SamplingOptions(1.0, 0), Given(hits=hits)).numpy()
         velocities[heads] = velocities_of(played)[hits_of(groove[:16]) > 0.5] * 127
     assert velocities["mse"].std() < 15  # Near the mean for every hit.
     assert velocities["binned"].std() > 30  # Data: 40.
@@ -127,13 +128,13 @@ def test_the_point_trajectory_plays_each_steps_median_and_ignores_the_seed():
     groove = random_groove(rng, 2)
     hits = tf.constant(hits_of(groove))
     z = tf.constant(rng.normal(size=(2, model.config.z_size)), tf.float32)
-    point, outputs = model.decode(z, forced_hits=hits, point_feel=True, return_outputs=True)
-    np.testing.assert_array_equal(point.numpy(), model.decode(z, seed=7, forced_hits=hits, point_feel=True).numpy())
+    point, outputs = model.decode(z, SamplingOptions(1.0), Given(hits=hits, point_feel=True), return_outputs=True)
+    np.testing.assert_array_equal(point.numpy(), model.decode(z, SamplingOptions(1.0, 7), Given(hits=hits, point_feel=True)).numpy())
     np.testing.assert_allclose(point.numpy(), model.representation.point_estimate(outputs, hits).numpy(), atol=1e-6)
-    drawn = model.decode(z, seed=7, forced_hits=hits).numpy()
+    drawn = model.decode(z, SamplingOptions(1.0, 7), Given(hits=hits)).numpy()
     assert np.array_equal(hits_of(drawn), hits_of(point.numpy())) and not np.allclose(drawn, point.numpy())
     # Greedy reconstruction: near-argmax hits, each played at its point velocity and offset.
-    greedy, outputs = model.decode(z, 1e-4, seed=7, point_feel=True, return_outputs=True)
+    greedy, outputs = model.decode(z, SamplingOptions(1e-4, 7), Given(point_feel=True), return_outputs=True)
     own_hits = tf.constant(hits_of(greedy.numpy()))
     np.testing.assert_allclose(greedy.numpy(), model.representation.point_estimate(outputs, own_hits).numpy(),
                                atol=1e-6)
@@ -205,7 +206,7 @@ def test_feel_by_instrument_separates_the_drums():
     assert by_drum["closed_hihat"]["offset_std_16ths"] == pytest.approx(0.125)
 
 
-def test_the_feel_table_marks_figures_against_the_data_and_the_training_clips():
+def test_the_feel_table_judges_samples_against_the_learnable_clips_and_shows_the_test_clips_beside():
     def snares(velocity):
         groove = np.zeros((8, 64, 27), np.float32)  # Enough snare hits for the table's per-drum rows.
         groove[:, ::2, 1], groove[:, ::2, 10] = 1, velocity / 127
@@ -216,16 +217,15 @@ def test_the_feel_table_marks_figures_against_the_data_and_the_training_clips():
         line = next(row for row in table.splitlines() if row.startswith("snare velocity_mean"))
         return line.split()[2:]
 
-    data, training = snares(100), snares(70)
-    table = evaluation.feel_table(data, {"near data": snares(98), "near training": snares(72), "neither": snares(40)},
-                                  training=training)
-    assert "train clips" in table.splitlines()[0]
+    learnable, test = snares(70), snares(100)
+    table = evaluation.feel_table(learnable, {"near learnable": snares(72), "near test": snares(98)},
+                                  beside={"test clips": test}, reference_name="train+valid")
+    assert table.splitlines()[0].split()[1:] == ["train+valid", "test", "clips", "near", "learnable", "near", "test"]
     cells = snare_mean_cells(table)
-    assert cells[0] == f"{evaluation.feel_by_instrument(data)['snare']['velocity_mean']:.3f}"
-    assert cells[3] == "ok" and cells[5] == "tr" and len(cells) == 7  # "neither" has no mark.
-    # Without training clips there is no column and nothing is marked "tr".
-    plain = evaluation.feel_table(data, {"near training": snares(72)})
-    assert "train clips" not in plain and snare_mean_cells(plain)[2:] == []
+    assert cells[0] == f"{evaluation.feel_by_instrument(learnable)['snare']['velocity_mean']:.3f}"
+    assert cells[1] == f"{evaluation.feel_by_instrument(test)['snare']['velocity_mean']:.3f}"
+    assert cells[3] == "ok" and len(cells) == 5  # Judged against the learnable clips: the test-like set is not.
+    assert "within 10% of the train+valid's" in table
 
 
 def test_the_splits_table_shows_each_drummers_share_and_loudness():
@@ -271,7 +271,7 @@ def test_auto_precision_follows_the_cpu(tmp_path):
 def test_hit_memory_repeats_the_pattern_bar_to_bar_and_keeps_how_often_each_drum_plays():
     model = build_model(tiny_config(extra="groove_heads=binned"))
     z = tf.constant(np.random.default_rng(9).normal(size=(256, model.config.z_size)), tf.float32)
-    played = {memory: model.decode(z, 1.0, 5, memory=(memory, 0.0, 0.0)).numpy() for memory in (0.0, 0.9)}
+    played = {memory: model.decode(z, SamplingOptions(1.0, 5, memory=(memory, 0.0, 0.0))).numpy() for memory in (0.0, 0.9)}
     free, remembered = played[0.0], played[0.9]
     np.testing.assert_array_equal(remembered[:, :16], free[:, :16])  # The first bar has nothing to remember.
     assert evaluation.bar_hit_agreement(remembered) > evaluation.bar_hit_agreement(free) + 0.1
@@ -284,19 +284,19 @@ def test_the_hit_memory_table_is_read_between_the_temperatures_it_was_fitted_at(
     model = build_model(tiny_config(extra=f"groove_heads=binned,{table}"))
     assert configs.MEMORY_TEMPERATURES == (0.5, 0.75, 1.0, 1.25, 1.5)
     for temperature, hit in ((0.1, 0.0), (0.5, 0.0), (0.625, 0.05), (0.875, 0.35), (1.0, 0.6), (1.1, 0.68), (3, 0.8)):
-        memory = model.feel_memory(temperature)
+        memory = model.feel.at(temperature)
         assert float(memory[0]) == pytest.approx(hit) and memory[1:] == (0.7, 0.2)
-        assert float(tf.function(lambda t: model.feel_memory(t)[0])(tf.constant(temperature, tf.float32))) == \
+        assert float(tf.function(lambda t: model.feel.at(t)[0])(tf.constant(temperature, tf.float32))) == \
             pytest.approx(hit)  # The same inside a graph, as a SavedModel reads it.
     constant = build_model(tiny_config(extra="groove_heads=binned,hit_memory=0.4"))
-    assert [float(constant.feel_memory(t)[0]) for t in (0.2, 1.0, 2.0)] == pytest.approx([0.4] * 3)
+    assert [float(constant.feel.at(t)[0]) for t in (0.2, 1.0, 2.0)] == pytest.approx([0.4] * 3)
 
 
 def test_feel_memory_repeats_accents_bar_to_bar_and_keeps_each_draw_the_models():
     model = build_model(tiny_config(extra="groove_heads=binned"))
     z = tf.constant(np.random.default_rng(8).normal(size=(256, model.config.z_size)), tf.float32)
     hits = tf.ones([256, 64, 9])
-    played = {memory: model.decode(z, 1.0, 4, forced_hits=hits, memory=(0.0, *memory)).numpy()
+    played = {memory: model.decode(z, SamplingOptions(1.0, 4, memory=(0.0, *memory)), Given(hits=hits)).numpy()
               for memory in ((0.0, 0.0), (0.9, 0.0), (0.0, 0.9))}
     free, loud, tight = played[(0.0, 0.0)], played[(0.9, 0.0)], played[(0.0, 0.9)]
     np.testing.assert_array_equal(loud[:, :16], free[:, :16])  # The first bar has nothing to remember.

@@ -7,6 +7,7 @@ from groove_vae import callbacks, converter, optimizers, weights
 from groove_vae.groove import hits as hits_of
 from groove_vae.groove import velocities as velocities_of
 from groove_vae.model import build_model, kl_divergence
+from groove_vae.sampling import SamplingOptions
 
 
 @pytest.mark.parametrize("name", CONFIG_NAMES)
@@ -21,7 +22,7 @@ def test_output_shapes_for_every_config(name):
     assert model(inputs).shape == (3, 64, output_depth)
     mu, sigma = model.encode(inputs)
     assert mu.shape == sigma.shape == (3, 8) and bool(tf.reduce_all(sigma > 0))
-    samples = model.sample(2, seed=1)
+    samples = model.decode(tf.random.normal([2, model.config.z_size], seed=1), SamplingOptions(1.0, 1))
     assert samples.shape == (2, 64, 27)
     hits = hits_of(samples).numpy()
     assert set(np.unique(hits)) <= {0.0, 1.0}
@@ -88,12 +89,14 @@ def test_saved_weights_load_into_a_fresh_model(tmp_path):
     assert not np.allclose(model(inputs).numpy(), other(inputs).numpy())
     weights.load_weights(other, str(tmp_path / "weights.npz"))
     np.testing.assert_allclose(model(inputs).numpy(), other(inputs).numpy(), atol=1e-6)
-    np.testing.assert_array_equal(model.sample(2, seed=3).numpy(), other.sample(2, seed=3).numpy())
+    z = tf.random.stateless_normal([2, model.config.z_size], seed=[3, 1])
+    np.testing.assert_array_equal(model.decode(z, SamplingOptions(1.0, 3)).numpy(),
+                                  other.decode(z, SamplingOptions(1.0, 3)).numpy())
 
 
 def test_samples_become_valid_midi(tmp_path):
     model = build_model(tiny_config())
-    groove = model.sample(1, temperature=1.0, seed=7).numpy()[0]
+    groove = model.decode(tf.random.stateless_normal([1, model.config.z_size], seed=[7, 1]), SamplingOptions(1.0, 7)).numpy()[0]
     path = converter.write_midi(converter.groove_to_note_sequence(groove, qpm=90), tmp_path / "s.mid")
     ns = converter.read_midi(path)
     assert len(ns.notes) == int(hits_of(groove).sum()) > 0
@@ -146,7 +149,7 @@ def test_a_bfloat16_model_computes_in_bfloat16_and_returns_float32(name):
     loss, values = bf16.compute_losses(inputs)
     mu, sigma = bf16.encode(inputs)
     outputs = bf16(inputs)
-    for tensor in (loss, *values.values(), mu, sigma, outputs, bf16.sample(2, seed=1)):
+    for tensor in (loss, *values.values(), mu, sigma, outputs, bf16.decode(tf.zeros([2, bf16.config.z_size]), SamplingOptions(1.0, 1))):
         assert tensor.dtype == tf.float32
     # The same function as the float32 model, to bfloat16's precision (8 bits of mantissa).
     np.testing.assert_allclose(outputs.numpy(), fp32(inputs).numpy(), atol=0.05)

@@ -47,7 +47,7 @@ def readme_payloads():
 @pytest.fixture(scope="module")
 def export_dir(tmp_path_factory):
     vae = api.load()  # The bundled model: the payloads in docs/serving.md are for it.
-    return export_model(vae.model, str(tmp_path_factory.mktemp("export") / "groove_vae"))
+    return export_model(vae, str(tmp_path_factory.mktemp("export") / "groove_vae"))
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +89,9 @@ def test_export_is_versioned_with_the_config_as_an_asset(export_dir, tmp_path):
     config = json.load(open(os.path.join(export_dir, "assets.extra", "groove_vae_config.json")))
     assert config["z_size"] == 256 and config["representation"] == "groove" and config["default_qpm"] == 120
     vae = api.load()
-    assert os.path.basename(export_model(vae.model, os.path.dirname(export_dir))) == "2"
+    assert os.path.basename(export_model(vae, os.path.dirname(export_dir))) == "2"
     with pytest.raises(FileExistsError, match="--overwrite"):
-        export_model(vae.model, export_dir)
+        export_model(vae, export_dir)
 
 
 def test_saved_model_cli_lists_exactly_the_signatures(export_dir):
@@ -109,7 +109,8 @@ def test_saved_model_cli_lists_exactly_the_signatures(export_dir):
 
     assert shapes("serving_default", "inputs") == {"z": [-1, 256], "temperature": [], "seed": []}
     assert shapes("serving_default", "outputs") == {k: [-1, 64, 9] for k in ("hits", "velocities", "offsets")}
-    assert shapes("sample", "inputs") == {"batch_size": [], "temperature": [], "seed": []}
+    assert shapes("sample", "inputs") == {"batch_size": [], "temperature": [], "seed": [], "style": [], "strength": []}
+    assert set(meta_graph.signature_def["sample"].defaults) == {"temperature", "seed", "style", "strength"}
     assert shapes("sample", "outputs")["z"] == [-1, 256]
     assert shapes("encode", "inputs") == {"groove": [-1, 64, 27]}
     assert shapes("encode", "outputs") == {"mu": [-1, 256], "sigma": [-1, 256]}

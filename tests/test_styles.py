@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from groove_vae import api, bundled, data, styles
+from groove_vae.sampling import FeelMemory, Sampler, SamplingOptions, StandardNormal
 from groove_vae.styles import StylePriors
 
 # Five clips of a 2-d latent: two rock, two jazz, one funk (below min_clips=2).
@@ -36,12 +37,19 @@ def test_attribute_vectors_follow_the_formula(priors):
     np.testing.assert_allclose(priors.vector("jazz"), np.array([0.0, 3.0]) - mean, rtol=1e-6)
 
 
+def steered(priors, noise, style, strength=1.0, steer="prior"):
+    """What the sampler draws for `style` from this noise, over the plain prior N(0, I)."""
+    sampler = Sampler(StandardNormal(priors.z_size), priors, FeelMemory())
+    options = SamplingOptions(style=style, strength=strength, steer=steer)
+    return sampler.steer(np.asarray(noise, np.float32), np.zeros(len(noise), np.float32), options).numpy()
+
+
 def test_correlated_clips_give_a_correlated_prior_and_its_samples_have_its_moments():
     rng = np.random.default_rng(0)
     t = rng.standard_normal(500)
     mu = np.stack([t, 0.5 * t + 3.0, rng.standard_normal(500)], axis=1)
     priors = StylePriors.fit(mu, np.full_like(mu, 0.1), np.full(500, "dub"))
-    z = priors.latents("dub", rng.standard_normal((100_000, 3)))
+    z = steered(priors, rng.standard_normal((100_000, 3)), "dub")
     np.testing.assert_allclose(z.mean(axis=0), mu.mean(axis=0), atol=0.02)
     expected = np.cov(mu, rowvar=False, bias=True) + 0.01 * np.eye(3)
     np.testing.assert_allclose(np.cov(z, rowvar=False), expected, atol=0.03)
@@ -50,64 +58,26 @@ def test_correlated_clips_give_a_correlated_prior_and_its_samples_have_its_momen
 
 def test_strength_morphs_the_same_noise_from_the_plain_prior_to_the_style(priors):
     noise = np.random.default_rng(1).standard_normal((4, 2)).astype(np.float32)
-    plain = priors.prior_latents(noise)  # The unsteered draw: from all clips' aggregate posterior.
-    np.testing.assert_allclose(priors.latents("rock", noise, strength=0.0), plain, rtol=1e-6)
+    plain = noise  # The unsteered draw, from N(0, I) here.
+    np.testing.assert_allclose(steered(priors, noise, "rock", strength=0.0), plain, rtol=1e-6)
     rock = priors.index("rock")
     full = priors.means[rock] + noise @ priors.scales[rock].T
-    np.testing.assert_allclose(priors.latents("rock", noise, strength=1.0), full, rtol=1e-6)
-    np.testing.assert_allclose(priors.latents("rock", noise, strength=0.5), (plain + full) / 2, rtol=1e-6)
+    np.testing.assert_allclose(steered(priors, noise, "rock", strength=1.0), full, rtol=1e-6)
+    np.testing.assert_allclose(steered(priors, noise, "rock", strength=0.5), (plain + full) / 2, rtol=1e-6)
     # Above 1: the style's draw, pushed further along its difference from the average clip.
-    np.testing.assert_allclose(priors.latents("rock", noise, strength=1.5), full + 0.5 * priors.vector("rock"), rtol=1e-6)
-    np.testing.assert_allclose(priors.latents("rock", noise, 2.0, steer="vector"),
+    np.testing.assert_allclose(steered(priors, noise, "rock", strength=1.5), full + 0.5 * priors.vector("rock"),
+                               rtol=1e-6)
+    np.testing.assert_allclose(steered(priors, noise, "rock", 2.0, steer="vector"),
                                plain + 2 * priors.vector("rock"), rtol=1e-6)
-
-
-def test_unsteered_samples_have_the_aggregate_posteriors_moments(priors, tmp_path):
-    """All five clips, labelled or not, define the plain prior: mean and Cov(mu) + mean sigma^2,
-    whether drawn from the clips' posteriors (anchors) or from the Gaussian of those moments."""
-    np.testing.assert_allclose(priors.global_mean, MU.mean(axis=0), rtol=1e-6)
-    expected = np.cov(MU, rowvar=False, bias=True) + np.diag((SIGMA**2).mean(axis=0))
-    np.testing.assert_allclose(priors.prior_scale @ priors.prior_scale.T, expected, rtol=1e-5)
-    noise = np.random.default_rng(2).standard_normal((100_000, 2))
-    z = priors.prior_latents(noise)
-    np.testing.assert_allclose(z.mean(axis=0), MU.mean(axis=0), atol=0.03)
-    np.testing.assert_allclose(np.cov(z, rowvar=False), expected, rtol=0.03, atol=0.03)
-    path = str(tmp_path / "styles.npz")
-    priors.save(path)
-    loaded = StylePriors.load(path)
-    np.testing.assert_allclose(loaded.prior_scale, priors.prior_scale)
-    np.testing.assert_allclose(loaded.prior_latents(noise[:100]), z[:100], atol=1e-2)  # float16 anchors.
-    # A file with only the Gaussian samples the Gaussian; one with neither, the standard normal.
-    np.savez(path, names=np.array(priors.names), counts=priors.counts, means=priors.means,
-             scales=priors.scales, global_mean=priors.global_mean, prior_scale=priors.prior_scale)
-    gaussian = StylePriors.load(path).prior_latents(noise)
-    np.testing.assert_allclose(gaussian, priors.global_mean + noise @ priors.prior_scale.T, rtol=1e-5, atol=1e-5)
-    np.savez(path, names=np.array(priors.names), counts=priors.counts, means=priors.means,
-             scales=priors.scales, global_mean=priors.global_mean)
-    ones = np.ones((3, 2), np.float32)
-    np.testing.assert_array_equal(StylePriors.load(path).prior_latents(ones), ones)
-
-
-def test_each_unsteered_draw_comes_from_one_clips_posterior_picked_by_its_noise():
-    rng = np.random.default_rng(3)
-    mu = rng.normal(0, 5, (50, 4))
-    priors = StylePriors.fit(mu, np.full_like(mu, 0.01), np.full(50, "dub"), num_anchors=20)
-    assert len(priors.anchor_mu) == 20
-    noise = rng.standard_normal((2000, 4)).astype(np.float32)
-    z = priors.prior_latents(noise)
-    nearest = np.linalg.norm(z[:, None] - priors.anchor_mu[None], axis=-1)
-    assert nearest.min(axis=1).max() < 0.1  # On an anchor, within its posterior's spread...
-    assert len(np.unique(nearest.argmin(axis=1))) == 20  # ...and every anchor is used.
-    np.testing.assert_array_equal(priors.prior_latents(noise), z)  # The same noise, the same latents.
 
 
 def test_unknown_styles_and_ways_of_steering_are_refused_by_name(priors):
     with pytest.raises(ValueError, match="Unknown style 'polka'. Known styles: jazz, rock"):
-        priors.latents("polka", np.zeros((1, 2)))
+        steered(priors, np.zeros((1, 2)), "polka")
     with pytest.raises(ValueError, match="steer must be one of prior, vector, got 'magic'"):
-        priors.latents("rock", np.zeros((1, 2)), steer="magic")
-    with pytest.raises(ValueError, match="strength must be 0 or more"):
-        priors.latents("rock", np.zeros((1, 2)), strength=-1.0)
+        steered(priors, np.zeros((1, 2)), "rock", steer="magic")
+    with pytest.raises(ValueError, match="strength must be from 0 to 3"):
+        steered(priors, np.zeros((1, 2)), "rock", strength=-1.0)
     with pytest.raises(ValueError, match="one label per clip"):
         StylePriors.fit(MU, SIGMA, LABELS[:3])
 
@@ -125,7 +95,7 @@ def test_priors_round_trip_through_their_file_and_old_vector_files_still_steer(p
     np.savez(old, funk=np.array([1.0, -2.0], np.float32))
     noise = np.ones((3, 2), np.float32)
     for steer in ("prior", "vector"):
-        np.testing.assert_allclose(StylePriors.load(old).latents("funk", noise, steer=steer), noise + [1.0, -2.0])
+        np.testing.assert_allclose(steered(StylePriors.load(old), noise, "funk", steer=steer), noise + [1.0, -2.0])
     empty = str(tmp_path / "empty.npz")
     np.savez(empty)  # What the old compute_styles wrote when no style had enough clips.
     assert StylePriors.load(empty).names == ()
@@ -157,10 +127,10 @@ def test_the_api_samples_styles_from_their_prior():
     z_size = vae.config.z_size
     vae.styles = StylePriors.fit(np.random.default_rng(0).normal(5.0, 0.1, (30, z_size)),
                                  np.full((30, z_size), 0.1), np.full(30, "funk"))
-    noise = api.GrooveVAE(build_model(tiny_config())).sample_latents(64, seed=3)  # No styles: N(0, I).
-    np.testing.assert_allclose(vae.sample_latents(64, seed=3), vae.styles.prior_latents(noise), rtol=1e-6)
+    noise = api.GrooveVAE(build_model(tiny_config())).sample_latents(64, seed=3)  # No prior file: N(0, I).
+    np.testing.assert_allclose(vae.sample_latents(64, seed=3), noise, rtol=1e-6)
     funk = vae.sample_latents(64, seed=3, style="funk")
-    np.testing.assert_allclose(funk, vae.styles.latents("funk", noise), rtol=1e-6)
+    np.testing.assert_allclose(funk, steered(vae.styles, noise, "funk"), rtol=1e-5)
     assert abs(funk.mean() - 5.0) < 0.1 and funk.std() < 0.3  # Drawn where the style's clips are.
     assert vae.style_names == ("funk",)
     with pytest.raises(ValueError, match="Known styles: funk"):

@@ -36,6 +36,8 @@ def main(argv):
     del argv
     cli.start()
 
+    import numpy as np
+
     import groove_vae
     from groove_vae import data, evaluation
 
@@ -78,15 +80,15 @@ def main(argv):
         return
     results = evaluation.evaluate(vae.model, groove, qpm, seed=FLAGS.seed)
 
-    # The prior that sample.py draws from: the fitted aggregate posterior where styles.npz has it.
-    latents = vae.styles.prior_latents
-    samples = evaluation.prior_samples(vae.model, FLAGS.num_samples, 1.0, FLAGS.seed, latents=latents)
-    samples_cool = evaluation.prior_samples(vae.model, FLAGS.num_samples, 0.5, FLAGS.seed, latents=latents)
-    results["prior"] = vae.styles.prior_name
+    # Exactly what `groove-vae sample --seed` writes: the model's own prior, the same seeds.
+    samples = evaluation.prior_samples(vae, FLAGS.num_samples, 1.0, FLAGS.seed)
+    samples_cool = evaluation.prior_samples(vae, FLAGS.num_samples, 0.5, FLAGS.seed)
+    results["prior"] = vae.prior.name
     if FLAGS.midi_dir:
         results["prior_fraction_copied_from_midi_dir"] = evaluation.fraction_copied(samples, clips.groove)
     else:
         train = data.load_split(FLAGS.tfds_name, "train", vae.config.num_steps, FLAGS.data_dir)
+        validation = data.load_split(FLAGS.tfds_name, "validation", vae.config.num_steps, FLAGS.data_dir)
         results["prior_fraction_copied_from_train"] = evaluation.fraction_copied(samples, train.groove)
     results.update({f"feel_prior_{k}": v for k, v in evaluation.feel(samples).items()})
     results.update({f"feel_prior_t05_{k}": v for k, v in evaluation.feel(samples_cool).items()})
@@ -107,7 +109,7 @@ def main(argv):
         tag = f"T={temperature:g}"
         sources[f"posterior draws {tag}"] = evaluation.posterior_samples(vae.model, groove, temperature, FLAGS.seed)
         sources[f"sample.py's prior {tag}"] = samples if temperature == 1.0 else samples_cool
-        sources[f"N(0, I) {tag}"] = evaluation.prior_samples(vae.model, FLAGS.num_samples, temperature, FLAGS.seed)
+        sources[f"N(0, I) {tag}"] = evaluation.prior_samples(vae, FLAGS.num_samples, temperature, FLAGS.seed, "normal")
     switches = {name: evaluation.timekeeper_change_rate(g) for name, g in sources.items()}
     marked = {name: evaluation.marked_timekeeper_changes(g) for name, g in sources.items()}
     results["timekeeper_change_rate_by_source"] = switches
@@ -118,8 +120,15 @@ def main(argv):
 
     print(evaluation.format_table(results))
     print()
-    print(evaluation.feel_table(groove, {"prior T=1.0": samples, "prior T=0.5": samples_cool},
-                                training=None if FLAGS.midi_dir else train.groove))
+    # Judged against what the model can learn (its training and validation clips), the
+    # evaluated split's own figures beside: GMD's splits were not played alike.
+    if FLAGS.midi_dir:
+        print(evaluation.feel_table(groove, {"prior T=1.0": samples, "prior T=0.5": samples_cool},
+                                    reference_name=os.path.basename(os.path.normpath(FLAGS.midi_dir))))
+    else:
+        learnable = np.concatenate([train.groove, validation.groove])
+        print(evaluation.feel_table(learnable, {"prior T=1.0": samples, "prior T=0.5": samples_cool},
+                                    beside={f"{split} clips": groove}, reference_name="train+valid"))
     print()
     print(f"{'timekeeper changes between bars, from':<40} {'rate':>6} {'with a fill or crash':>22}")
     for source, rate in switches.items():

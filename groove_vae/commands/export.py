@@ -29,7 +29,7 @@ def main(argv):
 
     try:
         vae = groove_vae.load(FLAGS.run_dir)
-        path = export_model(vae.model, FLAGS.export_dir, FLAGS.version, FLAGS.overwrite)
+        path = export_model(vae, FLAGS.export_dir, FLAGS.version, FLAGS.overwrite)
     except (FileNotFoundError, FileExistsError, ValueError) as e:
         raise app.UsageError(str(e))
     print(f"SavedModel written to {path} (signatures: {', '.join(SIGNATURES)})")

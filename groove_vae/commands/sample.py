@@ -45,6 +45,10 @@ def main(argv):
     paths = [os.path.join(FLAGS.output_dir, f"{prefix}sample_{i:03d}.mid") for i in range(len(beats))]
     cli.check_writable(paths, FLAGS.overwrite)  # Before writing any, so nothing is half done.
     for path, beat in zip(paths, beats):
+        if not beat.notes:  # Rare with the fitted prior, but a silent file is never what was asked for.
+            print(f"{path}: not written: the model drew no notes for this beat (seed {FLAGS.seed}); "
+                  "try another --seed.")
+            continue
         cli.write(beat, path, FLAGS.wav, FLAGS.png, overwrite=FLAGS.overwrite)
 
 

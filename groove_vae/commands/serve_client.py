@@ -23,8 +23,10 @@ flags.DEFINE_enum("signature", "sample", ["sample", "serving_default", "encode"]
 flags.DEFINE_enum("form", "inputs", ["inputs", "instances"], "REST body form: columnar or row.")
 flags.DEFINE_integer("num_output", 4, "Clips to ask for (sample, serving_default).")
 flags.DEFINE_integer("z_size", 256, "Latent size of the served model (serving_default).")
-cli.define_temperature(1.0)
+cli.define_temperature(0.5)  # As `groove-vae sample`: the same seed, the same beat.
 cli.define_seed(help="Seed of the sampled hits (and of z for serving_default).")
+flags.DEFINE_string("style", None, "sample: steer toward this GMD style (the served model's styles).")
+flags.DEFINE_float("strength", 1.0, "sample: how far toward --style (0 to 3).")
 flags.DEFINE_string("input", None, "A 4-bar drum MIDI file to encode (encode).")
 flags.DEFINE_float("qpm", 120.0, "Tempo of the written files.")
 flags.DEFINE_string("output_dir", "served", "Where to write .mid files (or encode's .json).")
@@ -44,8 +46,8 @@ def build_inputs():
         except converter.ConversionError as e:
             raise app.UsageError(str(e))
     inputs = serving.example_inputs(
-        FLAGS.signature, FLAGS.num_output, FLAGS.z_size, FLAGS.temperature, FLAGS.seed, groove
-    )
+        FLAGS.signature, FLAGS.num_output, FLAGS.z_size, FLAGS.temperature, FLAGS.seed, groove, FLAGS.style,
+        FLAGS.strength)
     return serving.batched_only(inputs) if FLAGS.form == "instances" else inputs
 
 

@@ -134,8 +134,9 @@ async function sample(newSeed) {
   const result = await api("/api/sample", body);
   const label = `${style || "sample"} · seed ${seed}`;
   const steer = style ? `, toward ${style} (strength ${body.strength})` : "";
+  const empty = result.beat.notes.length ? "" : " The model drew no notes for this seed: try another.";
   setBeat(result.beat, { z: result.z, name: label,
-                         message: `New beat: seed ${seed}${steer}, temperature ${body.temperature.toFixed(2)}.` });
+                         message: `New beat: seed ${seed}${steer}, temperature ${body.temperature.toFixed(2)}.${empty}` });
 }
 
 // === Beat Blender ===

@@ -1,0 +1,331 @@
+"""Sampling: where a latent comes from, and how the decoder's outputs become notes.
+
+Everything a sample depends on, besides the network's weights, is here:
+
+- `Prior`: where z is drawn from. `StandardNormal` (the VAE's nominal prior) and
+  `GaussianMixture`, fitted to the training clips' posteriors and saved beside each model
+  as prior.npz; a GMD style's Gaussian (`StylePriors`) steers a draw toward that style.
+- `FeelMemory`: how much each hit, velocity and offset draw remembers the same drum's a
+  bar before, with the hit memory tabled per temperature (`groove-vae calibrate_feel`).
+- `SamplingOptions`: the one object (temperature, seed, prior, style, strength, steer,
+  memory) that every verb passes down, in place of a dozen loose arguments.
+- `Given` and `StepSampler`: how one decoder step's outputs become a groove step, with
+  whatever the caller fixes (the hits to humanize, the instruments an infill keeps).
+
+Every draw is made by TensorFlow ops from the seed, so the Python API, the commands, the
+web app and the exported SavedModel draw the same latents and the same memory and play
+the same beat (`Sampler`).
+
+Example:
+>>> sampler = Sampler(GaussianMixture.load("model/prior.npz"), styles, FeelMemory(0.5, 0.8, 0.2))
+>>> z = sampler.latents(4, SamplingOptions(seed=3, style="funk"))
+>>> scores = sampler.memory.scores(4, 4, seed=3, temperature=0.5)   # [4, 64, 27]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Protocol
+
+import numpy as np
+import tensorflow as tf
+
+from groove_vae import checks
+from groove_vae import groove as layout
+from groove_vae.configs import MEMORY_TEMPERATURES  # Where a hit memory table is read.
+
+PRIORS = ("fitted", "normal")  # The model's own prior (prior.npz), or N(0, I).
+STEERING = ("prior", "vector")
+PRIOR_FILE = "prior.npz"
+
+
+# === Options ===
+@dataclasses.dataclass(frozen=True)
+class SamplingOptions:
+    """How to sample: one object from the API or a command down to the decoder.
+
+    temperature: divides the hit logits (below 1, steadier grooves; the feel loosens only
+      above 1). seed: every random draw follows from it. prior: "fitted" (the model's
+      prior.npz) or "normal" (N(0, I)). style, strength, steer: steer the latent toward a GMD
+      style (see `Sampler.latents`). memory: (hit, velocity, timing) in place of the model's
+      fitted feel memory.
+
+    Values given as Python numbers are checked here; inside a graph they may be tensors.
+    """
+
+    temperature: float = 0.5
+    seed: int = 0
+    prior: str = "fitted"
+    style: str | None = None
+    strength: float = 1.0
+    steer: str = "prior"
+    memory: tuple[float, float, float] | None = None
+
+    def __post_init__(self):
+        if not tf.is_tensor(self.temperature):
+            checks.check_temperature(self.temperature)
+        if not tf.is_tensor(self.seed):
+            checks.check_seed(self.seed)
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {', '.join(PRIORS)}, got {self.prior!r}.")
+        check_steering(self.steer, self.strength)
+        if self.memory is not None and not tf.is_tensor(self.memory) and len(self.memory) != 3:
+            raise ValueError(f"memory is (hit, velocity, timing), got {self.memory}.")
+
+
+def check_steering(steer: str, strength: float) -> None:
+    if steer not in STEERING:
+        raise ValueError(f"steer must be one of {', '.join(STEERING)}, got {steer!r}.")
+    if not tf.is_tensor(strength) and not 0.0 <= strength <= 3.0:
+        raise ValueError(f"strength must be from 0 to 3 (0: no style, 1: the style), got {strength}.")
+
+
+# === Priors ===
+class Prior(Protocol):
+    """A density over z that draws from standard normal noise and one uniform number."""
+
+    z_size: int
+    name: str
+
+    def latents(self, noise: tf.Tensor, pick: tf.Tensor) -> tf.Tensor:
+        """noise [n, z] ~ N(0, I) and pick [n] ~ U(0, 1) -> z [n, z], as TensorFlow ops."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StandardNormal:
+    """N(0, I): what the KL term pulls the posteriors toward, but not where they all are."""
+
+    z_size: int
+    name = "standard normal"
+
+    def latents(self, noise, pick):
+        return tf.convert_to_tensor(noise, tf.float32)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class GaussianMixture:
+    """sum_k weights[k] N(means[k], scales[k] scales[k]^T): a density over z.
+
+    Fitted to draws from every training clip's posterior (`fit`), it puts its mass where
+    the decoder has learnt to play and between neighbouring clips, rather than on each
+    clip's own tight posterior, which the decoder plays back at a low temperature.
+    weights [K], means [K, z], scales [K, z, z] (lower-triangular Cholesky factors).
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    scales: np.ndarray
+
+    def __post_init__(self):
+        k, z = self.means.shape
+        if self.weights.shape != (k,) or self.scales.shape != (k, z, z):
+            raise ValueError(f"A mixture needs weights [K], means [K, z], scales [K, z, z]; got "
+                             f"{self.weights.shape}, {self.means.shape}, {self.scales.shape}.")
+        if not (np.all(np.isfinite(self.means)) and np.all(np.isfinite(self.scales))
+                and np.all(self.weights >= 0) and abs(self.weights.sum() - 1.0) < 1e-3):
+            raise ValueError("A mixture's weights must sum to 1 and its means and scales be finite.")
+
+    @property
+    def z_size(self) -> int:
+        return self.means.shape[1]
+
+    @property
+    def name(self) -> str:
+        k = len(self.weights)
+        return ("Gaussian fitted to the training posteriors" if k == 1
+                else f"mixture of {k} Gaussians fitted to the training posteriors")
+
+    def latents(self, noise, pick):
+        noise = tf.convert_to_tensor(noise, tf.float32)
+        cumulative = tf.constant(np.cumsum(self.weights, dtype=np.float64).astype(np.float32))
+        k = tf.minimum(tf.searchsorted(cumulative, tf.cast(pick, tf.float32), side="right"), len(self.weights) - 1)
+        # Every component's draw [n, K, z], then each row's own: K is small, and one einsum
+        # keeps the arithmetic the same eagerly and in a graph.
+        spread = tf.einsum("kij,nj->nki", tf.constant(self.scales, tf.float32), noise)
+        return tf.gather(tf.constant(self.means, tf.float32), k) + tf.gather(spread, k, axis=1, batch_dims=1)
+
+    # === Files ===
+    def save(self, path: str) -> None:
+        from groove_vae.files import atomic_write
+
+        with atomic_write(path) as f:
+            np.savez_compressed(f, weights=self.weights.astype(np.float64), means=self.means.astype(np.float32),
+                                scales=self.scales.astype(np.float32))
+
+    @classmethod
+    def load(cls, path: str) -> "GaussianMixture":
+        """Reads `save`'s file; a file that is not one is a ValueError naming it."""
+        try:
+            with np.load(path) as f:
+                return cls(f["weights"].astype(np.float64), f["means"].astype(np.float32),
+                           f["scales"].astype(np.float32))
+        except (OSError, KeyError, ValueError) as e:
+            raise ValueError(f"{path}: not a prior file (weights, means and scales of a Gaussian mixture): {e}") from None
+
+
+def load_prior(model_dir: str, z_size: int) -> Prior:
+    """The prior saved with a model (its prior.npz), or N(0, I) for a model without one."""
+    import os
+
+    path = os.path.join(model_dir, PRIOR_FILE)
+    if not os.path.exists(path):
+        return StandardNormal(z_size)
+    prior = GaussianMixture.load(path)
+    if prior.z_size != z_size:
+        raise ValueError(f"{path}: a prior over z of size {prior.z_size}, the model's is {z_size}; "
+                         f"refit it with `groove-vae fit_prior --run_dir={model_dir}`.")
+    return prior
+
+
+# === Feel memory ===
+@dataclasses.dataclass(frozen=True)
+class FeelMemory:
+    """How much each draw remembers the same drum's at the same step a bar before.
+
+    Whether a drum plays, and where its velocity and offset fall in their distributions,
+    are decided by normal scores that follow a Gaussian AR(1) from bar to bar with these
+    correlations: each draw is still one from the model's distribution, but patterns,
+    accents and push repeat as a drummer's do. A lower temperature already makes bars
+    repeat, so `hit` is one value or one for each of MEMORY_TEMPERATURES (read linearly
+    between them and held beyond).
+    """
+
+    hit: tuple[float, ...] = (0.0,)
+    velocity: float = 0.0
+    timing: float = 0.0
+
+    @classmethod
+    def of(cls, config) -> "FeelMemory":
+        """A model config's fitted memory (its hit_memory, velocity_memory, timing_memory)."""
+        return cls(tuple(config.hit_memory), config.velocity_memory, config.timing_memory)
+
+    def at(self, temperature):
+        """(hit, velocity, timing) at `temperature` (a float or a scalar tensor)."""
+        hit = tf.constant(self.hit[0], tf.float32)
+        if len(self.hit) > 1:
+            temperature = tf.cast(temperature, tf.float32)
+            for (t0, m0), (t1, m1) in itertools.pairwise(zip(MEMORY_TEMPERATURES, self.hit)):
+                hit += (m1 - m0) * tf.clip_by_value((temperature - t0) / (t1 - t0), 0.0, 1.0)
+        return hit, self.velocity, self.timing
+
+    def scores(self, n, num_bars: int, seed, temperature, steps_per_bar: int = 16, memory=None):
+        """Where the hits, velocities and offsets of `n` performances of `num_bars` are drawn:
+        normal scores [n, num_bars * steps_per_bar, 27] from `seed`, each bar's remembering
+        the bar before's. A 4-bar window draws its own; the windows of one long input take
+        their slices of one song's, so the memory carries across the seams between them.
+        `memory` (hit, velocity, timing) replaces this one's at `temperature`."""
+        noise = tf.random.stateless_normal([n, num_bars, steps_per_bar, layout.GROOVE_DEPTH],
+                                           seed=tf.stack([tf.cast(seed, tf.int32), 3]))
+        memory = self.at(temperature) if memory is None else memory
+        return tf.reshape(remembered(noise, memory), [n, num_bars * steps_per_bar, layout.GROOVE_DEPTH])
+
+
+def remembered(noise, memory):
+    """Fresh normal noise [n, bars, steps_per_bar, 27] -> normal scores of the same shape,
+    each bar's the bar before's times `memory` plus the fresh noise times sqrt(1 - memory^2)
+    (a Gaussian AR(1) across bars, each score still N(0, 1)). `memory` is (hit, velocity,
+    timing); the 27 are laid out as a groove step's."""
+    if len(memory) != 3:
+        raise ValueError(f"memory is (hit, velocity, timing), got {memory}.")
+    memory = tf.repeat(tf.cast(tf.stack(memory), noise.dtype), layout.NUM_CLASSES)
+    bars = [noise[:, 0]]
+    for b in range(1, noise.shape[1]):
+        bars.append(memory * bars[-1] + tf.sqrt(1.0 - memory**2) * noise[:, b])
+    return tf.stack(bars, axis=1)
+
+
+# === One decoder step ===
+@dataclasses.dataclass(frozen=True)
+class Given:
+    """What the caller fixes of a decoded groove; the model plays the rest.
+
+    hits [batch, steps, 9]: the hits (humanize), the model plays velocities and offsets.
+    groove [batch, steps, 27] with keep [batch, 9]: the kept instruments exactly as given,
+    heard by the model as it plays the others (infill). point_feel: every hit at its
+    point velocity and offset rather than a draw (greedy reconstruction, humanize's MAE).
+    """
+
+    hits: tf.Tensor | None = None
+    groove: tf.Tensor | None = None
+    keep: tf.Tensor | None = None
+    point_feel: bool = False
+
+
+class StepSampler:
+    """sample(t, outputs [batch, output depth]) -> step t's sample [batch, depth]: each hit,
+    velocity and offset drawn at the quantile that its normal score in `scores`
+    [batch, steps, 27] gives (`FeelMemory.scores`), with what `given` fixes; `seed` [2]
+    draws what a score does not decide (the drums representation's pattern)."""
+
+    def __init__(self, representation, temperature, seed, scores, given: Given = Given()):
+        self.representation = representation
+        self.depth = representation.input_depth  # What the decoder hears of each step.
+        self.temperature = tf.cast(temperature, tf.float32)
+        self.seed = seed
+        self.given = given
+        self.quantiles = tf.clip_by_value(0.5 * (1.0 + tf.math.erf(tf.cast(scores, tf.float32) / 2**0.5)),
+                                          1e-6, 1.0 - 1e-6)
+
+    def __call__(self, t, output):
+        rep, given = self.representation, self.given
+        step_seed = self.seed + tf.stack([0, 2 * t])
+        draws = tf.gather(self.quantiles, t, axis=1)
+        sample = rep.sample(output, self.temperature, step_seed, draws)
+        if given.point_feel:
+            hits = layout.hits(sample) if given.hits is None else given.hits[:, t]
+            sample = rep.point_estimate(output, hits)
+        elif given.hits is not None:
+            sample = rep.force_hits(output, given.hits[:, t], self.temperature, step_seed, draws)
+        if given.groove is not None:
+            sample = rep.keep_given(sample, given.groove[:, t], given.keep)
+        return sample
+
+
+# === A model's whole recipe ===
+class Sampler:
+    """A model's prior, its style priors and its feel memory: everything that turns a seed
+    into latents and draws, the same in Python and inside the SavedModel's graph."""
+
+    def __init__(self, prior: Prior, styles, memory: FeelMemory):
+        self.prior = prior
+        self.styles = styles
+        self.memory = memory
+        self.normal = StandardNormal(prior.z_size)
+
+    @property
+    def z_size(self) -> int:
+        return self.prior.z_size
+
+    def latents(self, n, options: SamplingOptions) -> tf.Tensor:
+        """n latents [n, z] for `options` (its seed, prior and style), as TensorFlow ops:
+        `steer` of the seed's `noise`."""
+        return self.steer(*self.noise(n, options.seed), options)
+
+    def noise(self, n, seed):
+        """The standard normal noise [n, z] and uniform picks [n] that a seed gives."""
+        seed = tf.cast(seed, tf.int32)
+        return (tf.random.stateless_normal(tf.stack([n, self.z_size]), seed=tf.stack([seed, 1])),
+                tf.random.stateless_uniform(tf.reshape(n, [1]), seed=tf.stack([seed, 4])))
+
+    def steer(self, noise, pick, options: SamplingOptions) -> tf.Tensor:
+        """Noise [n, z] and picks [n] -> latents [n, z] from the prior `options` names
+        ("fitted": this model's, "normal": N(0, I)), steered toward `options.style`.
+
+        With a style, the same noise is moved into that style's Gaussian (steer="prior"):
+        strength 0 is the plain prior's draw, 1 the style's own, values between morph one
+        into the other, above 1 push further along the style's attribute vector; or it is
+        shifted by strength times the attribute vector (steer="vector", MusicVAE's way).
+        """
+        noise = tf.convert_to_tensor(noise, tf.float32)
+        prior = self.normal if options.prior == "normal" else self.prior
+        plain = prior.latents(noise, pick)
+        if options.style is None:
+            return plain
+        mean, scale, vector = self.styles.gaussian(options.style)
+        strength = tf.cast(options.strength, tf.float32)
+        if options.steer == "vector":
+            return plain + strength * vector
+        styled = mean + tf.matmul(noise, scale, transpose_b=True)
+        return tf.where(strength > 1.0, styled + (strength - 1.0) * vector,
+                        strength * styled + (1.0 - strength) * plain)

@@ -1,0 +1,122 @@
+"""The sampler: its priors, their file, the feel memory's table, the options, and that every
+door (the Python API, `groove-vae sample`, the web app, the SavedModel) plays the same beat."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from helpers import run_command, serve_in_thread
+
+from groove_vae import api, converter
+from groove_vae.groove import hits as hits_of
+from groove_vae.groove import velocities as velocities_of
+from groove_vae.sampling import (FeelMemory, GaussianMixture, Sampler, SamplingOptions, StandardNormal,
+                                 load_prior)
+from groove_vae.styles import StylePriors
+
+
+def two_bumps(z_size=3):
+    """A mixture of a narrow bump at +4 (weight 0.25) and a wide one at -4 (weight 0.75)."""
+    means = np.stack([np.full(z_size, 4.0), np.full(z_size, -4.0)]).astype(np.float32)
+    scales = np.stack([0.1 * np.eye(z_size), 2.0 * np.eye(z_size)]).astype(np.float32)
+    return GaussianMixture(np.array([0.25, 0.75]), means, scales)
+
+
+def test_a_mixture_draws_each_component_by_its_weight_with_its_own_spread():
+    prior = two_bumps()
+    z = Sampler(prior, StylePriors.empty(3), FeelMemory()).latents(20_000, SamplingOptions(seed=1)).numpy()
+    narrow = np.all(np.abs(z - 4.0) < 1.0, axis=1)
+    assert narrow.mean() == pytest.approx(0.25, abs=0.02)
+    np.testing.assert_allclose(z[narrow].mean(axis=0), 4.0, atol=0.01)
+    np.testing.assert_allclose(z[narrow].std(axis=0), 0.1, rtol=0.05)
+    np.testing.assert_allclose(z[~narrow].std(axis=0), 2.0, rtol=0.05)
+    again = Sampler(prior, StylePriors.empty(3), FeelMemory()).latents(20_000, SamplingOptions(seed=1)).numpy()
+    np.testing.assert_array_equal(z, again)  # A seed, the same latents.
+    normal = Sampler(prior, StylePriors.empty(3), FeelMemory()).latents(5_000, SamplingOptions(seed=1, prior="normal"))
+    assert abs(float(tf.reduce_mean(normal))) < 0.05 and float(tf.math.reduce_std(normal)) == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_prior_file_round_trips_and_a_bad_one_is_refused_by_name(tmp_path):
+    prior = two_bumps()
+    prior.save(str(tmp_path / "prior.npz"))
+    loaded = load_prior(str(tmp_path), 3)
+    np.testing.assert_array_equal(loaded.means, prior.means)
+    np.testing.assert_array_equal(loaded.scales, prior.scales)
+    assert isinstance(load_prior(str(tmp_path / "none"), 3), StandardNormal)  # No file: N(0, I).
+    with pytest.raises(ValueError, match="prior.npz: a prior over z of size 3, the model's is 8"):
+        load_prior(str(tmp_path), 8)
+    (tmp_path / "prior.npz").write_bytes(b"not numpy")
+    with pytest.raises(ValueError, match="prior.npz: not a prior file"):
+        load_prior(str(tmp_path), 3)
+    with pytest.raises(ValueError, match="weights must sum to 1"):
+        GaussianMixture(np.array([0.5, 0.2]), prior.means, prior.scales)
+
+
+def test_the_hit_memory_table_is_read_between_its_temperatures_in_python_and_in_a_graph():
+    memory = FeelMemory((0.0, 0.1, 0.6, 0.8, 0.8), 0.7, 0.2)
+    for temperature, hit in ((0.1, 0.0), (0.5, 0.0), (0.625, 0.05), (1.0, 0.6), (1.1, 0.68), (3, 0.8)):
+        assert float(memory.at(temperature)[0]) == pytest.approx(hit)
+        assert float(tf.function(lambda t: memory.at(t)[0])(tf.constant(temperature, tf.float32))) == pytest.approx(hit)
+    assert memory.at(1.0)[1:] == (0.7, 0.2)
+
+
+def test_options_refuse_bad_values_by_name():
+    for kwargs, message in (({"temperature": 0.0}, "temperature must be above 0"), ({"seed": -1}, "seed must be"),
+                            ({"prior": "anchors"}, "prior must be one of fitted, normal"),
+                            ({"steer": "magic"}, "steer must be one of prior, vector"),
+                            ({"strength": 4.0}, "strength must be from 0 to 3"),
+                            ({"memory": (0.1, 0.2)}, "memory is \\(hit, velocity, timing\\)")):
+        with pytest.raises(ValueError, match=message):
+            SamplingOptions(**kwargs)
+
+
+@pytest.fixture(scope="module")
+def float32_vae():
+    return api.load(precision="float32")
+
+
+def test_every_door_plays_the_same_beat_for_the_same_seed(float32_vae, tmp_path):
+    """The Python API, `groove-vae sample`, the web app and the exported SavedModel's `sample`
+    signature, over 10 seeds at the default temperature 0.5: the same latents, the same hits."""
+    requests = pytest.importorskip("requests")
+    from groove_vae.export import export_model
+    from groove_vae.webapp import app as webapp
+
+    vae = float32_vae
+    seeds = range(10)
+    expected = {s: vae.sample_tensors(1, seed=s)[0] for s in seeds}
+    assert len({hits_of(g).tobytes() for g in expected.values()}) == 10  # Ten different beats.
+    served = tf.saved_model.load(export_model(vae, str(tmp_path / "export")))
+    with serve_in_thread(webapp.create_app(vae)) as url:
+        for seed in seeds:
+            out = served.signatures["sample"](batch_size=tf.constant(1), temperature=tf.constant(0.5),
+                                              seed=tf.constant(seed), style=tf.constant(""),
+                                              strength=tf.constant(1.0))
+            np.testing.assert_allclose(out["z"].numpy()[0], vae.sample_latents(1, seed)[0], atol=1e-5)
+            np.testing.assert_array_equal(out["hits"].numpy()[0], hits_of(expected[seed]), err_msg=f"seed {seed}")
+            np.testing.assert_allclose(out["velocities"].numpy()[0], velocities_of(expected[seed]), atol=1e-4)
+            web = requests.post(url + "/api/sample", json={"seed": seed}, timeout=60).json()
+            assert {(n["step"], n["drum"]) for n in web["beat"]["notes"]} == set(zip(*np.nonzero(hits_of(expected[seed]))))
+        for seed in (0, 7):  # The command reads back through MIDI: the hits survive it exactly.
+            result = run_command("sample", f"--seed={seed}", "--num_output=1", "--precision=float32",
+                                 f"--output_dir={tmp_path / str(seed)}", cwd=tmp_path)
+            assert result.returncode == 0, result.stderr
+            written = converter.midi_to_groove(str(tmp_path / str(seed) / "sample_000.mid"))
+            np.testing.assert_array_equal(hits_of(written), hits_of(expected[seed]))
+
+
+def test_the_savedmodel_steers_toward_a_style_as_the_api_does_and_refuses_an_unknown_one(float32_vae, tmp_path):
+    from groove_vae.export import export_model
+
+    vae = float32_vae
+    served = tf.saved_model.load(export_model(vae, str(tmp_path / "export")))
+    sample = served.signatures["sample"]
+    out = sample(batch_size=tf.constant(2), temperature=tf.constant(0.5), seed=tf.constant(3),
+                 style=tf.constant("funk"), strength=tf.constant(0.7))
+    np.testing.assert_allclose(out["z"].numpy(), vae.sample_latents(2, 3, "funk", 0.7), atol=1e-4)
+    np.testing.assert_array_equal(out["hits"].numpy(), hits_of(vae.sample_tensors(2, 0.5, 3, "funk", 0.7)))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Unknown style. Known styles: afrobeat"):
+        sample(batch_size=tf.constant(1), temperature=tf.constant(0.5), seed=tf.constant(0),
+               style=tf.constant("polka"), strength=tf.constant(1.0))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="strength must be from 0 to 3"):
+        sample(batch_size=tf.constant(1), temperature=tf.constant(0.5), seed=tf.constant(0),
+               style=tf.constant("funk"), strength=tf.constant(9.0))
