@@ -87,9 +87,11 @@ def load_model(run_dir: str | None):
     check_flags()
     precision = flags.FLAGS["precision"].value if "precision" in flags.FLAGS else None
     try:
-        return api.load(run_dir, precision)
+        vae = api.load(run_dir, precision)
     except (FileNotFoundError, ValueError) as e:
         raise app.UsageError(str(e))
+    vae.jit_max_batch = 0  # A command decodes once or twice: XLA's compile would cost more than it saves.
+    return vae
 
 
 def check_writable(paths, overwrite: bool) -> None:

@@ -93,8 +93,9 @@ class StackedLstm(keras.layers.Layer):
                 h, c = states[2 * i : 2 * i + 2]
                 z = tf.matmul(tf.concat([x, h], -1), kernels[i]) + biases[i]
                 z_i, z_f, z_c, z_o = tf.split(z, 4, axis=-1)
-                c = cell.recurrent_activation(z_f) * c + cell.recurrent_activation(z_i) * cell.activation(z_c)
-                x = cell.recurrent_activation(z_o) * cell.activation(c)
+                gate = functools.partial(_in_float32, cell.recurrent_activation)
+                c = gate(z_f) * c + gate(z_i) * cell.activation(z_c)
+                x = gate(z_o) * cell.activation(c)
                 new_states += [x, c]
             return x, new_states
 
@@ -102,6 +103,14 @@ class StackedLstm(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "rnn_sizes": list(self.rnn_sizes), "dropout_rate": self.dropout_rate}
+
+
+def _in_float32(function, x):
+    """function(x), computed in float32 when x is bfloat16: TensorFlow's bfloat16 sigmoid on
+    CPU is several times slower than a float32 one and two casts."""
+    if x.dtype == tf.bfloat16:
+        return tf.cast(function(tf.cast(x, tf.float32)), x.dtype)
+    return function(x)
 
 
 @keras.saving.register_keras_serializable(package="groove_vae")
@@ -149,10 +158,12 @@ class SegmentDecoder(keras.layers.Layer):
         num_segments = embeddings.shape[1]
         num_steps = num_segments * self.segment_length
         segment_states = self.initial_state(embeddings)  # [batch, segments, state_size]
+        # The projection's weights read once, not at every step (the same arithmetic as the layer's).
+        kernel, bias = (tf.convert_to_tensor(w) for w in (self.output_projection.kernel, self.output_projection.bias))
 
         def body(step, t, previous, states, outputs_ta, samples_ta):
             out, states = step(previous, states)
-            output = self.output_projection(out)
+            output = tf.nn.bias_add(tf.matmul(tf.cast(out, tf.float32), kernel), bias)
             sample = sample_step(t, output)
             if targets is not None:
                 coin = tf.random.stateless_uniform([batch, 1], seed=seed + tf.stack([0, 2 * t + 1]))
@@ -161,19 +172,28 @@ class SegmentDecoder(keras.layers.Layer):
                 sample_fed = sample
             return t + 1, sample_fed, states, outputs_ta.write(t, output), samples_ta.write(t, sample)
 
-        previous = tf.zeros([batch, targets.shape[-1] if targets is not None else sample_step.depth])
-        outputs_ta = tf.TensorArray(tf.float32, size=num_steps)
-        samples_ta = tf.TensorArray(tf.float32, size=num_steps)
-        for segment in range(num_segments):  # A loop per segment, from the segment's fresh state.
-            step = self._step_function(embeddings[:, segment], training)
-            start, end = segment * self.segment_length, (segment + 1) * self.segment_length
-            states = self.lstm.split_state(segment_states[:, segment])
+        def segment_body(segment, previous, outputs_ta, samples_ta):
+            """One segment: a loop over its steps from the segment's fresh state."""
+            step = self._step_function(tf.gather(embeddings, segment, axis=1), training)
+            states = self.lstm.split_state(tf.gather(segment_states, segment, axis=1))
+            start = segment * self.segment_length
             _, previous, _, outputs_ta, samples_ta = tf.while_loop(
-                lambda t, *_, end=end: t < end,
+                lambda t, *_: t < start + self.segment_length,
                 functools.partial(body, step),
-                (tf.constant(start), previous, states, outputs_ta, samples_ta),
+                (start, previous, states, outputs_ta, samples_ta),
                 maximum_iterations=self.segment_length,
             )
+            return segment + 1, previous, outputs_ta, samples_ta
+
+        # A loop over segments around a loop over each one's steps: the step is traced once.
+        previous = tf.zeros([batch, targets.shape[-1] if targets is not None else sample_step.depth])
+        _, _, outputs_ta, samples_ta = tf.while_loop(
+            lambda segment, *_: segment < num_segments,
+            segment_body,
+            (tf.constant(0), previous, tf.TensorArray(tf.float32, size=num_steps),
+             tf.TensorArray(tf.float32, size=num_steps)),
+            maximum_iterations=num_segments,
+        )
         outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])
         samples = tf.transpose(samples_ta.stack(), [1, 0, 2])
         return outputs, samples

@@ -6,6 +6,15 @@ import pytest
 from helpers import SHARED_TFDS
 
 
+@pytest.fixture(autouse=True, scope="session")
+def decode_in_the_graph():
+    """The tests decode many small batches of many sizes, and XLA compiles each size anew
+    (seconds): they run the graph, as the commands do; tests/test_sampling.py runs XLA."""
+    from groove_vae import api
+
+    api.GrooveVAE.jit_max_batch = 0
+
+
 @pytest.fixture(scope="session")
 def tfds_data_dir():
     path = os.environ.get("TFDS_DATA_DIR") or SHARED_TFDS
