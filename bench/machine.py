@@ -20,6 +20,17 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def cpu_features() -> str:
+    """The vector units the figures depend on (AVX2 only, AVX-512, bfloat16, AMX), from /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return "unknown"
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+    return " ".join(flag for flag in wanted if flag in flags) or "none of " + ", ".join(wanted)
+
+
 def report(table: str, results: dict, path: str) -> None:
     """Prints a benchmark's table and writes its figures, machine included, as JSON."""
     print(table)

@@ -24,6 +24,7 @@ from groove_vae.sampling import Given, SamplingOptions
 GREEDY_TEMPERATURE = 1e-4
 TIMEKEEPERS = layout.TIMEKEEPERS
 hits_of, velocities_of, offsets_of = layout.hits, layout.velocities, layout.offsets
+timekeepers = layout.timekeepers
 
 
 def step_accuracy(predicted: np.ndarray, truth: np.ndarray) -> float:
@@ -62,12 +63,6 @@ def hits_per_bar(groove: np.ndarray, steps_per_bar: int = 16) -> dict[str, float
     num_bars = groove.shape[1] / steps_per_bar
     per_class = hits_of(groove).sum(axis=(0, 1)) / (len(groove) * num_bars)
     return {name: float(v) for name, v in zip(DRUM_CLASS_NAMES, per_class)}
-
-
-def fraction_copied(samples: np.ndarray, training: np.ndarray) -> float:
-    """Fraction of samples whose 64 x 9 hit grid equals some training clip's."""
-    seen = {np.packbits(hits_of(g) > 0.5).tobytes() for g in training}
-    return float(np.mean([np.packbits(hits_of(s) > 0.5).tobytes() in seen for s in samples]))
 
 
 def feel(groove: np.ndarray, steps_per_bar: int = 16) -> dict[str, float]:
@@ -209,15 +204,6 @@ def feel_by_instrument(groove: np.ndarray) -> dict[str, dict[str, float]]:
         result[name] = {"velocity_mean": float(velocity.mean()), "velocity_std": float(velocity.std()),
                         "offset_std_16ths": float(offset.std()), "hits": int(cells.sum())}
     return result
-
-
-def timekeepers(groove: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
-    """[clips, steps, 27] -> [clips, bars] the most-played of closed hi-hat, open hi-hat
-    and ride in each bar (its class index), or -1 in a bar that plays none of them."""
-    hit = hits_of(groove) > 0.5
-    counts = hit[..., list(TIMEKEEPERS)].reshape(len(groove), -1, steps_per_bar, len(TIMEKEEPERS)).sum(axis=2)
-    keeper = np.asarray(TIMEKEEPERS)[np.argmax(counts, axis=-1)]
-    return np.where(counts.max(axis=-1) > 0, keeper, -1)
 
 
 def timekeeper_change_rate(groove: np.ndarray, steps_per_bar: int = 16) -> float:

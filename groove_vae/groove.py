@@ -46,3 +46,14 @@ def instrument_index(name: str) -> int:
     if name not in DRUM_CLASS_NAMES:
         raise ValueError(f"Unknown instrument {name!r}; one of {', '.join(DRUM_CLASS_NAMES)}.")
     return DRUM_CLASS_NAMES.index(name)
+
+
+def timekeepers(groove, steps_per_bar: int = 16):
+    """[clips, steps, 27] NumPy -> [clips, bars] the most-played of closed hi-hat, open hi-hat
+    and ride in each bar (its class index), or -1 in a bar that plays none of them."""
+    import numpy as np
+
+    hit = hits(np.asarray(groove)) > 0.5
+    counts = hit[..., list(TIMEKEEPERS)].reshape(len(hit), -1, steps_per_bar, len(TIMEKEEPERS)).sum(axis=2)
+    keeper = np.asarray(TIMEKEEPERS)[np.argmax(counts, axis=-1)]
+    return np.where(counts.max(axis=-1) > 0, keeper, -1)

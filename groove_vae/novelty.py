@@ -1,8 +1,8 @@
 """How new sampled grooves are: distances from each sample's hit grid to the nearest training clip's.
 
 A prior that replays training clips looks realistic on every feel figure while it only
-plays back the dataset; `fraction_copied` (evaluation.py) catches exact copies only, and
-a copy with one hi-hat moved is as much a copy to a listener. These figures measure how
+plays back the dataset, and a copy with one hi-hat moved is as much a copy to a listener
+as an exact one. These figures measure how
 close samples come to the training clips on the 64 x 9 hit grid (Hamming distance, in
 cells), and how often samples repeat each other.
 
@@ -73,3 +73,13 @@ def novelty(samples: np.ndarray, reference: np.ndarray) -> dict:
         "duplicates": float(np.mean(duplicate_mask(samples))),
         "empty": int(np.sum(hits.sum(axis=1) == 0)),
     }
+
+
+def table(figures: dict[str, dict], reference: str = "the training clips") -> str:
+    """`novelty` figures of several sets of clips, one row each, as plain text."""
+    lines = [f"{'hit grids against ' + reference:<40} {'copies':>7} {'within 4':>9} {'nearest':>8} "
+             f"{'duplicates':>11} {'empty':>6}"]
+    for name, n in figures.items():
+        lines.append(f"{name:<40} {n['exact_copies']:>7.1%} {n['within_4']:>9.1%} {n['mean_nearest']:>8.1f} "
+                     f"{n['duplicates']:>11.1%} {n['empty']:>6d}")
+    return "\n".join(lines)

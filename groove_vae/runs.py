@@ -123,12 +123,13 @@ def transfer_weights(source: MusicVAE, target: MusicVAE) -> str:
 def package_run(run_dir: str, output_dir: str, provenance: dict | None = None, dtype: str = "float32") -> str:
     """Copies a run's best model into a small model directory (what `load` reads):
     config.json, weights.npz (no optimizer state; float16 halves it) and provenance.json.
-    A styles.npz there is removed: rerun compute_styles for the new model."""
+    A styles.npz or prior.npz there is removed: rerun compute_styles and fit_prior for the new model."""
     model = restore_model(run_dir)
     os.makedirs(output_dir, exist_ok=True)
     configs.save_config(model.config, os.path.join(output_dir, CONFIG_FILE))
     weights.save_weights(model, os.path.join(output_dir, WEIGHTS_FILE), dtype)
-    for stale in (LEGACY_BEST_WEIGHTS, "styles.npz"):  # Another model's: its styles live in another latent space.
+    # Another model's: its styles and prior live in another latent space (fit_prior, compute_styles refit them).
+    for stale in (LEGACY_BEST_WEIGHTS, "styles.npz", "prior.npz"):
         if os.path.exists(os.path.join(output_dir, stale)):
             os.remove(os.path.join(output_dir, stale))
     record = {}

@@ -103,19 +103,33 @@ class StandardNormal:
         return tf.convert_to_tensor(noise, tf.float32)
 
 
+SPREAD = 0.6  # The fitted prior's covariance scale: see GaussianMixture.
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class GaussianMixture:
-    """sum_k weights[k] N(means[k], scales[k] scales[k]^T): a density over z.
+    """sum_k weights[k] N(means[k], spread * scales[k] scales[k]^T): a density over z.
 
-    Fitted to draws from every training clip's posterior (`fit`), it puts its mass where
-    the decoder has learnt to play and between neighbouring clips, rather than on each
-    clip's own tight posterior, which the decoder plays back at a low temperature.
-    weights [K], means [K, z], scales [K, z, z] (lower-triangular Cholesky factors).
+    `fit` gives it one component per way of keeping time across the 4 bars (closed hi-hat
+    throughout, ride then hi-hat, ...): the Gaussian with the moments of the training
+    posteriors of the clips that keep time that way. A draw then lands where clips that
+    agree on their timekeeper live, so the decoder switches timekeeper no more often than
+    they do; a single Gaussian, or N(0, I), lands between such groups and switches more.
+    And it lands between the clips of its group, not on one of them: the posteriors of the
+    training clips themselves are so tight that the decoder replays the clip, most of all
+    at a low temperature. `spread` (0.6) scales each component's covariance: draws nearer
+    its centre switch timekeeper less and still copy no training clip (the A/B is in
+    experiments/2026-12-06-prior.md).
+
+    weights [K], means [K, z], scales [K, z, z] (lower-triangular Cholesky factors) and
+    `names` [K], what each component holds.
     """
 
     weights: np.ndarray
     means: np.ndarray
     scales: np.ndarray
+    spread: float = 1.0
+    names: tuple[str, ...] = ()
 
     def __post_init__(self):
         k, z = self.means.shape
@@ -123,8 +137,20 @@ class GaussianMixture:
             raise ValueError(f"A mixture needs weights [K], means [K, z], scales [K, z, z]; got "
                              f"{self.weights.shape}, {self.means.shape}, {self.scales.shape}.")
         if not (np.all(np.isfinite(self.means)) and np.all(np.isfinite(self.scales))
-                and np.all(self.weights >= 0) and abs(self.weights.sum() - 1.0) < 1e-3):
-            raise ValueError("A mixture's weights must sum to 1 and its means and scales be finite.")
+                and np.all(self.weights >= 0) and abs(self.weights.sum() - 1.0) < 1e-3 and self.spread > 0):
+            raise ValueError("A mixture's weights must sum to 1, its means and scales be finite and its spread "
+                             "positive.")
+
+    @classmethod
+    def fit(cls, mu: np.ndarray, sigma: np.ndarray, labels, min_clips: int = 20,
+            spread: float = SPREAD) -> "GaussianMixture":
+        """Posteriors mu, sigma [clips, z] and a label per clip (`timekeeper_labels`) -> one
+        moment-matched Gaussian per label with at least `min_clips` clips, weighted by its
+        clips. Clips labelled "" are left out."""
+        names, counts, means, scales = gaussians_by_label(mu, sigma, labels, min_clips)
+        if not names:
+            raise ValueError(f"No label has {min_clips} clips or more: nothing to fit a prior to.")
+        return cls(counts / counts.sum(), means, scales, spread, names)
 
     @property
     def z_size(self) -> int:
@@ -134,7 +160,7 @@ class GaussianMixture:
     def name(self) -> str:
         k = len(self.weights)
         return ("Gaussian fitted to the training posteriors" if k == 1
-                else f"mixture of {k} Gaussians fitted to the training posteriors")
+                else f"mixture of {k} Gaussians fitted to the training posteriors, one per timekeeper sequence")
 
     def latents(self, noise, pick):
         noise = tf.convert_to_tensor(noise, tf.float32)
@@ -142,16 +168,19 @@ class GaussianMixture:
         k = tf.minimum(tf.searchsorted(cumulative, tf.cast(pick, tf.float32), side="right"), len(self.weights) - 1)
         # Every component's draw [n, K, z], then each row's own: K is small, and one einsum
         # keeps the arithmetic the same eagerly and in a graph.
-        spread = tf.einsum("kij,nj->nki", tf.constant(self.scales, tf.float32), noise)
+        scales = tf.constant(np.sqrt(self.spread) * self.scales, tf.float32)
+        spread = tf.einsum("kij,nj->nki", scales, noise)
         return tf.gather(tf.constant(self.means, tf.float32), k) + tf.gather(spread, k, axis=1, batch_dims=1)
 
     # === Files ===
     def save(self, path: str) -> None:
+        """Scales in float16 (1.6 MB for 26 components of 256): as a model reads them back."""
         from groove_vae.files import atomic_write
 
         with atomic_write(path) as f:
             np.savez_compressed(f, weights=self.weights.astype(np.float64), means=self.means.astype(np.float32),
-                                scales=self.scales.astype(np.float32))
+                                scales=self.scales.astype(np.float16), spread=np.float64(self.spread),
+                                names=np.array(self.names, dtype=str))
 
     @classmethod
     def load(cls, path: str) -> "GaussianMixture":
@@ -159,9 +188,54 @@ class GaussianMixture:
         try:
             with np.load(path) as f:
                 return cls(f["weights"].astype(np.float64), f["means"].astype(np.float32),
-                           f["scales"].astype(np.float32))
-        except (OSError, KeyError, ValueError) as e:
+                           f["scales"].astype(np.float32), float(f["spread"]), tuple(f["names"].tolist()))
+        except (OSError, KeyError, ValueError, EOFError) as e:
             raise ValueError(f"{path}: not a prior file (weights, means and scales of a Gaussian mixture): {e}") from None
+
+
+def timekeeper_labels(groove: np.ndarray, steps_per_bar: int = 16) -> np.ndarray:
+    """Each clip's timekeeper bar by bar ("2-2-2-2": closed hi-hat throughout, "8-8-2-2": ride,
+    then closed hi-hat; `groove.timekeepers`), or "" where a bar has none (endings, breaks):
+    what `GaussianMixture.fit` groups the training clips by."""
+    keepers = layout.timekeepers(groove, steps_per_bar)
+    return np.array(["" if (row < 0).any() else "-".join(map(str, row)) for row in keepers])
+
+
+def gaussians_by_label(mu: np.ndarray, sigma: np.ndarray, labels, min_clips: int = 20):
+    """Posteriors mu, sigma [clips, z] and a label per clip -> (names, counts [K], means [K, z],
+    scales [K, z, z]): the moment-matched Gaussian (`moment_matched_gaussian`) of each label's
+    clips, for labels with at least `min_clips` clips; "" is no label. Too few clips give a
+    Gaussian that is mostly noise."""
+    mu, sigma = np.asarray(mu, np.float64), np.asarray(sigma, np.float64)
+    labels = np.asarray(labels)
+    if mu.shape != sigma.shape or mu.ndim != 2 or len(labels) != len(mu):
+        raise ValueError(f"Expected mu and sigma [clips, z] and one label per clip, got "
+                         f"{mu.shape}, {sigma.shape} and {len(labels)} labels.")
+    names, counts, means, scales = [], [], [], []
+    for label in sorted(set(labels.tolist()) - {""}):
+        members = labels == label
+        if members.sum() < min_clips:
+            continue
+        mean, scale = moment_matched_gaussian(mu[members], sigma[members], f"{label!r}")
+        names.append(label)
+        counts.append(int(members.sum()))
+        means.append(mean)
+        scales.append(scale)
+    z_size = mu.shape[1]
+    return (tuple(names), np.array(counts, np.int64), np.array(means, np.float32).reshape(-1, z_size),
+            np.array(scales, np.float32).reshape(-1, z_size, z_size))
+
+
+def moment_matched_gaussian(mu: np.ndarray, sigma: np.ndarray, what: str):
+    """Posteriors [clips, z] -> the mean [z] and Cholesky factor [z, z] of the Gaussian with
+    their aggregate posterior's moments: Cov(mu) + diag(mean sigma^2)."""
+    mean = mu.mean(axis=0)
+    centred = mu - mean
+    cov = centred.T @ centred / len(centred) + np.diag((sigma**2).mean(axis=0))
+    try:
+        return mean, np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{what}: the posterior covariance is not positive definite (sigma is zero somewhere?).") from None
 
 
 def load_prior(model_dir: str, z_size: int) -> Prior:

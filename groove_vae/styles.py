@@ -29,7 +29,7 @@ import tensorflow as tf
 from groove_vae import groove as layout
 from groove_vae.converter import NUM_CLASSES
 from groove_vae.evaluation import hits_per_bar
-from groove_vae.sampling import STEERING
+from groove_vae.sampling import STEERING, gaussians_by_label
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -53,24 +53,8 @@ class StylePriors:
         Styles with fewer than `min_clips` clips, and unlabelled clips (""), are left out:
         too few clips give a mean that is mostly noise.
         """
-        mu, sigma = np.asarray(mu, np.float64), np.asarray(sigma, np.float64)
-        labels = np.asarray(labels)
-        if mu.shape != sigma.shape or mu.ndim != 2 or len(labels) != len(mu):
-            raise ValueError(f"Expected mu and sigma [clips, z] and one label per clip, got "
-                             f"{mu.shape}, {sigma.shape} and {len(labels)} labels.")
-        names, counts, means, scales = [], [], [], []
-        for style in sorted(set(labels.tolist()) - {""}):
-            members = labels == style
-            if members.sum() < min_clips:
-                continue
-            mean, scale = moment_matched_gaussian(mu[members], sigma[members], f"Style {style!r}")
-            names.append(style)
-            counts.append(int(members.sum()))
-            means.append(mean)
-            scales.append(scale)
-        z_size = mu.shape[1]
-        return cls(tuple(names), np.array(counts, np.int64), np.array(means, np.float32).reshape(-1, z_size),
-                   np.array(scales, np.float32).reshape(-1, z_size, z_size), mu.mean(axis=0).astype(np.float32))
+        names, counts, means, scales = gaussians_by_label(mu, sigma, labels, min_clips)
+        return cls(names, counts, means, scales, np.asarray(mu, np.float64).mean(axis=0).astype(np.float32))
 
     # === Steering ===
     def vector(self, style: str) -> np.ndarray:
@@ -132,18 +116,6 @@ class StylePriors:
     def empty(cls, z_size: int) -> "StylePriors":
         return cls((), np.zeros(0, np.int64), np.zeros((0, z_size), np.float32),
                    np.zeros((0, z_size, z_size), np.float32), np.zeros(z_size, np.float32))
-
-
-def moment_matched_gaussian(mu: np.ndarray, sigma: np.ndarray, what: str):
-    """Posteriors [clips, z] -> the mean [z] and Cholesky factor [z, z] of the Gaussian with
-    their aggregate posterior's moments: Cov(mu) + diag(mean sigma^2)."""
-    mean = mu.mean(axis=0)
-    centred = mu - mean
-    cov = centred.T @ centred / len(centred) + np.diag((sigma**2).mean(axis=0))
-    try:
-        return mean, np.linalg.cholesky(cov)
-    except np.linalg.LinAlgError:
-        raise ValueError(f"{what}: the posterior covariance is not positive definite (sigma is zero somewhere?).") from None
 
 
 # === How close a set of beats is to a style ===

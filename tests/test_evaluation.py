@@ -47,11 +47,9 @@ def test_velocity_and_timing_errors_on_shared_hits():
     assert math.isnan(evaluation.timing_errors(np.zeros_like(truth), truth, np.array([120.0]))["velocity_mae"])
 
 
-def test_hits_per_bar_and_copies(truth):
+def test_hits_per_bar(truth):
     per_bar = evaluation.hits_per_bar(truth)
     assert sum(per_bar.values()) == pytest.approx(hits_of(truth).sum() / 20)
-    assert evaluation.fraction_copied(truth[:2], truth) == 1.0
-    assert evaluation.fraction_copied(np.zeros_like(truth[:2]), truth) == 0.0
 
 
 def test_evaluate_runs_a_model(truth):

@@ -136,11 +136,14 @@ def test_evaluate_scores_the_bundled_model_on_a_slice_of_the_test_split(tmp_path
     assert scores["num_clips"] == 64 and scores["dataset"] == "groove/4bar-midionly"
     assert 0.3 < scores["accuracy_teacher_forced"] <= 1.0  # All-silent scores about 0.24.
     assert 0.0 < scores["hit_f1_sampled"] <= 1.0 and scores["kl_nats"] > 0
-    assert 0.0 <= scores["prior_fraction_copied_from_train"] <= 1.0
+    assert set(scores["novelty"]) == {"prior T=0.5", "prior T=1", "test clips", "validation clips"}
+    assert 0.0 <= scores["novelty"]["prior T=1"]["within_4"] <= 1.0 and scores["novelty"]["test clips"]["mean_nearest"] > 0
+    assert "hit grids against the training clips" in result.stdout
     assert len(scores["hits_per_bar_prior"]) == 9 and sum(scores["hits_per_bar_data"].values()) > 5
     assert 1 < scores["feel_prior_velocity_mean"] < 127 and 0 <= scores["feel_data_bar_cell_agreement"] <= 1
-    # The feel table sets the training clips beside the test clips; each timekeeper rate has its marked share.
-    assert "train clips" in result.stdout and "with a fill or crash" in result.stdout
+    # The feel table judges against the train and validation clips, the test clips beside; each
+    # timekeeper rate has its marked share.
+    assert "train+valid" in result.stdout and "test clips" in result.stdout and "with a fill or crash" in result.stdout
     marked = scores["timekeeper_changes_marked_by_source"]
     assert set(marked) == set(scores["timekeeper_change_rate_by_source"]) and 0 <= marked["data (train split)"] <= 1
 
@@ -157,8 +160,8 @@ def test_evaluate_on_a_midi_folder(tmp_path):
     assert "not_4_4: 1" in result.stdout
     scores = json.loads((tmp_path / "mine.json").read_text())
     assert scores["num_clips"] == 1 and scores["dataset"] == "mine" and scores["split"] == "all"
-    assert 0.0 <= scores["prior_fraction_copied_from_midi_dir"] <= 1.0
-    assert "train clips" not in result.stdout  # A folder of MIDI has no training split to set beside it.
+    assert set(scores["novelty"]) == {"prior T=0.5", "prior T=1"}  # Against the folder's own clips.
+    assert "train+valid" not in result.stdout  # A folder of MIDI has no training split to set beside it.
     empty = run("evaluate.py", "--midi_dir=nowhere", "--output_json=x.json", cwd=tmp_path)
     assert empty.returncode != 0 and "nowhere: not a directory" in empty.stderr
 

@@ -39,7 +39,7 @@ def main(argv):
     import numpy as np
 
     import groove_vae
-    from groove_vae import data, evaluation
+    from groove_vae import data, evaluation, novelty
 
     dataset = FLAGS.midi_dir or FLAGS.tfds_name
     split = "all" if FLAGS.midi_dir else FLAGS.split
@@ -84,12 +84,16 @@ def main(argv):
     samples = evaluation.prior_samples(vae, FLAGS.num_samples, 1.0, FLAGS.seed)
     samples_cool = evaluation.prior_samples(vae, FLAGS.num_samples, 0.5, FLAGS.seed)
     results["prior"] = vae.prior.name
+    # How new the samples are: how near their hit grids come to the clips the model learned
+    # from (or to the folder's own clips), beside the evaluated clips' own distance to them.
     if FLAGS.midi_dir:
-        results["prior_fraction_copied_from_midi_dir"] = evaluation.fraction_copied(samples, clips.groove)
+        learned_from, own = clips.groove, None
     else:
         train = data.load_split(FLAGS.tfds_name, "train", vae.config.num_steps, FLAGS.data_dir)
         validation = data.load_split(FLAGS.tfds_name, "validation", vae.config.num_steps, FLAGS.data_dir)
-        results["prior_fraction_copied_from_train"] = evaluation.fraction_copied(samples, train.groove)
+        learned_from, own = train.groove, {f"{split} clips": groove, "validation clips": validation.groove}
+    results["novelty"] = {name: novelty.novelty(g, learned_from) for name, g in
+                          {"prior T=0.5": samples_cool, "prior T=1": samples, **(own or {})}.items()}
     results.update({f"feel_prior_{k}": v for k, v in evaluation.feel(samples).items()})
     results.update({f"feel_prior_t05_{k}": v for k, v in evaluation.feel(samples_cool).items()})
     results.update({f"feel_data_{k}": v for k, v in evaluation.feel(groove).items()})
@@ -119,6 +123,8 @@ def main(argv):
     results.update(model=FLAGS.run_dir or "bundled", dataset=dataset, split=split, num_samples=FLAGS.num_samples)
 
     print(evaluation.format_table(results))
+    print()
+    print(novelty.table(results["novelty"], "the folder's clips" if FLAGS.midi_dir else "the training clips"))
     print()
     # Judged against what the model can learn (its training and validation clips), the
     # evaluated split's own figures beside: GMD's splits were not played alike.

@@ -30,7 +30,8 @@ def main(argv):
         path = runs.package_run(FLAGS.run_dir, FLAGS.output_dir, provenance, FLAGS.dtype)
     except FileNotFoundError as e:
         raise app.UsageError(str(e))
-    print(f"Model written to {path}")
+    print(f"Model written to {path}; fit the prior its new beats come from with "
+          f"`groove-vae fit_prior --run_dir={path}` (until then it samples from N(0, I)).")
 
 
 if __name__ == "__main__":
