@@ -86,16 +86,19 @@ class StackedLstm(keras.layers.Layer):
         kernels = [tf.concat([first[size:], tf.cast(cells[0].recurrent_kernel, dtype)], 0)]
         kernels += [tf.concat([tf.cast(c.kernel, dtype), tf.cast(c.recurrent_kernel, dtype)], 0) for c in cells[1:]]
         biases = [fixed] + [tf.cast(c.bias, dtype) for c in cells[1:]]
+        # Gate columns from Keras's (input, forget, cell, output) to (input, forget, output,
+        # cell): the three sigmoid gates are then one slice and one activation per step.
+        kernels, biases = zip(*(( _gates_last_cell(k), _gates_last_cell(b)) for k, b in zip(kernels, biases)))
 
         def step(x, states):
             x, new_states = tf.cast(x, dtype), []
             for i, cell in enumerate(cells):
                 h, c = states[2 * i : 2 * i + 2]
                 z = tf.matmul(tf.concat([x, h], -1), kernels[i]) + biases[i]
-                z_i, z_f, z_c, z_o = tf.split(z, 4, axis=-1)
-                gate = functools.partial(_in_float32, cell.recurrent_activation)
-                c = gate(z_f) * c + gate(z_i) * cell.activation(z_c)
-                x = gate(z_o) * cell.activation(c)
+                units = c.shape[-1]
+                z_i, z_f, z_o = tf.split(_in_float32(cell.recurrent_activation, z[:, : 3 * units]), 3, axis=-1)
+                c = z_f * c + z_i * cell.activation(z[:, 3 * units :])
+                x = z_o * cell.activation(c)
                 new_states += [x, c]
             return x, new_states
 
@@ -103,6 +106,12 @@ class StackedLstm(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "rnn_sizes": list(self.rnn_sizes), "dropout_rate": self.dropout_rate}
+
+
+def _gates_last_cell(weights):
+    """An LSTM kernel's or bias's last axis from Keras's gate order (i, f, c, o) to (i, f, o, c)."""
+    i, f, c, o = tf.split(weights, 4, axis=-1)
+    return tf.concat([i, f, o, c], axis=-1)
 
 
 def _in_float32(function, x):
