@@ -25,6 +25,7 @@ from note_seq.protobuf import music_pb2
 
 from groove_vae import bundled, checks, converter, runs, windows
 from groove_vae import groove as layout
+from groove_vae.attributes import ATTRIBUTE_FILE, AttributeVectors
 from groove_vae.model import MusicVAE, build_model
 from groove_vae.sampling import Given, Prior, Sampler, SamplingOptions, StandardNormal, load_prior
 from groove_vae.styles import StylePriors
@@ -79,7 +80,8 @@ class GrooveVAE:
     # can differ in the last float bits.
     jit_max_batch = 16
 
-    def __init__(self, model: MusicVAE, styles: StylePriors | None = None, prior: Prior | None = None):
+    def __init__(self, model: MusicVAE, styles: StylePriors | None = None, prior: Prior | None = None,
+                 attributes: AttributeVectors | None = None):
         self.model = model
         self.config = model.config
         styles = styles or StylePriors.empty(self.config.z_size)
@@ -89,7 +91,7 @@ class GrooveVAE:
         if prior is not None and prior.z_size != self.config.z_size:
             raise ValueError(f"The prior is over z of size {prior.z_size}, the model's is {self.config.z_size}.")
         # The prior, the style priors and the feel memory: how a seed becomes latents and draws.
-        self.sampler = Sampler(prior or StandardNormal(self.config.z_size), styles, model.feel)
+        self.sampler = Sampler(prior or StandardNormal(self.config.z_size), styles, model.feel, attributes)
         steps = self.config.num_steps
         z_spec = tf.TensorSpec([None, self.config.z_size], tf.float32)
         # Temperature, seed, and where each step's feel is drawn (`feel_draws`).
@@ -133,7 +135,13 @@ class GrooveVAE:
         style_path = os.path.join(path, STYLE_FILE)
         styles = StylePriors.load(style_path) if os.path.exists(style_path) else None
         model = runs.restore_model(path)
-        prior = load_prior(path if os.path.isdir(path) else os.path.dirname(path), model.config.z_size)
+        model_dir = path if os.path.isdir(path) else os.path.dirname(path)
+        prior = load_prior(model_dir, model.config.z_size)
+        attributes_path = os.path.join(model_dir, ATTRIBUTE_FILE)
+        attributes = AttributeVectors.load(attributes_path) if os.path.exists(attributes_path) else None
+        if attributes is not None and attributes.vectors.shape[1] != model.config.z_size:
+            raise ValueError(f"{attributes_path}: vectors of size {attributes.vectors.shape[1]}, the model's z is "
+                             f"{model.config.z_size}; refit them with `groove-vae fit_prior --run_dir={model_dir}`.")
         if styles and styles.names and styles.z_size != model.config.z_size:
             raise ValueError(f"{style_path}: styles for z_size {styles.z_size}, the model's is "
                              f"{model.config.z_size}; rerun scripts/compute_styles.py --run_dir={path}.")
@@ -141,7 +149,7 @@ class GrooveVAE:
             weights = model.get_weights()
             model = build_model(dataclasses.replace(model.config, precision=precision))
             model.set_weights(weights)
-        return cls(model, styles, prior)
+        return cls(model, styles, prior, attributes)
 
     @property
     def styles(self) -> StylePriors:
@@ -189,10 +197,10 @@ class GrooveVAE:
 
     def sample_tensors(self, n: int, temperature: float = 0.5, seed: int = 0, style: str | None = None,
                        strength: float = 1.0, steer: str = "prior", num_bars: int | None = None,
-                       prior: str = "fitted") -> np.ndarray:
+                       prior: str = "fitted", attributes: dict[str, float] | None = None) -> np.ndarray:
         """z from the prior, or from a style's (see `sample_latents`) -> groove tensors
         [n, steps, 27]; with `num_bars`, each one performance [n, num_bars * 16, 27] (see `sample`)."""
-        return self.decode_phrases(self.sample_latents(n, seed, style, strength, steer, prior), num_bars,
+        return self.decode_phrases(self.sample_latents(n, seed, style, strength, steer, prior, attributes), num_bars,
                                    temperature, seed)
 
     def decode_phrases(self, z, num_bars: int | None = None, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
@@ -210,13 +218,17 @@ class GrooveVAE:
             len(z), -1, converter.GROOVE_DEPTH)
 
     def sample_latents(self, n: int, seed: int = 0, style: str | None = None, strength: float = 1.0,
-                       steer: str = "prior", prior: str = "fitted") -> np.ndarray:
+                       steer: str = "prior", prior: str = "fitted",
+                       attributes: dict[str, float] | None = None) -> np.ndarray:
         """The latents [n, z_size] that `sample_tensors` decodes for the same arguments: from
         the model's prior (`prior="fitted"`: the density fitted to its training clips'
         posteriors, prior.npz; "normal": N(0, I)), steered toward a GMD style if one is named
-        (`sampling.Sampler.latents`). The exported SavedModel's `sample` draws the same."""
+        (`sampling.Sampler.latents`), and moved along the model's attribute vectors by
+        `attributes` ({"density": 1.0, "swing": -0.5}: see `attribute_names`). The exported
+        SavedModel's `sample` draws the same."""
         checks.check_count("The number of samples", n)
-        options = SamplingOptions(seed=seed, prior=prior, style=style, strength=strength, steer=steer)
+        options = SamplingOptions(seed=seed, prior=prior, style=style, strength=strength, steer=steer,
+                                  attributes=attributes)
         return self.sampler.latents(n, options).numpy()
 
     def encode_tensors(self, groove: np.ndarray) -> np.ndarray:
@@ -268,7 +280,7 @@ class GrooveVAE:
 
     def sample(self, n: int, temperature: float = 0.5, seed: int = 0, qpm: float = converter.DEFAULT_QPM,
                style: str | None = None, strength: float = 1.0, steer: str = "prior", num_bars: int | None = None,
-               prior: str = "fitted"):
+               prior: str = "fitted", attributes: dict[str, float] | None = None):
         """n beats from the prior, or from a GMD style's (`style_names`), as NoteSequences
         (`sample_latents`; temperature 0.5 as every other door: `groove-vae sample`, the web
         app, the SavedModel's `sample`).
@@ -277,7 +289,7 @@ class GrooveVAE:
         length: its 4-bar phrases are decoded from the same latent with their own draws,
         so the groove holds and the details move."""
         checks.check_qpm(qpm)
-        grooves = self.sample_tensors(n, temperature, seed, style, strength, steer, num_bars, prior)
+        grooves = self.sample_tensors(n, temperature, seed, style, strength, steer, num_bars, prior, attributes)
         return [converter.groove_to_note_sequence(g, qpm) for g in grooves]
 
     def continue_groove(self, midi: MidiLike, num_bars: int = 4, temperature: float = 0.5, seed: int = 0,
@@ -458,6 +470,28 @@ class GrooveVAE:
         if len(classes) == converter.NUM_CLASSES:
             raise ValueError("infill with every instrument kept has nothing to play.")
         return classes
+
+    # === Attributes ===
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        """The attributes `steer` and `sample(attributes=...)` move along (the model's attributes.npz)."""
+        return () if self.sampler.attributes is None else self.sampler.attributes.names
+
+    def steer(self, beat, amounts: dict[str, float], temperature: float = 0.5, seed: int = 0):
+        """A beat moved along the model's attribute vectors: {"density": +1, "swing": +0.5}.
+
+        `beat` is MIDI (a path, bytes or a NoteSequence: every 4-bar window is encoded, moved
+        and played back, stitched at the input's tempo; returns a NoteSequence) or latents
+        [n, z_size] (returns groove tensors [n, steps, 27]). An amount of 1 moves about as
+        far as from a typical clip of the attribute's bottom quartile to one of its top."""
+        shift = self.sampler.shift(amounts)
+        if isinstance(beat, np.ndarray) or (isinstance(beat, (list, tuple)) and beat and not isinstance(beat[0], str)):
+            return self.decode_tensors(self._check_z(beat) + shift, temperature, seed)
+        grid, tempo = self.grid(beat)
+        played = self.play_windows(
+            grid, lambda w, draws: self.decode_tensors(self.encode_tensors(w) + shift, temperature, seed, draws), seed,
+            temperature=temperature)
+        return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
     # === Styles ===
     @property

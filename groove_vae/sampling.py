@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from typing import Protocol
 
@@ -33,6 +34,7 @@ import tensorflow as tf
 
 from groove_vae import checks
 from groove_vae import groove as layout
+from groove_vae.attributes import check_amounts
 from groove_vae.configs import MEMORY_TEMPERATURES  # Where a hit memory table is read.
 
 PRIORS = ("fitted", "normal")  # The model's own prior (prior.npz), or N(0, I).
@@ -49,7 +51,8 @@ class SamplingOptions:
       above 1). seed: every random draw follows from it. prior: "fitted" (the model's
       prior.npz) or "normal" (N(0, I)). style, strength, steer: steer the latent toward a GMD
       style (see `Sampler.latents`). memory: (hit, velocity, timing) in place of the model's
-      fitted feel memory.
+      fitted feel memory. attributes: {attribute: amount} moves the latent along the
+      model's attribute vectors (`attributes.AttributeVectors`), e.g. {"density": 1.0}.
 
     Values given as Python numbers are checked here; inside a graph they may be tensors.
     """
@@ -61,6 +64,7 @@ class SamplingOptions:
     strength: float = 1.0
     steer: str = "prior"
     memory: tuple[float, float, float] | None = None
+    attributes: dict[str, float] | None = None
 
     def __post_init__(self):
         if not tf.is_tensor(self.temperature):
@@ -164,13 +168,25 @@ class GaussianMixture:
 
     def latents(self, noise, pick):
         noise = tf.convert_to_tensor(noise, tf.float32)
-        cumulative = tf.constant(np.cumsum(self.weights, dtype=np.float64).astype(np.float32))
+        cumulative, means, scales = self._tensors() if tf.executing_eagerly() else (
+            tf.constant(array) for array in self._arrays)  # In a graph (the SavedModel's): its own constants.
         k = tf.minimum(tf.searchsorted(cumulative, tf.cast(pick, tf.float32), side="right"), len(self.weights) - 1)
         # Every component's draw [n, K, z], then each row's own: K is small, and one einsum
-        # keeps the arithmetic the same eagerly and in a graph.
-        scales = tf.constant(np.sqrt(self.spread) * self.scales, tf.float32)
+        # keeps the arithmetic the same eagerly and in a graph, whatever the batch.
         spread = tf.einsum("kij,nj->nki", scales, noise)
-        return tf.gather(tf.constant(self.means, tf.float32), k) + tf.gather(spread, k, axis=1, batch_dims=1)
+        return tf.gather(means, k) + tf.gather(spread, k, axis=1, batch_dims=1)
+
+    @functools.cached_property
+    def _arrays(self):
+        """The cumulative weights [K], means [K, z] and scales times sqrt(spread) [K, z, z], float32."""
+        return (np.cumsum(self.weights, dtype=np.float64).astype(np.float32), self.means.astype(np.float32),
+                (np.sqrt(self.spread) * self.scales).astype(np.float32))
+
+    def _tensors(self):
+        """`_arrays` as tensors, made once: converting 26 x 256 x 256 scales took longer than the draw."""
+        if "_cached_tensors" not in self.__dict__:
+            self.__dict__["_cached_tensors"] = tuple(tf.constant(array) for array in self._arrays)
+        return self.__dict__["_cached_tensors"]
 
     # === Files ===
     def save(self, path: str) -> None:
@@ -361,10 +377,11 @@ class Sampler:
     """A model's prior, its style priors and its feel memory: everything that turns a seed
     into latents and draws, the same in Python and inside the SavedModel's graph."""
 
-    def __init__(self, prior: Prior, styles, memory: FeelMemory):
+    def __init__(self, prior: Prior, styles, memory: FeelMemory, attributes=None):
         self.prior = prior
         self.styles = styles
         self.memory = memory
+        self.attributes = attributes  # attributes.AttributeVectors, or None.
         self.normal = StandardNormal(prior.z_size)
 
     @property
@@ -384,7 +401,8 @@ class Sampler:
 
     def steer(self, noise, pick, options: SamplingOptions) -> tf.Tensor:
         """Noise [n, z] and picks [n] -> latents [n, z] from the prior `options` names
-        ("fitted": this model's, "normal": N(0, I)), steered toward `options.style`.
+        ("fitted": this model's, "normal": N(0, I)), steered toward `options.style` and
+        moved by `options.attributes` along the attribute vectors.
 
         With a style, the same noise is moved into that style's Gaussian (steer="prior"):
         strength 0 is the plain prior's draw, 1 the style's own, values between morph one
@@ -392,6 +410,17 @@ class Sampler:
         shifted by strength times the attribute vector (steer="vector", MusicVAE's way).
         """
         noise = tf.convert_to_tensor(noise, tf.float32)
+        return self.styled(noise, pick, options) + self.shift(options.attributes)
+
+    def shift(self, amounts) -> np.ndarray | float:
+        """The latent shift [z] that attribute `amounts` ask for (0 for none)."""
+        if not amounts:
+            return 0.0
+        if self.attributes is None:
+            check_amounts(amounts, ())  # Names the file this model lacks.
+        return self.attributes.shift(amounts)
+
+    def styled(self, noise, pick, options: SamplingOptions) -> tf.Tensor:
         prior = self.normal if options.prior == "normal" else self.prior
         plain = prior.latents(noise, pick)
         if options.style is None:

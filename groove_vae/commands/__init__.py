@@ -24,9 +24,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ star
 from absl import app, flags  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-COMMANDS = ("sample", "humanize", "drumify", "infill", "continue", "reconstruct", "interpolate", "train", "evaluate",
-            "fit_prior", "compute_styles", "calibrate_feel", "compare_splits", "package_model", "export", "serve", "serve_client",
-            "extract_gmd")
+COMMANDS = ("sample", "steer", "humanize", "drumify", "infill", "continue", "reconstruct", "interpolate", "train",
+            "evaluate", "fit_prior", "compute_styles", "calibrate_feel", "compare_splits", "package_model", "export",
+            "serve", "serve_client", "extract_gmd")
 
 
 MODULES = {"continue": "continue_"}  # A command's module, where its name is a Python keyword.

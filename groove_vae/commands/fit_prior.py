@@ -1,8 +1,10 @@
-r"""Fits the prior a model samples from (its prior.npz), and shows how new its beats are.
+r"""Fits the prior a model samples from (prior.npz) and the attribute vectors that steer its
+beats (attributes.npz), and shows how new its beats are.
 
 Encodes the training split, groups the clips by the timekeeper each bar plays and fits
-one Gaussian per group (`sampling.GaussianMixture.fit`), then draws 1,000 beats at
-temperatures 0.5 and 1 and prints how close they come to the training clips.
+one Gaussian per group (`sampling.GaussianMixture.fit`); fits one latent direction per
+attribute of `groove_vae.attributes` (top quartile minus bottom quartile); then draws
+1,000 beats at temperatures 0.5 and 1 and prints how close they come to the training clips.
 
 Usage:
   groove-vae fit_prior --run_dir=runs/x
@@ -36,7 +38,7 @@ def main(argv):
         raise app.UsageError(f"--run_dir={FLAGS.run_dir}: not a model or run directory.")
     import numpy as np
 
-    from groove_vae import data, novelty, sampling
+    from groove_vae import attributes, data, novelty, sampling
 
     vae = cli.load_model(FLAGS.run_dir)
     clips = data.load_split(FLAGS.tfds_name, FLAGS.split, vae.config.num_steps, FLAGS.data_dir)
@@ -50,6 +52,10 @@ def main(argv):
     print(f"{path}: {len(prior.names)} components over {int(np.sum(np.isin(sampling.timekeeper_labels(clips.groove), prior.names)))} "
           f"of {len(clips)} {FLAGS.split} clips (largest: {prior.names[int(np.argmax(prior.weights))]}), spread {prior.spread:g}")
     vae.sampler.prior = sampling.GaussianMixture.load(path)  # As `load` will read it (float16 scales).
+    vectors = attributes.AttributeVectors.fit(mu, attributes.measure(clips.groove))
+    vectors.save(os.path.join(FLAGS.run_dir, attributes.ATTRIBUTE_FILE))
+    print(f"{os.path.join(FLAGS.run_dir, attributes.ATTRIBUTE_FILE)}: {len(vectors.names)} attribute vectors "
+          f"({', '.join(vectors.names)})")
     if FLAGS.num_samples:
         print(f"\n{FLAGS.num_samples} samples against the {len(clips)} {FLAGS.split} clips' hit grids:")
         print(f"{'temperature':<12} {'copies':>7} {'within 4':>9} {'nearest':>8} {'duplicates':>11} {'empty':>6}")

@@ -23,6 +23,8 @@ flags.DEFINE_string("style", None, "Steer toward a GMD style (funk, rock, jazz, 
 flags.DEFINE_float("strength", 1.0, "How far toward --style: 0 is the plain prior, 1 the style's own, above 1 exaggerates.")
 flags.DEFINE_enum("steer", "prior", ["prior", "vector"],
                   "How to steer: the style's conditional prior, or its attribute vector (MusicVAE's way).")
+flags.DEFINE_string("attributes", None, "Move each beat along attribute vectors, e.g. density=+1,swing=+0.5 "
+                    "(amounts -3 to 3; the names: docs/sampling.md).")
 FLAGS = flags.FLAGS
 
 
@@ -31,7 +33,12 @@ def main(argv):
     cli.start()
     from groove_vae import checks
 
+    from groove_vae import attributes
+
     with cli.usage_errors():  # Before the model loads (which checks the shared flags).
+        amounts = attributes.parse_amounts(FLAGS.attributes) if FLAGS.attributes else None
+        if amounts is not None:
+            attributes.check_amounts(amounts, list(attributes.ATTRIBUTES))
         checks.check_count("--num_output", FLAGS.num_output)
         checks.check_count("--num_bars", FLAGS.num_bars, 1, checks.MAX_NUM_BARS)
         if FLAGS.num_bars % 4:
@@ -40,7 +47,7 @@ def main(argv):
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
         beats = vae.sample(FLAGS.num_output, FLAGS.temperature, FLAGS.seed, FLAGS.qpm, FLAGS.style,
-                           FLAGS.strength, FLAGS.steer, num_bars=FLAGS.num_bars)
+                           FLAGS.strength, FLAGS.steer, num_bars=FLAGS.num_bars, attributes=amounts)
     prefix = f"{FLAGS.style}_" if FLAGS.style else ""
     paths = [os.path.join(FLAGS.output_dir, f"{prefix}sample_{i:03d}.mid") for i in range(len(beats))]
     cli.check_writable(paths, FLAGS.overwrite)  # Before writing any, so nothing is half done.
