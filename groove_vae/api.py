@@ -25,7 +25,7 @@ from note_seq.protobuf import music_pb2
 
 from groove_vae import bundled, checks, converter, runs, windows
 from groove_vae import groove as layout
-from groove_vae.attributes import ATTRIBUTE_FILE, AttributeVectors
+from groove_vae.attributes import ATTRIBUTE_FILE, AttributeVectors, check_amounts
 from groove_vae.model import MusicVAE, build_model
 from groove_vae.sampling import Given, Prior, Sampler, SamplingOptions, StandardNormal, load_prior
 from groove_vae.styles import StylePriors
@@ -484,14 +484,22 @@ class GrooveVAE:
         and played back, stitched at the input's tempo; returns a NoteSequence) or latents
         [n, z_size] (returns groove tensors [n, steps, 27]). An amount of 1 moves about as
         far as from a typical clip of the attribute's bottom quartile to one of its top."""
+        check_amounts(amounts, self.attribute_names)  # Nothing named is a mistake here, not "no change".
         shift = self.sampler.shift(amounts)
         if isinstance(beat, np.ndarray) or (isinstance(beat, (list, tuple)) and beat and not isinstance(beat[0], str)):
             return self.decode_tensors(self._check_z(beat) + shift, temperature, seed)
         grid, tempo = self.grid(beat)
-        played = self.play_windows(
+        return converter.groove_to_note_sequence(self.steer_tensors(grid, amounts, temperature, seed), tempo_map=tempo)
+
+    def steer_tensors(self, grid: np.ndarray, amounts: dict[str, float], temperature: float = 0.5,
+                      seed: int = 0) -> np.ndarray:
+        """A whole grid [steps, 27] -> the same length steered (see `steer`): each window
+        encoded, moved and played back, stitched."""
+        check_amounts(amounts, self.attribute_names)
+        shift = self.sampler.shift(amounts)
+        return self.play_windows(
             grid, lambda w, draws: self.decode_tensors(self.encode_tensors(w) + shift, temperature, seed, draws), seed,
             temperature=temperature)
-        return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
     # === Styles ===
     @property

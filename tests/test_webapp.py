@@ -209,6 +209,11 @@ def test_a_body_over_the_limit_without_its_length_is_413(url):
     ("/api/midi", {"qpm": 0, "notes": []}, "qpm: Input should be greater than or equal to 20"),
     ("/api/wav", {"qpm": 0.01, "notes": [{"step": 63, "drum": 0}]}, "qpm"),
     ("/api/interpolate", {"a": {"notes": []}, "b": {"notes": []}, "num_steps": 1}, "num_steps"),
+    ("/api/sample", {"attributes": {"cowbell": 1}}, "Unknown attribute 'cowbell'. Known attributes: density"),
+    ("/api/steer", {"beat": {"notes": [{"step": 0, "drum": 0}]}, "attributes": {"swing": 9}},
+     "The amount of swing must be a number from -3 to 3"),
+    ("/api/steer", {"beat": {"notes": [{"step": 0, "drum": 0}]}, "attributes": {}}, "Attribute amounts are a mapping"),
+    ("/api/steer", {"beat": {"notes": []}, "attributes": {"density": 1}}, "The beat is empty"),
 ])
 def test_bad_arguments_are_422_with_a_message(url, path, body, message):
     response = post(url, path, data=json.dumps(body), headers={"Content-Type": "application/json"})  # NaN too.
@@ -375,3 +380,23 @@ def test_humanize_plays_a_16_bar_beat_whole(url):
     played = post(url, "/api/humanize", json={"beat": beat, "seed": 0}).json()["beat"]
     assert beat_hits(played) == beat_hits(beat) and played["steps"] == 256
     assert len({n["velocity"] for n in played["notes"]}) > 10
+
+
+def test_steer_moves_the_grid_beat_and_new_beats_the_way_the_sliders_say(url, models):
+    from groove_vae import attributes
+
+    vae, _ = models
+    info = requests.get(url + "/api/info", timeout=10).json()
+    assert [a["name"] for a in info["attributes"]] == list(vae.attribute_names)
+    assert {"name": "density", "unit": "hits per bar", "meaning": attributes.ATTRIBUTES["density"].meaning} in \
+        info["attributes"]
+    source = post(url, "/api/sample", json={"seed": 3}).json()["beat"]
+    density = {}
+    for amount in (-1.5, 1.5):
+        steered = post(url, "/api/steer", json={"beat": source, "attributes": {"density": amount}}).json()["beat"]
+        assert steered["qpm"] == source["qpm"] and steered["steps"] == 64
+        density[amount] = len(steered["notes"])
+    assert density[-1.5] < len(source["notes"]) < density[1.5]
+    plain = post(url, "/api/sample", json={"seed": 5}).json()
+    busy = post(url, "/api/sample", json={"seed": 5, "attributes": {"density": 2}}).json()
+    np.testing.assert_allclose(np.array(busy["z"]) - plain["z"], 2 * vae.sampler.attributes.vectors[0], atol=1e-4)

@@ -166,6 +166,26 @@ def test_moving_the_blend_point_decodes_a_new_beat(browser, screenshots):
     save_screenshot(browser, screenshots, "webapp_blender.png")
 
 
+def test_a_steer_slider_moves_the_beat_on_the_grid(browser):
+    browser.find_element(By.ID, "tab-sample").click()
+    browser.find_element(By.ID, "resample").click()
+    wait_for(browser, "window.grooveApp.requests === 0 && window.grooveApp.name.startsWith('sample')")
+    source = beat(browser)
+    browser.find_element(By.ID, "tab-steer").click()
+    slider = browser.find_element(By.ID, "steer-density")
+    before = version(browser)
+    browser.execute_script("arguments[0].value = '2'; arguments[0].dispatchEvent(new Event('input'))", slider)
+    wait_for(browser, f"window.grooveApp.version > {before} && window.grooveApp.requests === 0")
+    wait_for(browser, "window.grooveApp.name.endsWith('density +2')")
+    denser = beat(browser)
+    assert len(denser["notes"]) > len(source["notes"])
+    before = version(browser)
+    browser.find_element(By.ID, "steer-reset").click()  # Back to the beat as it was.
+    wait_for(browser, f"window.grooveApp.version > {before} && window.grooveApp.requests === 0")
+    wait_for(browser, "!window.grooveApp.name.includes('density')")
+    assert beat(browser)["notes"] == source["notes"]
+
+
 def test_humanize_an_uploaded_quantized_beat(browser, tmp_path):
     notes = []
     for step in range(64):

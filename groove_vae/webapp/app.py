@@ -43,6 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from groove_vae import groove as layout
 from groove_vae import converter, render
 from groove_vae.api import GrooveVAE, blend_latents
+from groove_vae.attributes import ATTRIBUTES
 from groove_vae.checks import MAX_QPM, MAX_SEED, MIN_QPM  # The API's ranges (a WAV at 1 qpm would be hours long).
 from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
 
@@ -84,6 +85,7 @@ class SampleRequest(BaseModel):
     steer: Literal["prior", "vector"] = "prior"
     qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
     bars: Literal[4, 8, 16] = Field(4, description="one performance of this many bars, its phrases from one latent")
+    attributes: dict[str, float] | None = Field(None, description="attribute amounts, -3 to 3: {\"density\": 1.0}")
 
 
 class DecodeRequest(BaseModel):
@@ -120,6 +122,13 @@ class InfillRequest(BaseModel):
     beat: Beat
     keep: list[int] = Field(description="the drum classes kept exactly as they are; the model plays the others",
                             min_length=1, max_length=NUM_CLASSES - 1)
+    temperature: float = Field(0.5, gt=0.0, le=10.0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+
+
+class SteerRequest(BaseModel):
+    beat: Beat
+    attributes: dict[str, float] = Field(description="attribute amounts, -3 to 3, e.g. {\"density\": 1.0}")
     temperature: float = Field(0.5, gt=0.0, le=10.0)
     seed: int = Field(0, ge=0, le=MAX_SEED)
 
@@ -198,6 +207,8 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         return {
             "model": model_name, "z_size": vae.config.z_size, "steps": steps, "drums": list(DRUM_CLASS_NAMES),
             "styles": list(vae.style_names), "max_upload_bytes": max_upload_bytes,
+            "attributes": [{"name": name, "unit": ATTRIBUTES[name].unit, "meaning": ATTRIBUTES[name].meaning}
+                           for name in vae.attribute_names],
             "drumify": {"available": tap_vae is not None, "message": None if tap_vae else tap_message},
             "fluidsynth": _fluidsynth_problem() is None,
         }
@@ -206,7 +217,8 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
     async def sample(request: SampleRequest, http: Request) -> dict:
         """A beat from the prior (steered toward a style if one is named) and its latent."""
         def work():
-            z = vae.sample_latents(1, request.seed, request.style or None, request.strength, request.steer)
+            z = vae.sample_latents(1, request.seed, request.style or None, request.strength, request.steer,
+                                   attributes=request.attributes or None)
             return z, vae.decode_phrases(z, request.bars, request.temperature, request.seed)[0]
 
         z, groove = await queue.run(http, work)
@@ -241,6 +253,14 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
 
         beats = await queue.run(http, work)
         return {"beats": [groove_to_beat(g, request.a.qpm) for g in beats]}
+
+    @app.post("/api/steer")
+    async def steer(request: SteerRequest, http: Request) -> dict:
+        """The beat moved along the model's attribute vectors (denser, louder, ride, ...)."""
+        _require_hits(request.beat, "steer")
+        groove = await queue.run(http, lambda: vae.steer_tensors(
+            beat_to_groove(request.beat), request.attributes, request.temperature, request.seed))
+        return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/humanize")
     async def humanize(request: BeatRequest, http: Request) -> dict:

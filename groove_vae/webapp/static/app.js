@@ -21,6 +21,7 @@ const state = {
   history: [],
   corners: [null, null, null, null], // {beat, z, label}
   point: { x: 0.5, y: 0.5 },
+  steerSource: null, // {beat, name, version}: the beat the sliders move, as it was before they did.
   requests: 0,
 };
 window.grooveApp = state; // For the browser tests and the curious.
@@ -137,6 +138,71 @@ async function sample(newSeed) {
   const empty = result.beat.notes.length ? "" : " The model drew no notes for this seed: try another.";
   setBeat(result.beat, { z: result.z, name: label,
                          message: `New beat: seed ${seed}${steer}, temperature ${body.temperature.toFixed(2)}.${empty}` });
+}
+
+// === Steer ===
+const STEER_SHOWN = ["density", "kick", "snare", "hihat", "ride_share", "toms", "syncopation", "loudness",
+                     "accents", "laid_back", "swing", "fill"]; // The rest are in the API.
+
+function setupSteer() {
+  const attributes = (state.info && state.info.attributes) || [];
+  const box = $("#steer-sliders");
+  box.innerHTML = "";
+  for (const { name, unit, meaning } of attributes.filter((a) => STEER_SHOWN.includes(a.name))) {
+    const label = document.createElement("label");
+    label.title = `${meaning} (${unit})`;
+    label.innerHTML = `${name.replace("_", " ")} <input type="range" id="steer-${name}" data-attribute="${name}" `
+      + `min="-2" max="2" step="0.25" value="0"> <output for="steer-${name}">0.00</output>`;
+    box.appendChild(label);
+    bindOutput(`steer-${name}`);
+    label.querySelector("input").addEventListener("input", debounce(action(requestSteer), 120));
+  }
+  if (!attributes.length) box.textContent = "This model has no attribute vectors (groove-vae fit_prior fits them).";
+}
+
+function steerAmounts() {
+  const amounts = {};
+  for (const input of document.querySelectorAll("#steer-sliders input")) {
+    if (Number(input.value)) amounts[input.dataset.attribute] = Number(input.value);
+  }
+  return amounts;
+}
+
+let steerInFlight = false;
+let steerPending = false;
+
+// One request at a time, always from the beat as it was before the sliders moved it.
+async function requestSteer() {
+  if (!state.steerSource || state.steerSource.version !== state.version) {
+    if (!state.beat.notes.length) throw showError("The grid is empty: make a beat first.", 0);
+    state.steerSource = { beat: state.beat, name: state.name, version: null };
+  }
+  if (steerInFlight) { steerPending = true; return; }
+  steerInFlight = true;
+  try {
+    const amounts = steerAmounts();
+    const source = state.steerSource;
+    const result = Object.keys(amounts).length
+      ? await api("/api/steer", { beat: source.beat, attributes: amounts, seed: 0 })
+      : { beat: source.beat };
+    const moved = Object.entries(amounts).map(([k, v]) => `${k} ${v > 0 ? "+" : ""}${v}`).join(", ");
+    setBeat(result.beat, { name: moved ? `${source.name} · ${moved}` : source.name, remember: false });
+    source.version = state.version;
+    $("#steer-source").textContent = `moving: ${source.name}`;
+  } finally {
+    steerInFlight = false;
+    if (steerPending) { steerPending = false; await requestSteer(); }
+  }
+}
+
+async function steerNewBeat() {
+  const seed = Math.floor(Math.random() * 100000);
+  const amounts = steerAmounts();
+  const result = await api("/api/sample", { seed, temperature: 0.5, attributes: amounts,
+                                            qpm: Number($("#qpm").value) || 120 });
+  const moved = Object.entries(amounts).map(([k, v]) => `${k} ${v > 0 ? "+" : ""}${v}`).join(", ");
+  setBeat(result.beat, { z: result.z, name: `sample · seed ${seed}${moved ? ` · ${moved}` : ""}` });
+  state.steerSource = null; // The sliders now start from this beat as it is.
 }
 
 // === Beat Blender ===
@@ -489,6 +555,13 @@ async function start() {
   for (const id of ["strength", "temperature", "blend-temperature", "drumify-temperature", "infill-temperature",
                     "continue-variation"]) bindOutput(id);
   setupInfill();
+  $("#steer-reset").onclick = action(async () => {
+    for (const input of document.querySelectorAll("#steer-sliders input")) {
+      input.value = "0";
+      input.dispatchEvent(new Event("input"));
+    }
+  });
+  $("#steer-new").onclick = action(steerNewBeat);
   $("#infill").onclick = action(infill);
   $("#continue").onclick = action(continueBeat);
   for (const tab of document.querySelectorAll('[role="tab"]')) tab.onclick = () => selectTab(tab.id.slice(4));
@@ -542,6 +615,7 @@ async function start() {
     $("#drumify-notice").hidden = false;
   }
   if (!info.fluidsynth) $("#download-wav").title = "The server has no FluidSynth: no WAV.";
+  setupSteer();
   document.body.dataset.ready = "true";
   await sample(false);
 }
