@@ -10,6 +10,10 @@ Signatures (every output [batch, 64, 9] float32 unless noted):
                    z_size]: z drawn from the model's own prior (its prior.npz) or the
                    style's, with its feel memory: for the same seed, temperature and
                    style, the beat `groove-vae sample` and the Python API give.
+  steer            z [batch, z_size], amounts [17] float32 (one per attribute of
+                   `groove_vae.attributes.ATTRIBUTES`, in its order; -3 to 3), temperature
+                   (0.5), seed (0) -> hits, velocities, offsets, z: the latents moved along
+                   the model's attribute vectors, decoded
   encode           groove [batch, 64, 27] float32 (hits, velocities, offsets per step)
                    -> mu, sigma [batch, z_size]
 
@@ -30,18 +34,20 @@ import shutil
 import tempfile
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from groove_vae import groove as layout
 from groove_vae import checks
 from groove_vae.converter import DEFAULT_QPM, GROOVE_DEPTH
 from groove_vae.drums import NUM_CLASSES
+from groove_vae.attributes import ATTRIBUTES, MAX_AMOUNT
 from groove_vae.model import build_model
 from groove_vae.sampling import Sampler, SamplingOptions
 
 CONFIG_ASSET = "groove_vae_config.json"
 ASSETS_EXTRA = "assets.extra"  # SavedModel's folder for files of higher-level libraries.
-SIGNATURES = ("serving_default", "sample", "encode")
+SIGNATURES = ("serving_default", "sample", "steer", "encode")
 
 
 def _split_groove(groove):
@@ -65,8 +71,8 @@ def _temperature_and_seed_checks(temperature, seed):
 
 
 def build_archive(model, sampler: Sampler) -> keras.export.ExportArchive:
-    """The three endpoints over a model and its sampler (prior, styles, feel memory), in
-    Keras's ExportArchive.
+    """The endpoints over a model and its sampler (prior, styles, feel memory, attribute
+    vectors), in Keras's ExportArchive.
 
     ExportArchive (rather than a hand-made tf.Module) keeps every variable tracked
     under a name that TF Serving's session-based loader finds.
@@ -97,7 +103,25 @@ def build_archive(model, sampler: Sampler) -> keras.export.ExportArchive:
         z = tf.ensure_shape(z, [None, z_size])
         return {**_split_groove(model.decode(z, SamplingOptions(temperature, seed))), "z": z}
 
+    vectors = np.zeros((len(ATTRIBUTES), z_size), np.float32)  # An attribute the model has no vector for: 0.
+    if sampler.attributes is not None:
+        for name, vector in zip(sampler.attributes.names, sampler.attributes.vectors):
+            vectors[list(ATTRIBUTES).index(name)] = vector
+
+    def steer(z, amounts, temperature=tf.constant(0.5), seed=tf.constant(0)):
+        message = f"amounts holds one number per attribute, -3 to 3, in this order: {', '.join(ATTRIBUTES)}"
+        z = _checked(z, *_temperature_and_seed_checks(temperature, seed),
+                     tf.debugging.assert_less_equal(tf.shape(z)[0], checks.MAX_BATCH,
+                                                    message=f"at most {checks.MAX_BATCH} latents per request"),
+                     tf.debugging.assert_equal(tf.size(amounts), len(ATTRIBUTES), message=message),
+                     tf.debugging.assert_less_equal(tf.abs(amounts), MAX_AMOUNT, message=message))  # False for NaN.
+        z = tf.debugging.assert_all_finite(z, message="z must be finite (no NaN or Inf)")
+        z = z + tf.linalg.matvec(tf.constant(vectors), amounts, transpose_a=True)
+        return {**_split_groove(model.decode(z, SamplingOptions(temperature, seed))), "z": z}
+
     def encode(groove):
+        groove = _checked(groove, tf.debugging.assert_less_equal(
+            tf.shape(groove)[0], checks.MAX_BATCH, message=f"at most {checks.MAX_BATCH} clips per request"))
         tf.debugging.assert_all_finite(groove, message="groove must be finite (no NaN or Inf)")
         hits = layout.hits(groove)
         tf.debugging.assert_equal(
@@ -116,6 +140,11 @@ def build_archive(model, sampler: Sampler) -> keras.export.ExportArchive:
         "sample", sample, input_signature=[tf.TensorSpec([], tf.int32, name="batch_size"), temperature_spec, seed_spec,
                                            tf.TensorSpec([], tf.string, name="style"),
                                            tf.TensorSpec([], tf.float32, name="strength")]
+    )
+    archive.add_endpoint(
+        "steer", steer, input_signature=[tf.TensorSpec([None, z_size], tf.float32, name="z"),
+                                         tf.TensorSpec([len(ATTRIBUTES)], tf.float32, name="amounts"),
+                                         temperature_spec, seed_spec]
     )
     archive.add_endpoint(
         "encode", encode, input_signature=[tf.TensorSpec([None, steps, GROOVE_DEPTH], tf.float32, name="groove")]
@@ -165,6 +194,7 @@ def export_model(vae, export_dir: str, version: int | None = None, overwrite: bo
         with open(os.path.join(saved, ASSETS_EXTRA, CONFIG_ASSET), "w") as f:
             json.dump({**model.config.to_dict(), "default_qpm": DEFAULT_QPM,
                        "prior": vae.prior.name, "styles": list(vae.style_names),
+                       "attributes": list(ATTRIBUTES), "attributes_fitted": list(vae.attribute_names),
                        "outputs": "hits, velocities, offsets: [batch, steps, 9]"}, f, indent=2, sort_keys=True)
         if os.path.exists(path):
             shutil.rmtree(path)

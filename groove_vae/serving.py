@@ -24,11 +24,13 @@ INPUT_DTYPES = {
     "groove": np.float32,
     "style": np.str_,
     "strength": np.float32,
+    "amounts": np.float32,
 }
-BATCHED_INPUTS = {"z", "groove"}  # The rest are scalars.
+BATCHED_INPUTS = {"z", "groove"}  # The rest are scalars (and steer's amounts, one per attribute).
 SIGNATURE_INPUTS = {
     "serving_default": ("z", "temperature", "seed"),
     "sample": ("batch_size", "temperature", "seed", "style", "strength"),
+    "steer": ("z", "amounts", "temperature", "seed"),
     "encode": ("groove",),
 }
 
@@ -39,15 +41,21 @@ class ServingError(RuntimeError):
 
 def example_inputs(signature: str, num_output: int = 1, z_size: int = 256, temperature: float = 1.0,
                    seed: int = 0, groove: np.ndarray | None = None, style: str | None = None,
-                   strength: float = 1.0) -> dict[str, Any]:
+                   strength: float = 1.0, attributes: Mapping[str, float] | None = None) -> dict[str, Any]:
     """The inputs the client sends: a batch size (and a style to steer toward), random
-    latents from `seed`, or a groove."""
+    latents from `seed` (with attribute amounts, for steer), or a groove."""
     if signature == "sample":
         steering = {} if style is None else {"style": style, "strength": strength}
         return {"batch_size": num_output, "temperature": temperature, "seed": seed, **steering}
-    if signature == "serving_default":
+    if signature in ("serving_default", "steer"):
         z = np.random.default_rng(seed).standard_normal((num_output, z_size)).round(3)
-        return {"z": z, "temperature": temperature, "seed": seed}
+        if signature == "serving_default":
+            return {"z": z, "temperature": temperature, "seed": seed}
+        from groove_vae.attributes import ATTRIBUTES, check_amounts
+
+        check_amounts(dict(attributes or {}), list(ATTRIBUTES))
+        amounts = [float((attributes or {}).get(name, 0.0)) for name in ATTRIBUTES]
+        return {"z": z, "amounts": amounts, "temperature": temperature, "seed": seed}
     if groove is None:
         raise ValueError("encode needs a groove tensor [steps, 27] (from a MIDI file).")
     return {"groove": np.asarray(groove)[None]}

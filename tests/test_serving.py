@@ -37,9 +37,10 @@ def readme_payloads():
     groove = example_groove()
     cases = []
     for signature in SIGNATURES:
-        inputs = serving.example_inputs(signature, num_output=2 if signature == "sample" else 1, groove=groove)
+        inputs = serving.example_inputs(signature, num_output=2 if signature == "sample" else 1, groove=groove,
+                                        attributes={"density": 1.0} if signature == "steer" else None)
         cases.append((signature, "inputs", serving.rest_body(signature, inputs, "inputs")))
-        if signature != "sample":
+        if signature not in ("sample", "steer"):
             cases.append((signature, "instances", serving.rest_body(signature, serving.batched_only(inputs), "instances")))
     return cases
 
@@ -112,6 +113,7 @@ def test_saved_model_cli_lists_exactly_the_signatures(export_dir):
     assert shapes("sample", "inputs") == {"batch_size": [], "temperature": [], "seed": [], "style": [], "strength": []}
     assert set(meta_graph.signature_def["sample"].defaults) == {"temperature", "seed", "style", "strength"}
     assert shapes("sample", "outputs")["z"] == [-1, 256]
+    assert shapes("steer", "inputs") == {"z": [-1, 256], "amounts": [17], "temperature": [], "seed": []}
     assert shapes("encode", "inputs") == {"groove": [-1, 64, 27]}
     assert shapes("encode", "outputs") == {"mu": [-1, 256], "sigma": [-1, 256]}
     assert set(meta_graph.signature_def["serving_default"].defaults) == {"temperature", "seed"}
@@ -240,3 +242,20 @@ def test_client_script_against_a_local_rest_server(served, tmp_path):
         assert refused.returncode != 0 and "Servable not found" in refused.stderr
     finally:
         server.shutdown()
+
+
+def test_steer_moves_z_along_the_models_vectors_and_refuses_bad_amounts(served):
+    from groove_vae.attributes import ATTRIBUTES
+
+    loaded, _ = served
+    vae = api.load()
+    z = np.random.default_rng(1).standard_normal((2, 256)).astype(np.float32)
+    amounts = np.zeros(len(ATTRIBUTES), np.float32)
+    amounts[list(ATTRIBUTES).index("density")] = 1.5
+    out = loaded.steer(tf.constant(z), tf.constant(amounts))
+    np.testing.assert_allclose(out["z"].numpy(), z + 1.5 * vae.sampler.attributes.shift({"density": 1.0}), atol=1e-5)
+    for bad in (np.full(len(ATTRIBUTES), 4.0, np.float32), np.full(len(ATTRIBUTES), np.nan, np.float32)):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="amounts holds one number per attribute, -3 to 3"):
+            loaded.steer(tf.constant(z), tf.constant(bad))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="at most 1024 clips per request"):
+        loaded.encode(tf.zeros([1025, 64, 27]))
