@@ -215,6 +215,10 @@ def test_calibrate_feel_fits_the_memory_to_the_drummers_and_writes_it(tmp_path):
     assert written.returncode == 0, written.stderr[-3000:]
     config = groove_vae.load(str(tmp_path / "model")).config
     assert (config.velocity_memory, config.timing_memory) == (0.9, 0.9)
+    bundled_config = open(os.path.join(bundled.resolve("humanize"), "config.json")).read()
+    untouched = run("calibrate_feel.py", "--run_dir=humanize", "--midi_dir=mine", cwd=tmp_path)  # A bundled name.
+    assert untouched.returncode == 0 and "Not written: the bundled models are read-only" in untouched.stdout
+    assert open(os.path.join(bundled.resolve("humanize"), "config.json")).read() == bundled_config
     assert f"hit_memory={list(config.hit_memory)}," in written.stdout and len(config.hit_memory) == 5
     assert config.hit_memory[2] >= 0.5  # At temperature 1 the model needs memory to loop a bar.
 

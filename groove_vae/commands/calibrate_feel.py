@@ -31,7 +31,8 @@ cli.define_data()
 flags.DEFINE_string("split", "validation", "Split whose clips the model's playing is compared with.")
 flags.DEFINE_string("midi_dir", None, "Compare with every 4-bar window of the MIDI files under this folder instead.")
 flags.DEFINE_integer("max_clips", 1000, "Use at most this many clips, chosen evenly over the split (0: all).")
-flags.DEFINE_bool("write", True, "Write the fitted memories into the model's config.json (--nowrite: only print).")
+flags.DEFINE_bool("write", True, "Write the fitted memories into --run_dir's config.json (--nowrite: only print; "
+                  "a bundled model is never written).")
 cli.define_seed(help="Seed of the draws.")
 FLAGS = flags.FLAGS
 
@@ -87,6 +88,10 @@ def main(argv):
               "timing_memory": fit["timing_memory"]}
     print(", ".join(f"{key}={value}" for key, value in fitted.items()))
     if not FLAGS.write:
+        return
+    if not FLAGS.run_dir or FLAGS.run_dir in bundled.MODELS:  # Every later load() would play differently.
+        print(f"Not written: the bundled models are read-only; to keep the fit, copy the model and pass "
+              f"--run_dir=<the copy>.")
         return
     path = os.path.join(bundled.resolve(FLAGS.run_dir), runs.CONFIG_FILE)
     config = dataclasses.replace(configs.read_saved_config(path), hit_memory=fit["hit_memory"],
