@@ -130,6 +130,8 @@ def outputs_to_groove(outputs: Mapping[str, np.ndarray]) -> np.ndarray:
     parts = [np.asarray(outputs[k], np.float32) for k in ("hits", "velocities", "offsets")]
     if any(p.ndim != 3 or p.shape[-1] != NUM_CLASSES for p in parts):
         raise ServingError(f"Expected [batch, steps, {NUM_CLASSES}] outputs, got {[p.shape for p in parts]}.")
+    if not all(np.all(np.isfinite(p)) for p in parts):
+        raise ServingError("The reply holds values that are not finite (NaN or Inf): not a beat.")
     return np.concatenate(parts, axis=-1)
 
 

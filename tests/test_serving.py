@@ -259,3 +259,39 @@ def test_steer_moves_z_along_the_models_vectors_and_refuses_bad_amounts(served):
             loaded.steer(tf.constant(z), tf.constant(bad))
     with pytest.raises(tf.errors.InvalidArgumentError, match="at most 1024 clips per request"):
         loaded.encode(tf.zeros([1025, 64, 27]))
+
+
+def test_the_client_checks_what_it_sends_and_what_comes_back(tmp_path):
+    from helpers import run_command
+
+    for flag, message in (("--qpm=0", "qpm must be a tempo from 20"), ("--temperature=nan", "temperature must be above 0"),
+                          ("--num_output=100000000", "--num_output must be an integer from 1 to 1024")):
+        refused = run_command("serve_client", "--server=http://127.0.0.1:9", flag, cwd=tmp_path)
+        assert refused.returncode != 0 and message in refused.stderr, (flag, refused.stderr)
+    with pytest.raises(serving.ServingError, match="not finite"):
+        serving.outputs_to_groove({k: np.full((1, 64, 9), np.nan) for k in ("hits", "velocities", "offsets")})
+
+    beats = {k: np.zeros((3, 64, 9)).tolist() for k in ("hits", "velocities", "offsets")}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            data = json.dumps({"outputs": beats}).encode()  # Three beats, whatever was asked.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        flooded = run_command("serve_client", f"--server=http://127.0.0.1:{server.server_address[1]}",
+                              "--num_output=1", "--output_dir=out", cwd=tmp_path)
+    finally:
+        server.shutdown()
+    assert flooded.returncode != 0 and "returned 3 beats for 1 asked; none written" in flooded.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())

@@ -61,9 +61,13 @@ def build_inputs():
 def main(argv):
     del argv
     cli.start()
-    if FLAGS.temperature <= 0:
-        raise app.UsageError("--temperature must be positive.")
-    from groove_vae import converter, serving
+    cli.check_flags()  # --seed, --temperature, --qpm: the ranges every command takes.
+    from groove_vae import checks, converter, serving
+
+    try:
+        checks.check_count("--num_output", FLAGS.num_output)
+    except ValueError as e:
+        raise app.UsageError(str(e))
 
     inputs = build_inputs()
     if FLAGS.print_request:
@@ -88,7 +92,14 @@ def main(argv):
             json.dump({k: v.tolist() for k, v in outputs.items()}, f)
         print(f"{path}: mu and sigma of {FLAGS.input} ({outputs['mu'].shape[-1]} dimensions)")
         return
-    for i, groove in enumerate(serving.outputs_to_groove(outputs)):
+    try:
+        grooves = serving.outputs_to_groove(outputs)
+        expected = FLAGS.num_output if FLAGS.signature in ("sample", "serving_default", "steer") else len(grooves)
+        if len(grooves) != expected:
+            raise serving.ServingError(f"The server returned {len(grooves)} beats for {expected} asked; none written.")
+    except serving.ServingError as e:
+        raise app.UsageError(str(e))
+    for i, groove in enumerate(grooves):
         ns = converter.groove_to_note_sequence(groove, FLAGS.qpm)
         path = converter.write_midi(ns, os.path.join(FLAGS.output_dir, f"served_{i:03d}.mid"))
         print(f"{path}: {converter.describe(ns)}")
