@@ -6,7 +6,10 @@ Importing this module is cheap (absl only), so `--help` answers before TensorFlo
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import warnings
 
 from absl import app, flags, logging
 
@@ -18,8 +21,29 @@ flags.DEFINE_enum("log_level", "warning", ["debug", "info", "warning", "error"],
 
 
 def start() -> None:
-    """The first line of every command's main: applies --log_level."""
+    """The first line of every command's main: applies --log_level (below debug, pydub's
+    ffmpeg warning goes too: no command reads audio; `load_model` quiets TensorFlow's start)."""
     logging.set_verbosity(flags.FLAGS.log_level)
+    if flags.FLAGS.log_level != "debug":
+        warnings.filterwarnings("ignore", message="Couldn't find ffmpeg")
+
+
+@contextlib.contextmanager
+def quiet_start():
+    """Sends the process's own stderr (file descriptor 2) to /dev/null for the block.
+
+    TensorFlow's C++ core logs its start-up (oneDNN notes, CUDA probing that fails on a
+    CPU-only machine) straight to fd 2, past Python's logging and TF_CPP_MIN_LOG_LEVEL:
+    noise before a command's results. A Python exception in the block still surfaces."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def define_run_dir(help: str = "A model or training run directory (default: the bundled model).",  # noqa: A002
@@ -82,12 +106,16 @@ def check_flags() -> None:
 
 def load_model(run_dir: str | None):
     """Checks the shared flags, then loads the model (a bundled one, or a directory)."""
-    from groove_vae import api
-
     check_flags()
     precision = flags.FLAGS["precision"].value if "precision" in flags.FLAGS else None
-    try:
-        vae = api.load(run_dir, precision)
+    try:  # TensorFlow starts here: its C++ start-up lines (CUDA probing, oneDNN notes) kept out below debug.
+        with quiet_start() if flags.FLAGS.log_level != "debug" else contextlib.nullcontext():
+            import tensorflow as tf
+
+            from groove_vae import api
+
+            tf.config.list_physical_devices("GPU")  # Where CUDA is probed (and, on a CPU-only machine, fails).
+            vae = api.load(run_dir, precision)
     except (FileNotFoundError, ValueError) as e:
         raise app.UsageError(str(e))
     vae.jit_max_batch = 0  # A command decodes once or twice: XLA's compile would cost more than it saves.
