@@ -168,8 +168,10 @@ def test_moving_the_blend_point_decodes_a_new_beat(browser, screenshots):
 
 def test_a_steer_slider_moves_the_beat_on_the_grid(browser):
     browser.find_element(By.ID, "tab-sample").click()
-    browser.find_element(By.ID, "resample").click()
-    wait_for(browser, "window.grooveApp.requests === 0 && window.grooveApp.name.startsWith('sample')")
+    browser.execute_script("for (const [id, v] of [['style', ''], ['strength', '1'], ['temperature', '0.5'], "
+                           "['seed', '3'], ['sample-bars', '4']]) document.getElementById(id).value = v;")
+    browser.find_element(By.ID, "resample").click()  # Seed 3 at 0.5: a beat with room to get busier.
+    wait_for(browser, "window.grooveApp.requests === 0 && window.grooveApp.name === 'sample · seed 3'")
     source = beat(browser)
     browser.find_element(By.ID, "tab-steer").click()
     slider = browser.find_element(By.ID, "steer-density")
