@@ -15,8 +15,11 @@ setup(
     description="MusicVAE for drums in TensorFlow 2 / Keras 3: sample, reconstruct and humanize grooves.",
     long_description=open(os.path.join(HERE, "README.md")).read() if os.path.exists(os.path.join(HERE, "README.md")) else "",
     long_description_content_type="text/markdown",
-    packages=find_packages(include=["groove_vae", "groove_vae.*"]),
-    package_data={"groove_vae": ["bundled/*/*", "webapp/static/*", "named_configs/*.json"]},
+    # The named configs live in the checkout's top-level configs/ and ship inside the package
+    # as groove_vae/named_configs/, so --config=NAME works from a checkout and a wheel alike.
+    packages=find_packages(include=["groove_vae", "groove_vae.*"]) + ["groove_vae.named_configs"],
+    package_dir={"groove_vae.named_configs": "configs"},
+    package_data={"groove_vae": ["bundled/*/*", "webapp/static/*"], "groove_vae.named_configs": ["*.json"]},
     entry_points={"console_scripts": ["groove-vae=groove_vae.commands:main"]},
     python_requires=">=3.10",
     install_requires=[

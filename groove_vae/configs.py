@@ -1,6 +1,6 @@
 """Model and training configuration: one typed dataclass, small JSON files, overrides.
 
-A config file in `groove_vae/named_configs/` holds only the values that differ from its base (the
+A config file in `configs/` (shipped in the package as `groove_vae/named_configs/`) holds only the values that differ from its base (the
 dataclass defaults, or another config named by "base"). Command-line overrides use
 Magenta's `--hparams=key=value,...` form, parsed with type checks.
 """
@@ -14,7 +14,10 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "named_configs")  # Shipped in the package.
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+# The checkout's top-level configs/; an installed wheel carries them as groove_vae/named_configs/.
+CONFIG_DIR = next((d for d in (os.path.join(os.path.dirname(_PACKAGE), "configs"), os.path.join(_PACKAGE, "named_configs"))
+                   if os.path.isfile(os.path.join(d, "groovae_4bar.json"))), os.path.join(_PACKAGE, "named_configs"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,7 +182,7 @@ def _coerce(key: str, value: Any) -> Any:
 
 
 def config_path(name: str) -> str:
-    """Finds a config by name (in the package's `named_configs/`) or by file path."""
+    """Finds a config by name (in `configs/`) or by file path."""
     if name.endswith(".json") and os.path.exists(name):
         return name
     path = os.path.join(CONFIG_DIR, f"{name}.json")

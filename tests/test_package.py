@@ -50,6 +50,8 @@ def test_a_wheel_in_a_fresh_environment_trains_samples_humanizes_and_exports(tmp
     where = subprocess.run([python, "-c", "import groove_vae, os; print(os.path.dirname(groove_vae.__file__))"],
                            cwd=work, env=environment, capture_output=True, text=True, check=True).stdout.strip()
     assert where.startswith(str(env_dir)), f"groove_vae imported from {where}, not the wheel"
+    # The checkout's top-level configs/ travel in the wheel as groove_vae/named_configs/.
+    assert os.path.isfile(os.path.join(where, "named_configs", "groovae_4bar.json"))
     listing = groove_vae("--help")
     for name in ("train", "sample", "humanize", "infill", "continue", "export", "evaluate", "serve"):
         assert f"  {name} " in listing

@@ -22,7 +22,7 @@ cli.define_data("TFDS dataset of MIDI clips (or whole performances, e.g. groove/
                 "4-bar windows).")
 flags.DEFINE_string("midi_dir", None, "Train on every .mid/.midi under this folder instead of --tfds_name.")
 flags.DEFINE_float("validation_fraction", 0.1, "With --midi_dir: the share of files held out for validation.")
-flags.DEFINE_string("config", "groovae_4bar", "A named config (groove_vae/named_configs/) or a JSON path.")
+flags.DEFINE_string("config", "groovae_4bar", "A named config (configs/) or a JSON path.")
 cli.define_run_dir("Run directory (default: runs/<config>, so a rerun resumes).")
 flags.DEFINE_integer("num_steps", 50000, "Total optimizer steps to train to (resume counts).")
 flags.DEFINE_integer("batch_size", None, "Overrides the config's batch size.")
