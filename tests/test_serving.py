@@ -1,5 +1,6 @@
 """The served model, tested around TF Serving (whose binary does not install here)."""
 
+import contextlib
 import http.server
 import json
 import os
@@ -211,12 +212,13 @@ def test_recorded_responses_become_midi(served, tmp_path):
         serving.outputs_from_rest_response({"error": "bad"})
 
 
-def test_client_script_against_a_local_rest_server(served, tmp_path):
+@contextlib.contextmanager
+def rest_server(answer):
+    """A stand-in for TF Serving's REST port on 127.0.0.1: answer(path, body) -> the JSON
+    reply (400 when it holds an error). Yields the server."""
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802
-            ok = self.path == "/v1/models/groove_vae:predict"
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            reply = serve_rest(served, body) if ok else {"error": "Servable not found"}
+            reply = answer(self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             data = json.dumps(reply).encode()
             self.send_response(200 if "error" not in reply else 400)
             self.send_header("Content-Type", "application/json")
@@ -229,9 +231,19 @@ def test_client_script_against_a_local_rest_server(served, tmp_path):
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    client = [sys.executable, os.path.join(ROOT, "scripts", "serve_client.py"), f"--server={url}"]
     try:
+        yield server
+    finally:
+        server.shutdown()
+
+
+def test_client_script_against_a_local_rest_server(served, tmp_path):
+    def answer(path, body):
+        return serve_rest(served, body) if path == "/v1/models/groove_vae:predict" else {"error": "Servable not found"}
+
+    with rest_server(answer) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        client = [sys.executable, os.path.join(ROOT, "scripts", "serve_client.py"), f"--server={url}"]
         result = subprocess.run(client + ["--signature=sample", "--num_output=3", "--output_dir=out"],
                                 cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr[-2000:]
@@ -240,8 +252,6 @@ def test_client_script_against_a_local_rest_server(served, tmp_path):
         refused = subprocess.run(client + ["--signature=sample", "--temperature=1", "--model_name=other"],
                                  cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert refused.returncode != 0 and "Servable not found" in refused.stderr
-    finally:
-        server.shutdown()
 
 
 def test_steer_moves_z_along_the_models_vectors_and_refuses_bad_amounts(served):
@@ -273,25 +283,8 @@ def test_the_client_checks_what_it_sends_and_what_comes_back(tmp_path):
 
     beats = {k: np.zeros((3, 64, 9)).tolist() for k in ("hits", "velocities", "offsets")}
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            self.rfile.read(int(self.headers["Content-Length"]))
-            data = json.dumps({"outputs": beats}).encode()  # Three beats, whatever was asked.
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with rest_server(lambda path, body: {"outputs": beats}) as server:  # Three beats, whatever was asked.
         flooded = run_command("serve_client", f"--server=http://127.0.0.1:{server.server_address[1]}",
                               "--num_output=1", "--output_dir=out", cwd=tmp_path)
-    finally:
-        server.shutdown()
     assert flooded.returncode != 0 and "returned 3 beats for 1 asked; none written" in flooded.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
