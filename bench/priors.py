@@ -285,12 +285,7 @@ def posteriors(vae, model_dir: str, split: str):
     if os.path.exists(path):
         with np.load(path) as f:
             return clips, f["mu"], f["sigma"]
-    mus, sigmas = [], []
-    for start in range(0, len(clips), 512):
-        m, s = vae.posterior_tensors(clips.groove[start:start + 512])
-        mus.append(m)
-        sigmas.append(s)
-    mu, sigma = np.concatenate(mus), np.concatenate(sigmas)
+    mu, sigma = vae.posterior_tensors(clips.groove)
     os.makedirs(FLAGS.cache, exist_ok=True)
     np.savez(path, mu=mu, sigma=sigma)
     return clips, mu, sigma

@@ -246,13 +246,17 @@ class GrooveVAE:
         """Groove tensors [batch, steps, 27] -> posterior means [batch, z_size]."""
         return self.posterior_tensors(groove)[0]
 
-    def posterior_tensors(self, groove: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Groove tensors [batch, steps, 27] -> posterior mu and sigma, each [batch, z_size]."""
+    def posterior_tensors(self, groove: np.ndarray, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+        """Groove tensors [clips, steps, 27] -> posterior mu and sigma, each [clips, z_size],
+        encoded `batch_size` clips at a time (a whole split fits in memory this way)."""
         groove = np.asarray(groove, np.float32)
         if groove.ndim != 3 or groove.shape[1:] != (self.config.num_steps, converter.GROOVE_DEPTH):
             raise ValueError(f"Expected groove tensors [batch, {self.config.num_steps}, 27], got {groove.shape}.")
-        mu, sigma = self._posterior(tf.constant(groove))
-        return mu.numpy(), sigma.numpy()
+        if len(groove) <= batch_size:
+            mu, sigma = self._posterior(tf.constant(groove))
+            return mu.numpy(), sigma.numpy()
+        parts = [self.posterior_tensors(groove[i : i + batch_size]) for i in range(0, len(groove), batch_size)]
+        return tuple(np.concatenate(p) for p in zip(*parts))
 
     # === MIDI in, NoteSequences out ===
     def windows(self, midi: MidiLike, source: str | None = None) -> tuple[np.ndarray, float]:

@@ -39,8 +39,7 @@ def main(argv):
 
     vae = cli.load_model(FLAGS.run_dir)
     clips = data.load_split(FLAGS.tfds_name, FLAGS.split, vae.config.num_steps, FLAGS.data_dir)
-    posteriors = [vae.posterior_tensors(clips.groove[i : i + 512]) for i in range(0, len(clips), 512)]
-    mu, sigma = (np.concatenate(p) for p in zip(*posteriors))
+    mu, sigma = vae.posterior_tensors(clips.groove)
     vae.styles = styles.StylePriors.fit(mu, sigma, clips.styles, FLAGS.min_clips)
     out = os.path.join(FLAGS.run_dir or bundled.resolve(None), api.STYLE_FILE)
     vae.styles.save(out)
