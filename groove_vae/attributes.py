@@ -26,26 +26,27 @@ STEPS_PER_BAR = 16
 class Attribute:
     unit: str
     meaning: str
+    valid: tuple[float, float]  # The values any 4/4 groove can take: a range outside it is impossible.
 
 
 ATTRIBUTES = {
-    "density": Attribute("hits per bar", "how many hits a bar plays, every drum counted"),
-    "kick": Attribute("hits per bar", "kick drum hits"),
-    "snare": Attribute("hits per bar", "snare hits"),
-    "hihat": Attribute("hits per bar", "closed and open hi-hat hits"),
-    "ride": Attribute("hits per bar", "ride cymbal hits"),
-    "toms": Attribute("hits per bar", "low, mid and high tom hits"),
-    "crash": Attribute("hits per bar", "crash cymbal hits"),
-    "offbeat": Attribute("share of hits", "hits off the quarter-note beats"),
-    "syncopation": Attribute("share of hits", "kick and snare hits on the e and a of a beat (odd 16ths)"),
-    "loudness": Attribute("MIDI velocity", "the mean velocity of the hits"),
-    "dynamics": Attribute("MIDI velocity", "the spread (standard deviation) of the hits' velocities"),
-    "accents": Attribute("MIDI velocity", "how much louder hits on the beat are than hits off it"),
-    "swing": Attribute("16ths", "how much later the off-beat 16ths are played than the on-beat ones"),
-    "laid_back": Attribute("16ths", "the mean offset of every hit: above 0 behind the beat, below 0 pushed"),
-    "ride_share": Attribute("share of hits", "of the timekeeper's hits, the ride's (0: hi-hat, 1: ride)"),
-    "fill": Attribute("hits per bar", "toms and crash together: how much of a fill it plays"),
-    "repetition": Attribute("F1", "how much of each bar's hits the bar before played too"),
+    "density": Attribute("hits per bar", "how many hits a bar plays, every drum counted", (0, 144)),
+    "kick": Attribute("hits per bar", "kick drum hits", (0, 16)),
+    "snare": Attribute("hits per bar", "snare hits", (0, 16)),
+    "hihat": Attribute("hits per bar", "closed and open hi-hat hits", (0, 32)),
+    "ride": Attribute("hits per bar", "ride cymbal hits", (0, 16)),
+    "toms": Attribute("hits per bar", "low, mid and high tom hits", (0, 48)),
+    "crash": Attribute("hits per bar", "crash cymbal hits", (0, 16)),
+    "offbeat": Attribute("share of hits", "hits off the quarter-note beats", (0, 1)),
+    "syncopation": Attribute("share of hits", "kick and snare hits on the e and a of a beat (odd 16ths)", (0, 1)),
+    "loudness": Attribute("MIDI velocity", "the mean velocity of the hits", (1, 127)),
+    "dynamics": Attribute("MIDI velocity", "the spread (standard deviation) of the hits' velocities", (0, 127)),
+    "accents": Attribute("MIDI velocity", "how much louder hits on the beat are than hits off it", (-127, 127)),
+    "swing": Attribute("16ths", "how much later the off-beat 16ths are played than the on-beat ones", (-1, 1)),
+    "laid_back": Attribute("16ths", "the mean offset of every hit: above 0 behind the beat, below 0 pushed", (-0.5, 0.5)),
+    "ride_share": Attribute("share of hits", "of the timekeeper's hits, the ride's (0: hi-hat, 1: ride)", (0, 1)),
+    "fill": Attribute("hits per bar", "toms and crash together: how much of a fill it plays", (0, 64)),
+    "repetition": Attribute("F1", "how much of each bar's hits the bar before played too", (0, 1)),
 }
 
 

@@ -95,6 +95,10 @@ class Prior(Protocol):
     def latents(self, noise: tf.Tensor, pick: tf.Tensor) -> tf.Tensor:
         """noise [n, z] ~ N(0, I) and pick [n] ~ U(0, 1) -> z [n, z], as TensorFlow ops."""
 
+    def log_density(self, z: tf.Tensor) -> tf.Tensor:
+        """log p(z) per dimension, up to a constant [n]: differentiable, so latent
+        constraints can keep what they move where the prior draws."""
+
 
 @dataclasses.dataclass(frozen=True)
 class StandardNormal:
@@ -105,6 +109,9 @@ class StandardNormal:
 
     def latents(self, noise, pick):
         return tf.convert_to_tensor(noise, tf.float32)
+
+    def log_density(self, z):
+        return -0.5 * tf.reduce_mean(tf.square(tf.convert_to_tensor(z, tf.float32)), -1)
 
 
 SPREAD = 0.6  # The fitted prior's covariance scale: see GaussianMixture.
@@ -175,6 +182,16 @@ class GaussianMixture:
         # keeps the arithmetic the same eagerly and in a graph, whatever the batch.
         spread = tf.einsum("kij,nj->nki", scales, noise)
         return tf.gather(means, k) + tf.gather(spread, k, axis=1, batch_dims=1)
+
+    def log_density(self, z):
+        _, means, scales = self._tensors()
+        z = tf.convert_to_tensor(z, tf.float32)
+        centred = tf.transpose(z[None] - means[:, None], [0, 2, 1])  # [K, z, n]
+        whitened = tf.linalg.triangular_solve(scales, centred, lower=True)
+        log_det = tf.reduce_sum(tf.math.log(tf.abs(tf.linalg.diag_part(scales))), -1)  # [K]
+        log_k = np.log(np.maximum(self.weights, 1e-30)).astype(np.float32)[:, None] - log_det[:, None] - 0.5 * (
+            tf.reduce_sum(tf.square(whitened), 1))
+        return tf.reduce_logsumexp(log_k, 0) / self.z_size
 
     @functools.cached_property
     def _arrays(self):

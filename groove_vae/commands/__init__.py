@@ -25,7 +25,7 @@ from absl import app, flags  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMMANDS = ("sample", "steer", "humanize", "drumify", "infill", "continue", "reconstruct", "interpolate", "train",
-            "evaluate", "fit_prior", "compute_styles", "calibrate_feel", "compare_splits", "package_model", "export",
+            "evaluate", "fit_prior", "fit_constraints", "compute_styles", "calibrate_feel", "compare_splits", "package_model", "export",
             "serve", "serve_client", "extract_gmd")
 
 
