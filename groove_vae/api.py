@@ -25,7 +25,8 @@ from note_seq.protobuf import music_pb2
 
 from groove_vae import bundled, checks, converter, runs, windows
 from groove_vae import groove as layout
-from groove_vae.attributes import ATTRIBUTE_FILE, AttributeVectors, check_amounts
+from groove_vae.attributes import ATTRIBUTE_FILE, AttributeVectors, check_amounts, measure
+from groove_vae.constraints import CONSTRAINT_FILE, ConstraintModel, Constraints
 from groove_vae.model import MusicVAE, build_model
 from groove_vae.sampling import Given, Prior, Sampler, SamplingOptions, StandardNormal, load_prior
 from groove_vae.styles import StylePriors
@@ -61,6 +62,9 @@ def blend_latents(corners, x: float, y: float) -> np.ndarray:
     return weights @ corners
 
 
+MAX_TRIES = 16  # Draws per beat that `sample(constraints=...)` may try.
+
+
 class GrooveVAE:
     """A trained model; verbs take MIDI-like inputs and return NoteSequences.
 
@@ -81,7 +85,7 @@ class GrooveVAE:
     jit_max_batch = 64
 
     def __init__(self, model: MusicVAE, styles: StylePriors | None = None, prior: Prior | None = None,
-                 attributes: AttributeVectors | None = None):
+                 attributes: AttributeVectors | None = None, constraints: ConstraintModel | None = None):
         self.model = model
         self.config = model.config
         styles = styles or StylePriors.empty(self.config.z_size)
@@ -92,6 +96,10 @@ class GrooveVAE:
             raise ValueError(f"The prior is over z of size {prior.z_size}, the model's is {self.config.z_size}.")
         # The prior, the style priors and the feel memory: how a seed becomes latents and draws.
         self.sampler = Sampler(prior or StandardNormal(self.config.z_size), styles, model.feel, attributes)
+        if constraints is not None and constraints.z_size != self.config.z_size:
+            raise ValueError(f"The constraints are over z of size {constraints.z_size}, the model's is "
+                             f"{self.config.z_size}.")
+        self.constraint_model = constraints  # The latent constraints' critics and actor, or None.
         steps = self.config.num_steps
         z_spec = tf.TensorSpec([None, self.config.z_size], tf.float32)
         # Temperature, seed, and where each step's feel is drawn (`feel_draws`).
@@ -156,11 +164,16 @@ class GrooveVAE:
         if styles and styles.names and styles.z_size != model.config.z_size:
             raise ValueError(f"{style_path}: styles for z_size {styles.z_size}, the model's is "
                              f"{model.config.z_size}; rerun scripts/compute_styles.py --run_dir={path}.")
+        constraints_path = os.path.join(model_dir, CONSTRAINT_FILE)
+        constraints = ConstraintModel.load(constraints_path, prior) if os.path.exists(constraints_path) else None
+        if constraints is not None and constraints.z_size != model.config.z_size:
+            raise ValueError(f"{constraints_path}: constraints over z of size {constraints.z_size}, the model's is "
+                             f"{model.config.z_size}; refit them with `groove-vae fit_constraints --run_dir={model_dir}`.")
         if precision and precision != model.config.precision:
             weights = model.get_weights()
             model = build_model(dataclasses.replace(model.config, precision=precision))
             model.set_weights(weights)
-        return cls(model, styles, prior, attributes)
+        return cls(model, styles, prior, attributes, constraints)
 
     @property
     def styles(self) -> StylePriors:
@@ -208,11 +221,45 @@ class GrooveVAE:
 
     def sample_tensors(self, n: int, temperature: float = 0.5, seed: int = 0, style: str | None = None,
                        strength: float = 1.0, steer: str = "prior", num_bars: int | None = None,
-                       prior: str = "fitted", attributes: dict[str, float] | None = None) -> np.ndarray:
+                       prior: str = "fitted", attributes: dict[str, float] | None = None,
+                       constraints=None, tries: int = 4) -> np.ndarray:
         """z from the prior, or from a style's (see `sample_latents`) -> groove tensors
-        [n, steps, 27]; with `num_bars`, each one performance [n, num_bars * 16, 27] (see `sample`)."""
-        return self.decode_phrases(self.sample_latents(n, seed, style, strength, steer, prior, attributes), num_bars,
-                                   temperature, seed)
+        [n, steps, 27]; with `num_bars`, each one performance [n, num_bars * 16, 27] (see `sample`).
+
+        `constraints` ("density=20..30,toms=0", a mapping or a `Constraints`: see
+        `groove_vae.constraints`) moves each draw with the model's constraint actor, then
+        checks what was played: a beat that misses is drawn again, up to `tries` times in
+        all, and the first that meets the constraints is kept (else the first drawn)."""
+        if constraints is None:
+            return self.decode_phrases(self.sample_latents(n, seed, style, strength, steer, prior, attributes),
+                                       num_bars, temperature, seed)
+        return self.constrained_sample(n, constraints, temperature, seed, style, strength, steer, num_bars, prior,
+                                       attributes, tries)[1]
+
+    def constrained_sample(self, n: int, constraints, temperature: float = 0.5, seed: int = 0,
+                           style: str | None = None, strength: float = 1.0, steer: str = "prior",
+                           num_bars: int | None = None, prior: str = "fitted",
+                           attributes: dict[str, float] | None = None, tries: int = 4):
+        """`sample_tensors(constraints=...)` with the latents it kept: -> (z [n, z_size],
+        grooves), and which beats meet the constraints, bool [n]."""
+        wanted = self._wanted(constraints)
+        checks.check_count("tries", tries, 1, MAX_TRIES)
+        z_kept = grooves = None
+        met = np.zeros(n, bool)
+        for k in range(tries):
+            pending = np.flatnonzero(~met)
+            try_seed = seed if k == 0 else (seed * 7919 + k) % checks.MAX_SEED
+            z = self.sample_latents(n, try_seed, style, strength, steer, prior, attributes)[pending]
+            z = self.constraint_model.actor_latents(z, wanted, temperature)
+            groove = self.decode_phrases(z, num_bars, temperature, try_seed)
+            meets = self.meets(groove, wanted)
+            if grooves is None:
+                z_kept, grooves = z, groove
+            z_kept[pending[meets]], grooves[pending[meets]] = z[meets], groove[meets]
+            met[pending[meets]] = True
+            if met.all():
+                break
+        return z_kept, grooves, met
 
     def decode_phrases(self, z, num_bars: int | None = None, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
         """Latents [n, z_size] -> one performance each [n, num_bars * 16, 27]: every 4-bar
@@ -295,16 +342,18 @@ class GrooveVAE:
 
     def sample(self, n: int, temperature: float = 0.5, seed: int = 0, qpm: float = converter.DEFAULT_QPM,
                style: str | None = None, strength: float = 1.0, steer: str = "prior", num_bars: int | None = None,
-               prior: str = "fitted", attributes: dict[str, float] | None = None):
+               prior: str = "fitted", attributes: dict[str, float] | None = None, constraints=None, tries: int = 4):
         """n beats from the prior, or from a GMD style's (`style_names`), as NoteSequences
         (`sample_latents`; temperature 0.5 as every other door: `groove-vae sample`, the web
         app, the SavedModel's `sample`).
 
         `num_bars` (a multiple of the model's 4) makes each beat one performance of that
         length: its 4-bar phrases are decoded from the same latent with their own draws,
-        so the groove holds and the details move."""
+        so the groove holds and the details move. `constraints` asks for what the beats play
+        ("density=20..30,timekeeper=ride,no=toms": see `sample_tensors`)."""
         checks.check_qpm(qpm)
-        grooves = self.sample_tensors(n, temperature, seed, style, strength, steer, num_bars, prior, attributes)
+        grooves = self.sample_tensors(n, temperature, seed, style, strength, steer, num_bars, prior, attributes,
+                                      constraints, tries)
         return [converter.groove_to_note_sequence(g, qpm) for g in grooves]
 
     def continue_groove(self, midi: MidiLike, num_bars: int = 4, temperature: float = 0.5, seed: int = 0,
@@ -492,29 +541,68 @@ class GrooveVAE:
         """The attributes `steer` and `sample(attributes=...)` move along (the model's attributes.npz)."""
         return () if self.sampler.attributes is None else self.sampler.attributes.names
 
-    def steer(self, beat, amounts: dict[str, float], temperature: float = 0.5, seed: int = 0):
-        """A beat moved along the model's attribute vectors: {"density": +1, "swing": +0.5}.
+    def steer(self, beat, amounts: dict[str, float] | None = None, temperature: float = 0.5, seed: int = 0,
+              constraints=None):
+        """A beat moved along the model's attribute vectors ({"density": +1, "swing": +0.5}),
+        or edited until it meets `constraints` ("toms=0,timekeeper=ride": the nearest latent
+        whose beat does, by the constraint critics, so most of the beat survives), or both.
 
         `beat` is MIDI (a path, bytes or a NoteSequence: every 4-bar window is encoded, moved
         and played back, stitched at the input's tempo; returns a NoteSequence) or latents
         [n, z_size] (returns groove tensors [n, steps, 27]). An amount of 1 moves about as
         far as from a typical clip of the attribute's bottom quartile to one of its top."""
-        check_amounts(amounts, self.attribute_names)  # Nothing named is a mistake here, not "no change".
-        shift = self.sampler.shift(amounts)
+        move = self._mover(amounts, constraints, temperature)
         if isinstance(beat, np.ndarray) or (isinstance(beat, (list, tuple)) and beat and not isinstance(beat[0], str)):
-            return self.decode_tensors(self._check_z(beat) + shift, temperature, seed)
+            return self.decode_tensors(move(self._check_z(beat)), temperature, seed)
         grid, tempo = self.grid(beat)
-        return converter.groove_to_note_sequence(self.steer_tensors(grid, amounts, temperature, seed), tempo_map=tempo)
+        return converter.groove_to_note_sequence(self.steer_tensors(grid, amounts, temperature, seed, constraints),
+                                                 tempo_map=tempo)
 
-    def steer_tensors(self, grid: np.ndarray, amounts: dict[str, float], temperature: float = 0.5,
-                      seed: int = 0) -> np.ndarray:
+    def steer_tensors(self, grid: np.ndarray, amounts: dict[str, float] | None = None, temperature: float = 0.5,
+                      seed: int = 0, constraints=None) -> np.ndarray:
         """A whole grid [steps, 27] -> the same length steered (see `steer`): each window
         encoded, moved and played back, stitched."""
-        check_amounts(amounts, self.attribute_names)
-        shift = self.sampler.shift(amounts)
+        move = self._mover(amounts, constraints, temperature)
         return self.play_windows(
-            grid, lambda w, draws: self.decode_tensors(self.encode_tensors(w) + shift, temperature, seed, draws), seed,
+            grid, lambda w, draws: self.decode_tensors(move(self.encode_tensors(w)), temperature, seed, draws), seed,
             temperature=temperature)
+
+    def _mover(self, amounts, constraints, temperature):
+        """Latents -> latents moved by `amounts` along the attribute vectors, then edited to
+        meet `constraints`; both checked before any work."""
+        if amounts is None and constraints is None:
+            raise ValueError("Nothing to steer by: give attribute amounts, constraints, or both.")
+        if amounts is not None:
+            check_amounts(amounts, self.attribute_names)  # Nothing named is a mistake here, not "no change".
+        shift = self.sampler.shift(amounts) if amounts else 0.0
+        wanted = self._wanted(constraints)
+        checks.check_temperature(temperature)
+        if wanted is None:
+            return lambda z: z + shift
+        return lambda z: self.constraint_model.edit_latents(z + shift, wanted, temperature)
+
+    # === Constraints ===
+    def _wanted(self, constraints) -> Constraints | None:
+        """Parses and checks `constraints` against this model's (None stays None)."""
+        if constraints is None:
+            return None
+        wanted = Constraints.parse(constraints)
+        if self.constraint_model is None:
+            raise ValueError(f"This model has no {CONSTRAINT_FILE}; `groove-vae fit_constraints --run_dir=...` "
+                             "fits one.")
+        self.constraint_model.condition(wanted)  # Names an attribute or style the critics do not know.
+        return wanted
+
+    def meets(self, groove: np.ndarray, constraints) -> np.ndarray:
+        """Which beats [n, steps, 27] play what `constraints` ask, as measured on the beat (a
+        style: as the style critic reads the beat's first 4 bars) -> bool [n]."""
+        wanted = Constraints.parse(constraints)
+        groove = np.asarray(groove, np.float32)
+        styles = None
+        if wanted.style is not None:
+            styles = self._wanted(wanted) and self.constraint_model.style_of(
+                self.encode_tensors(groove[:, : self.config.num_steps]))
+        return wanted.met(measure(groove, self.config.steps_per_bar), styles)
 
     # === Styles ===
     @property

@@ -14,6 +14,13 @@ Signatures (every output [batch, 64, 9] float32 unless noted):
                    `groove_vae.attributes.ATTRIBUTES`, in its order; -3 to 3), temperature
                    (0.5), seed (0) -> hits, velocities, offsets, z: the latents moved along
                    the model's attribute vectors, decoded
+  constrain        batch_size [] int32, lows [17] and highs [17] float32 (one range per
+                   attribute of `ATTRIBUTES`, in its order, in the attribute's units; a
+                   bound at or beyond the attribute's valid range, e.g. -1e9 or 1e9, is no
+                   bound), style [] string ("": any), temperature (0.5), seed (0) -> hits,
+                   velocities, offsets, z: the prior's draws moved by the model's latent
+                   constraint actor, decoded: `sample(constraints=..., tries=1)` of the
+                   Python API (only in models with a constraints.npz)
   encode           groove [batch, 64, 27] float32 (hits, velocities, offsets per step)
                    -> mu, sigma [batch, z_size]
 
@@ -47,7 +54,7 @@ from groove_vae.sampling import Sampler, SamplingOptions
 
 CONFIG_ASSET = "groove_vae_config.json"
 ASSETS_EXTRA = "assets.extra"  # SavedModel's folder for files of higher-level libraries.
-SIGNATURES = ("serving_default", "sample", "steer", "encode")
+SIGNATURES = ("serving_default", "sample", "steer", "constrain", "encode")  # constrain: with constraints.npz.
 
 
 def _split_groove(groove):
@@ -70,9 +77,9 @@ def _temperature_and_seed_checks(temperature, seed):
             tf.debugging.assert_non_negative(seed, message=f"seed must be from 0 to {checks.MAX_SEED}")]
 
 
-def build_archive(model, sampler: Sampler) -> keras.export.ExportArchive:
+def build_archive(model, sampler: Sampler, constraint_model=None) -> keras.export.ExportArchive:
     """The endpoints over a model and its sampler (prior, styles, feel memory, attribute
-    vectors), in Keras's ExportArchive.
+    vectors), and its latent constraints' actor if it has one, in Keras's ExportArchive.
 
     ExportArchive (rather than a hand-made tf.Module) keeps every variable tracked
     under a name that TF Serving's session-based loader finds.
@@ -119,6 +126,26 @@ def build_archive(model, sampler: Sampler) -> keras.export.ExportArchive:
         z = z + tf.linalg.matvec(tf.constant(vectors), amounts, transpose_a=True)
         return {**_split_groove(model.decode(z, SamplingOptions(temperature, seed))), "z": z}
 
+    def constrain(batch_size, lows, highs, style=tf.constant(""), temperature=tf.constant(0.5),
+                  seed=tf.constant(0)):
+        message = f"batch_size must be from 1 to {checks.MAX_BATCH}"
+        ranges = (f"lows and highs hold one number per attribute, in this order: {', '.join(ATTRIBUTES)}, "
+                  "each low at most its high")
+        styles = tf.constant(list(constraint_model.styles) + [""], tf.string)
+        batch_size = _checked(batch_size, *_temperature_and_seed_checks(temperature, seed),
+                              tf.debugging.assert_positive(batch_size, message=message),
+                              tf.debugging.assert_less_equal(batch_size, checks.MAX_BATCH, message=message),
+                              tf.debugging.assert_equal(tf.size(lows), len(ATTRIBUTES), message=ranges),
+                              tf.debugging.assert_equal(tf.size(highs), len(ATTRIBUTES), message=ranges),
+                              tf.debugging.assert_less_equal(lows, highs, message=ranges),  # False for NaN.
+                              tf.debugging.assert_equal(tf.reduce_any(tf.equal(styles, style)), True,
+                                                        message="style must be one of the model's styles or \"\""))
+        z = sampler.latents(batch_size, SamplingOptions(temperature, seed))
+        condition = tf.tile(constraint_model.condition_tensor(lows, highs, style)[None], [batch_size, 1])
+        z = constraint_model.act(z, condition, tf.fill([batch_size], temperature))
+        z = tf.ensure_shape(z, [None, z_size])
+        return {**_split_groove(model.decode(z, SamplingOptions(temperature, seed))), "z": z}
+
     def encode(groove):
         groove = _checked(groove, tf.debugging.assert_less_equal(
             tf.shape(groove)[0], checks.MAX_BATCH, message=f"at most {checks.MAX_BATCH} clips per request"))
@@ -146,6 +173,14 @@ def build_archive(model, sampler: Sampler) -> keras.export.ExportArchive:
                                          tf.TensorSpec([len(ATTRIBUTES)], tf.float32, name="amounts"),
                                          temperature_spec, seed_spec]
     )
+    if constraint_model is not None:
+        archive.track(constraint_model.actor)
+        archive.add_endpoint(
+            "constrain", constrain,
+            input_signature=[tf.TensorSpec([], tf.int32, name="batch_size"),
+                             tf.TensorSpec([len(ATTRIBUTES)], tf.float32, name="lows"),
+                             tf.TensorSpec([len(ATTRIBUTES)], tf.float32, name="highs"),
+                             tf.TensorSpec([], tf.string, name="style"), temperature_spec, seed_spec])
     archive.add_endpoint(
         "encode", encode, input_signature=[tf.TensorSpec([None, steps, GROOVE_DEPTH], tf.float32, name="groove")]
     )
@@ -189,12 +224,13 @@ def export_model(vae, export_dir: str, version: int | None = None, overwrite: bo
         inference = build_model(dataclasses.replace(model.config, dropout_rate=0.0))
         inference.set_weights(model.get_weights())
         saved = os.path.join(staging, "model")
-        build_archive(inference, vae.sampler).write_out(saved, verbose=False)
+        build_archive(inference, vae.sampler, vae.constraint_model).write_out(saved, verbose=False)
         os.makedirs(os.path.join(saved, ASSETS_EXTRA))
         with open(os.path.join(saved, ASSETS_EXTRA, CONFIG_ASSET), "w") as f:
             json.dump({**model.config.to_dict(), "default_qpm": DEFAULT_QPM,
                        "prior": vae.prior.name, "styles": list(vae.style_names),
                        "attributes": list(ATTRIBUTES), "attributes_fitted": list(vae.attribute_names),
+                       "constraints": vae.constraint_model is not None,
                        "outputs": "hits, velocities, offsets: [batch, steps, 9]"}, f, indent=2, sort_keys=True)
         if os.path.exists(path):
             shutil.rmtree(path)

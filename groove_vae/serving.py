@@ -25,12 +25,15 @@ INPUT_DTYPES = {
     "style": np.str_,
     "strength": np.float32,
     "amounts": np.float32,
+    "lows": np.float32,
+    "highs": np.float32,
 }
 BATCHED_INPUTS = {"z", "groove"}  # The rest are scalars (and steer's amounts, one per attribute).
 SIGNATURE_INPUTS = {
     "serving_default": ("z", "temperature", "seed"),
     "sample": ("batch_size", "temperature", "seed", "style", "strength"),
     "steer": ("z", "amounts", "temperature", "seed"),
+    "constrain": ("batch_size", "lows", "highs", "style", "temperature", "seed"),
     "encode": ("groove",),
 }
 
@@ -41,9 +44,23 @@ class ServingError(RuntimeError):
 
 def example_inputs(signature: str, num_output: int = 1, z_size: int = 256, temperature: float = 1.0,
                    seed: int = 0, groove: np.ndarray | None = None, style: str | None = None,
-                   strength: float = 1.0, attributes: Mapping[str, float] | None = None) -> dict[str, Any]:
-    """The inputs the client sends: a batch size (and a style to steer toward), random
-    latents from `seed` (with attribute amounts, for steer), or a groove."""
+                   strength: float = 1.0, attributes: Mapping[str, float] | None = None,
+                   constraints: str | None = None) -> dict[str, Any]:
+    """The inputs the client sends: a batch size (and a style to steer toward, or the
+    ranges of `constraints`), random latents from `seed` (with attribute amounts, for
+    steer), or a groove."""
+    if signature == "constrain":
+        from groove_vae.attributes import ATTRIBUTES
+        from groove_vae.constraints import Constraints
+
+        if not constraints:
+            raise ValueError("constrain needs constraints, e.g. density=20..30,timekeeper=ride.")
+        wanted = Constraints.parse(constraints)
+        no_bound = 1e9  # Beyond every attribute's valid range: JSON has no infinity.
+        lows = [max(wanted.ranges.get(name, (-no_bound, no_bound))[0], -no_bound) for name in ATTRIBUTES]
+        highs = [min(wanted.ranges.get(name, (-no_bound, no_bound))[1], no_bound) for name in ATTRIBUTES]
+        return {"batch_size": num_output, "lows": lows, "highs": highs, "style": wanted.style or "",
+                "temperature": temperature, "seed": seed}
     if signature == "sample":
         steering = {} if style is None else {"style": style, "strength": strength}
         return {"batch_size": num_output, "temperature": temperature, "seed": seed, **steering}

@@ -39,9 +39,10 @@ def readme_payloads():
     cases = []
     for signature in SIGNATURES:
         inputs = serving.example_inputs(signature, num_output=2 if signature == "sample" else 1, groove=groove,
-                                        attributes={"density": 1.0} if signature == "steer" else None)
+                                        attributes={"density": 1.0} if signature == "steer" else None,
+                                        constraints="timekeeper=ride,no=toms" if signature == "constrain" else None)
         cases.append((signature, "inputs", serving.rest_body(signature, inputs, "inputs")))
-        if signature not in ("sample", "steer"):
+        if signature not in ("sample", "steer", "constrain"):
             cases.append((signature, "instances", serving.rest_body(signature, serving.batched_only(inputs), "instances")))
     return cases
 
@@ -288,3 +289,22 @@ def test_the_client_checks_what_it_sends_and_what_comes_back(tmp_path):
                               "--num_output=1", "--output_dir=out", cwd=tmp_path)
     assert flooded.returncode != 0 and "returned 3 beats for 1 asked; none written" in flooded.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_the_constrain_signature_plays_the_apis_constrained_beat(served, bundled_vae):
+    """A TF Serving caller asking for ride and no toms gets the beat `sample(constraints=...,
+    tries=1)` gives in Python, for the same seed; a range no beat can meet is refused."""
+    function = served[0].signatures["constrain"]
+    wanted = "timekeeper=ride,no=toms"
+    for seed in (0, 5, 9):
+        inputs = serving.check_inputs("constrain", serving.example_inputs("constrain", 3, temperature=0.5, seed=seed,
+                                                                          constraints=wanted))
+        outputs = {k: v.numpy() for k, v in function(**{k: tf.constant(v) for k, v in inputs.items()}).items()}
+        z, grooves, _ = bundled_vae.constrained_sample(3, wanted, 0.5, seed, tries=1)
+        np.testing.assert_allclose(outputs["z"], z, atol=2e-3)
+        assert np.mean(outputs["hits"] == grooves[..., :9]) > 0.99
+    lows = np.full(17, -1e9, np.float32)
+    highs = np.full(17, 1e9, np.float32)
+    lows[0], highs[0] = 30.0, 20.0
+    with pytest.raises(tf.errors.InvalidArgumentError, match="each low at most its high"):
+        function(batch_size=tf.constant(1), lows=tf.constant(lows), highs=tf.constant(highs))

@@ -25,32 +25,50 @@ flags.DEFINE_enum("steer", "prior", ["prior", "vector"],
                   "How to steer: the style's conditional prior, or its attribute vector (MusicVAE's way).")
 flags.DEFINE_string("attributes", None, "Move each beat along attribute vectors, e.g. density=+1,swing=+0.5 "
                     "(amounts -3 to 3; the names: docs/sampling.md).")
+flags.DEFINE_string("constraints", None, "Ask for what the beats play, e.g. density=20..30,timekeeper=ride,no=toms "
+                    "(docs/sampling.md#latent-constraints).")
+flags.DEFINE_integer("tries", 4, "With --constraints: draws per beat until one meets them (1 to 16).")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     del argv
     cli.start()
+    import numpy as np
+
     from groove_vae import checks
 
-    from groove_vae import attributes
+    from groove_vae import attributes, constraints
 
     with cli.usage_errors():  # Before the model loads (which checks the shared flags).
         amounts = attributes.parse_amounts(FLAGS.attributes) if FLAGS.attributes else None
         if amounts is not None:
             attributes.check_amounts(amounts, list(attributes.ATTRIBUTES))
+        wanted = constraints.Constraints.parse(FLAGS.constraints) if FLAGS.constraints else None
+        checks.check_count("--tries", FLAGS.tries, 1, 16)
         checks.check_count("--num_output", FLAGS.num_output)
         checks.check_count("--num_bars", FLAGS.num_bars, 1, checks.MAX_NUM_BARS)
         if FLAGS.num_bars % 4:
             raise ValueError(f"--num_bars must be a multiple of 4 (the model's phrase), got {FLAGS.num_bars}.")
+        checks.check_qpm(FLAGS.qpm)
+    prefix = f"{FLAGS.style}_" if FLAGS.style else ""
+    paths = [os.path.join(FLAGS.output_dir, f"{prefix}sample_{i:03d}.mid") for i in range(FLAGS.num_output)]
+    cli.check_writable(paths, FLAGS.overwrite)  # Before any work, so nothing is half done.
 
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
-        beats = vae.sample(FLAGS.num_output, FLAGS.temperature, FLAGS.seed, FLAGS.qpm, FLAGS.style,
-                           FLAGS.strength, FLAGS.steer, num_bars=FLAGS.num_bars, attributes=amounts)
-    prefix = f"{FLAGS.style}_" if FLAGS.style else ""
-    paths = [os.path.join(FLAGS.output_dir, f"{prefix}sample_{i:03d}.mid") for i in range(len(beats))]
-    cli.check_writable(paths, FLAGS.overwrite)  # Before writing any, so nothing is half done.
+        options = dict(style=FLAGS.style, strength=FLAGS.strength, steer=FLAGS.steer, num_bars=FLAGS.num_bars,
+                       attributes=amounts)
+        if wanted is None:
+            grooves = vae.sample_tensors(FLAGS.num_output, FLAGS.temperature, FLAGS.seed, **options)
+        else:
+            _, grooves, met = vae.constrained_sample(FLAGS.num_output, wanted, FLAGS.temperature, FLAGS.seed,
+                                                     tries=FLAGS.tries, **options)
+            print(f"{int(met.sum())} of {len(met)} beats meet {wanted.describe()} (in at most {FLAGS.tries} draws "
+                  "each)" + ("" if met.all() else f"; not: {', '.join(str(i) for i in np.flatnonzero(~met))}"))
+    from groove_vae import converter
+
+    beats = [converter.groove_to_note_sequence(g, FLAGS.qpm) for g in grooves]
     for path, beat in zip(paths, beats):
         if not beat.notes:  # Rare with the fitted prior, but a silent file is never what was asked for.
             print(f"{path}: not written: the model drew no notes for this beat (seed {FLAGS.seed}); "

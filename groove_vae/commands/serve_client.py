@@ -19,7 +19,7 @@ flags.DEFINE_string("server", "http://localhost:8501", "TF Serving REST address.
 flags.DEFINE_string("grpc", None, "TF Serving gRPC address (host:port); uses gRPC when set.")
 flags.DEFINE_string("model_name", "groove_vae", "Model name the server was started with.")
 flags.DEFINE_integer("version", None, "Model version (default: the server's latest).")
-flags.DEFINE_enum("signature", "sample", ["sample", "serving_default", "steer", "encode"], "Signature to call.")
+flags.DEFINE_enum("signature", "sample", ["sample", "serving_default", "steer", "constrain", "encode"], "Signature to call.")
 flags.DEFINE_enum("form", "inputs", ["inputs", "instances"], "REST body form: columnar or row.")
 flags.DEFINE_integer("num_output", 4, "Clips to ask for (sample, serving_default).")
 flags.DEFINE_integer("z_size", 256, "Latent size of the served model (serving_default).")
@@ -28,6 +28,7 @@ cli.define_seed(help="Seed of the sampled hits (and of z for serving_default).")
 flags.DEFINE_string("style", None, "sample: steer toward this GMD style (the served model's styles).")
 flags.DEFINE_float("strength", 1.0, "sample: how far toward --style (0 to 3).")
 flags.DEFINE_string("attributes", None, "steer: attribute amounts, e.g. density=+1,swing=+0.5 (-3 to 3).")
+flags.DEFINE_string("constraints", None, "constrain: what the beats play, e.g. density=20..30,timekeeper=ride.")
 flags.DEFINE_string("input", None, "A 4-bar drum MIDI file to encode (encode).")
 flags.DEFINE_float("qpm", 120.0, "Tempo of the written files.")
 flags.DEFINE_string("output_dir", "served", "Where to write .mid files (or encode's .json).")
@@ -52,7 +53,7 @@ def build_inputs():
         amounts = parse_amounts(FLAGS.attributes) if FLAGS.attributes else None
         inputs = serving.example_inputs(
             FLAGS.signature, FLAGS.num_output, FLAGS.z_size, FLAGS.temperature, FLAGS.seed, groove, FLAGS.style,
-            FLAGS.strength, amounts)
+            FLAGS.strength, amounts, FLAGS.constraints)
     except ValueError as e:
         raise app.UsageError(str(e))
     return serving.batched_only(inputs) if FLAGS.form == "instances" else inputs
@@ -94,7 +95,7 @@ def main(argv):
         return
     try:
         grooves = serving.outputs_to_groove(outputs)
-        expected = FLAGS.num_output if FLAGS.signature in ("sample", "serving_default", "steer") else len(grooves)
+        expected = FLAGS.num_output if FLAGS.signature in ("sample", "serving_default", "steer", "constrain") else len(grooves)
         if len(grooves) != expected:
             raise serving.ServingError(f"The server returned {len(grooves)} beats for {expected} asked; none written.")
     except serving.ServingError as e:

@@ -86,6 +86,9 @@ class SampleRequest(BaseModel):
     qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
     bars: Literal[4, 8, 16] = Field(4, description="one performance of this many bars, its phrases from one latent")
     attributes: dict[str, float] | None = Field(None, description="attribute amounts, -3 to 3: {\"density\": 1.0}")
+    constraints: str | None = Field(None, max_length=500,
+                                    description="what the beat must play: \"density=20..30,timekeeper=ride,no=toms\"")
+    tries: int = Field(4, ge=1, le=16, description="with constraints: draws until one meets them")
 
 
 class DecodeRequest(BaseModel):
@@ -128,7 +131,9 @@ class InfillRequest(BaseModel):
 
 class SteerRequest(BaseModel):
     beat: Beat
-    attributes: dict[str, float] = Field(description="attribute amounts, -3 to 3, e.g. {\"density\": 1.0}")
+    attributes: dict[str, float] | None = Field(None, description="attribute amounts, -3 to 3: {\"density\": 1.0}")
+    constraints: str | None = Field(None, max_length=500,
+                                    description="what the edited beat must play: \"no=toms,timekeeper=ride\"")
     temperature: float = Field(0.5, gt=0.0, le=10.0)
     seed: int = Field(0, ge=0, le=MAX_SEED)
 
@@ -209,6 +214,7 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
             "styles": list(vae.style_names), "max_upload_bytes": max_upload_bytes,
             "attributes": [{"name": name, "unit": ATTRIBUTES[name].unit, "meaning": ATTRIBUTES[name].meaning}
                            for name in vae.attribute_names],
+            "constraints": vae.constraint_model is not None,
             "drumify": {"available": tap_vae is not None, "message": None if tap_vae else tap_message},
             "fluidsynth": _fluidsynth_problem() is None,
         }
@@ -217,12 +223,18 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
     async def sample(request: SampleRequest, http: Request) -> dict:
         """A beat from the prior (steered toward a style if one is named) and its latent."""
         def work():
-            z = vae.sample_latents(1, request.seed, request.style or None, request.strength, request.steer,
-                                   attributes=request.attributes or None)
-            return z, vae.decode_phrases(z, request.bars, request.temperature, request.seed)[0]
+            options = dict(style=request.style or None, strength=request.strength, steer=request.steer,
+                           num_bars=request.bars, attributes=request.attributes or None)
+            if request.constraints:
+                z, grooves, met = vae.constrained_sample(1, request.constraints, request.temperature, request.seed,
+                                                         tries=request.tries, **options)
+                return z, grooves[0], bool(met[0])
+            z = vae.sample_latents(1, request.seed, options["style"], request.strength, request.steer,
+                                   attributes=options["attributes"])
+            return z, vae.decode_phrases(z, request.bars, request.temperature, request.seed)[0], None
 
-        z, groove = await queue.run(http, work)
-        return {"beat": groove_to_beat(groove, request.qpm), "z": z[0].tolist()}
+        z, groove, met = await queue.run(http, work)
+        return {"beat": groove_to_beat(groove, request.qpm), "z": z[0].tolist(), "meets": met}
 
     @app.post("/api/encode")
     async def encode(beat: Beat, http: Request) -> dict:
@@ -259,7 +271,8 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         """The beat moved along the model's attribute vectors (denser, louder, ride, ...)."""
         _require_hits(request.beat, "steer")
         groove = await queue.run(http, lambda: vae.steer_tensors(
-            beat_to_groove(request.beat), request.attributes, request.temperature, request.seed))
+            beat_to_groove(request.beat), request.attributes or None, request.temperature, request.seed,
+            request.constraints or None))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
     @app.post("/api/humanize")

@@ -205,6 +205,34 @@ async function steerNewBeat() {
   state.steerSource = null; // The sliders now start from this beat as it is.
 }
 
+// The latent constraints: a new beat that plays what is asked, or the grid's beat edited to.
+function constraintsText() {
+  const text = $("#constraints").value.trim();
+  if (!text) throw showError("Write what the beat should play, e.g. timekeeper=ride, no=toms.", 0);
+  if (!(state.info && state.info.constraints)) {
+    throw showError("This model has no latent constraints (groove-vae fit_constraints fits them).", 0);
+  }
+  return text;
+}
+
+async function constrainedNewBeat() {
+  const constraints = constraintsText();
+  const seed = Math.floor(Math.random() * 100000);
+  const result = await api("/api/sample", { seed, temperature: 0.5, constraints,
+                                            qpm: Number($("#qpm").value) || 120 });
+  const missed = result.meets ? "" : " (none of 4 draws met it all)";
+  setBeat(result.beat, { z: result.z, name: `sample · seed ${seed} · ${constraints}${missed}` });
+  state.steerSource = null;
+}
+
+async function constrainedEdit() {
+  const constraints = constraintsText();
+  if (!state.beat.notes.length) throw showError("The grid is empty: make a beat first.", 0);
+  const result = await api("/api/steer", { beat: state.beat, constraints, seed: 0 });
+  setBeat(result.beat, { name: `${state.name} · ${constraints}` });
+  state.steerSource = null;
+}
+
 // === Beat Blender ===
 function renderCorner(index) {
   const element = document.querySelector(`.corner[data-corner="${index}"]`);
@@ -562,6 +590,8 @@ async function start() {
     }
   });
   $("#steer-new").onclick = action(steerNewBeat);
+  $("#constraints-new").onclick = action(constrainedNewBeat);
+  $("#constraints-edit").onclick = action(constrainedEdit);
   $("#infill").onclick = action(infill);
   $("#continue").onclick = action(continueBeat);
   for (const tab of document.querySelectorAll('[role="tab"]')) tab.onclick = () => selectTab(tab.id.slice(4));
