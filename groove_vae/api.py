@@ -449,7 +449,7 @@ class GrooveVAE:
     def humanize_tensors(self, groove: np.ndarray, seed: int = 0, draws: np.ndarray | None = None) -> np.ndarray:
         """Groove windows [batch, steps, 27] -> the same hits with the model's velocities and
         offsets; `draws`: see `feel_draws`."""
-        if self.config.representation != "groove":
+        if not self.model.representation.plays_feel:
             raise ValueError("humanize needs a groove model (representation=groove).")
         checks.check_seed(seed)
         z = self.encode_tensors(groove)
@@ -505,7 +505,7 @@ class GrooveVAE:
                        draws: np.ndarray | None = None) -> np.ndarray:
         """Groove windows [batch, steps, 27] and `keep` [9] or [batch, 9] (1 = kept) -> the
         same windows with the kept instruments as given and the others generated."""
-        if self.config.representation != "groove":
+        if not self.model.representation.plays_feel:
             raise ValueError("infill needs a groove model (representation=groove).")
         checks.check_temperature(temperature)
         checks.check_seed(seed)

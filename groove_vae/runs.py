@@ -105,7 +105,7 @@ def transfer_weights(source: MusicVAE, target: MusicVAE) -> str:
         value = sources[key].numpy()
         if tuple(value.shape) == tuple(variable.shape):
             variable.assign(value)
-        elif "output_projection" in key and source.representation.name == target.representation.name == "groove":
+        elif "output_projection" in key and source.representation.plays_feel and target.representation.plays_feel:
             # Kernel [units, depth] or bias [depth]: the first 9 columns are the hit logits in both layouts.
             new = variable.numpy()
             new[..., :NUM_CLASSES] = value[..., :NUM_CLASSES]

@@ -33,7 +33,8 @@ def main(argv):
     cli.start()
     import numpy as np
 
-    from groove_vae import data, evaluation
+    from groove_vae import data
+    from groove_vae.evaluation import reports
     from groove_vae.drums import DRUM_CLASS_NAMES
 
     if FLAGS.drum not in DRUM_CLASS_NAMES:
@@ -55,7 +56,7 @@ def main(argv):
         dropped = ", ".join(f"{name} {int((~k).sum()):,}" for name, k in keep.items())
         print(f"Leaving out {', '.join(FLAGS.without)}: clips dropped per split: {dropped}")
     print()
-    print(evaluation.splits_table({name: clips.groove[keep[name]] for name, clips in sets.items()},
+    print(reports.splits_table({name: clips.groove[keep[name]] for name, clips in sets.items()},
                                   {name: drummers[name][keep[name]] for name in sets}, FLAGS.drum))
 
 
