@@ -518,6 +518,7 @@ class SameOriginMiddleware:
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         host = headers.get("host", "")
+        # Not Starlette's TrustedHostMiddleware: it answers a plain-text 400, where every refusal here is a JSON error.
         if self.allowed_hosts is not None and _hostname(host.lower()) not in self.allowed_hosts:
             log.warning("refused a request for Host %r", host)
             return await _error(403, f"This app answers to {', '.join(sorted(self.allowed_hosts))}, "
