@@ -9,13 +9,11 @@ import threading
 import time
 
 import pytest
-from helpers import ROOT, serve_in_thread, tiny_config
+from helpers import ROOT, serve_in_thread
 
 pytest.importorskip("fastapi")
 requests = pytest.importorskip("requests")
 
-from groove_vae import api  # noqa: E402
-from groove_vae.model import build_model  # noqa: E402
 from groove_vae.webapp import app as webapp  # noqa: E402
 from groove_vae.webapp import server  # noqa: E402
 
@@ -23,10 +21,10 @@ SAMPLE = {"seed": 1, "temperature": 0.5}
 
 
 @pytest.fixture(scope="module")
-def vae():
-    model = api.GrooveVAE(build_model(tiny_config()))
-    webapp.warm_up(model)
-    return model
+def vae(vae):
+    """conftest's tiny model, traced for the app."""
+    webapp.warm_up(vae)
+    return vae
 
 
 class BlockingVAE:
