@@ -18,7 +18,7 @@ def user_docs():
 
 
 def linked_docs():
-    return [*user_docs(), os.path.join(ROOT, "CONTRIBUTING.md"),
+    return [*user_docs(), *glob.glob(os.path.join(ROOT, "CONTRIBUTING.md")),
             *sorted(glob.glob(os.path.join(ROOT, "experiments", "*.md"))),
             *sorted(glob.glob(os.path.join(ROOT, "groove_vae", "bundled", "*", "MODEL_CARD.md")))]
 
