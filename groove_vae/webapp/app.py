@@ -401,6 +401,8 @@ def warm_up(*models: GrooveVAE | None) -> None:
             vae.infill_tensors(groove, np.eye(NUM_CLASSES, dtype=np.float32)[0])
         else:
             vae.humanize_tensors(groove)
+    if models and models[0] is not None:  # The main model also blends (the morph's probes).
+        models[0].blend_tensors(models[0].sample_latents(4, seed=0), 0.5, 0.5)
 
 
 def _fluidsynth_problem() -> str | None:
