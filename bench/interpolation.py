@@ -128,8 +128,8 @@ def main(argv):
                      f"{r['toward_b']:>9.2f}{r['ends_are_reconstructions']:>6.2f}"
                      + "".join(f"{fmt.format(play[key]):>10}" for key, _, fmt in PLAY_COLUMNS)
                      + f"{r['seconds_per_path']:>8.2f}")
-    for name, label in (("ends", "the ends (reconstructions)"), ("prior_samples", f"prior samples, T={FLAGS.temperature}"),
-                        ("test_clips", "the test clips")):
+    for name, label in (("ends", "the ends (reconstructions)"),
+                        ("prior_samples", f"prior samples, T={FLAGS.temperature}"), ("test_clips", "the test clips")):
         lines.append(f"{label:<61}" + "".join(f"{fmt.format(results[name][key]):>10}" for key, _, fmt in PLAY_COLUMNS))
     lines.append(f"targets: path ratio <= {paths.TARGETS['path_ratio']}, largest step <= "
                  f"{paths.TARGETS['largest_step']}, toward B >= {paths.TARGETS['toward_b']}")

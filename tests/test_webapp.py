@@ -258,7 +258,7 @@ def test_interpolate_and_the_blender_morph_by_default(url):
             for x in (0.0, 0.25, 0.5, 0.75, 1.0)]
     figures = paths.path_figures(grids(edge))
     assert figures["path_ratio"] == 1.0 and figures["toward_b"] == 1.0
-    corner = post(url, "/api/decode", json={"z": a["z"], "temperature": 0.5}).json()["beat"]  # Seed 0, temperature 0.5, as the pad.
+    corner = post(url, "/api/decode", json={"z": a["z"], "temperature": 0.5}).json()["beat"]  # As the pad: seed 0.
     np.testing.assert_array_equal(grids(edge[:1]), grids([corner]))
     wrong = post(url, "/api/blend", json={"corners": corners, "x": 0.5, "y": 0.5, "method": "cubic"})
     assert wrong.status_code == 422 and "method" in wrong.json()["error"]

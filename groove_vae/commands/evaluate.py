@@ -150,8 +150,8 @@ def main(argv):
         print(f"{source:<40} {rate:>6.3f} {marked[source]:>22.3f}")
     if "interpolation" in results:
         print()
-        print(f"Interpolation, {FLAGS.interpolation_pairs} random pairs of the clips in 9 steps, hit grids cell by cell "
-              f"(targets: path ratio <= {paths.TARGETS['path_ratio']}, largest step <= "
+        print(f"Interpolation, {FLAGS.interpolation_pairs} random pairs of the clips in 9 steps, hit grids "
+              f"cell by cell (targets: path ratio <= {paths.TARGETS['path_ratio']}, largest step <= "
               f"{paths.TARGETS['largest_step']}, toward B >= {paths.TARGETS['toward_b']})")
         for method, figures in results["interpolation"].items():
             print(f"{method:<8} {paths.figures_line(figures)}")
