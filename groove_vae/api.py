@@ -153,7 +153,7 @@ class GrooveVAE:
 
         `precision` ("float32" or "mixed_bfloat16") overrides the one the model was
         trained with: bfloat16 decodes faster on a CPU with AVX512-BF16, with nearly all
-        sampled hits unchanged (the figures are in docs/performance.md).
+        sampled hits unchanged (the figures are in experiments/2026-12-05-performance.md).
         """
         path = bundled.resolve(path)
         if not os.path.isdir(path) and not os.path.exists(path + ".index"):  # A directory, or one checkpoint.
@@ -210,7 +210,7 @@ class GrooveVAE:
         """Where the hits, velocities and offsets of `n` performances of `num_bars` are
         drawn: normal scores [n, num_bars * 16, 27], each bar's following the bar before's
         by the config's `hit_memory` (at `temperature`), `velocity_memory` and
-        `timing_memory` (docs/feel.md). Every verb that
+        `timing_memory` (experiments/2026-12-05-feel.md). Every verb that
         takes `draws` makes its own from its seed; the windows of a long input take their
         slices of one song's, so the memory carries across the seams between them."""
         checks.check_seed(seed)
