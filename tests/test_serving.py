@@ -321,4 +321,5 @@ def test_the_constrain_signature_plays_the_apis_constrained_beat(served, bundled
     highs = np.full(17, 1e9, np.float32)
     lows[0], highs[0] = 30.0, 20.0
     with pytest.raises(tf.errors.InvalidArgumentError, match="each low at most its high"):
-        function(batch_size=tf.constant(1), lows=tf.constant(lows), highs=tf.constant(highs))
+        function(batch_size=tf.constant(1), lows=tf.constant(lows), highs=tf.constant(highs), style=tf.constant(""),
+                 temperature=tf.constant(0.5), seed=tf.constant(0))

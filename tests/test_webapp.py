@@ -214,6 +214,9 @@ def test_a_body_over_the_limit_without_its_length_is_413(url):
      "The amount of swing must be a number from -3 to 3"),
     ("/api/steer", {"beat": {"notes": [{"step": 0, "drum": 0}]}, "attributes": {}}, "Attribute amounts are a mapping"),
     ("/api/steer", {"beat": {"notes": []}, "attributes": {"density": 1}}, "The beat is empty"),
+    ("/api/sample", {"constraints": "cowbell=1..2"}, "Unknown attribute 'cowbell'"),
+    ("/api/sample", {"constraints": "density=30..10"}, "density"),
+    ("/api/steer", {"beat": {"notes": [{"step": 0, "drum": 0}]}, "constraints": "style=polka"}, "polka"),
 ])
 def test_bad_arguments_are_422_with_a_message(url, path, body, message):
     response = post(url, path, data=json.dumps(body), headers={"Content-Type": "application/json"})  # NaN too.
@@ -427,3 +430,18 @@ def test_steer_moves_the_grid_beat_and_new_beats_the_way_the_sliders_say(url, mo
     plain = post(url, "/api/sample", json={"seed": 5}).json()
     busy = post(url, "/api/sample", json={"seed": 5, "attributes": {"density": 2}}).json()
     np.testing.assert_allclose(np.array(busy["z"]) - plain["z"], 2 * vae.sampler.attributes.vectors[0], atol=1e-4)
+
+
+def test_constraints_draw_beats_that_meet_them_and_edit_the_grid_beat(url, models):
+    vae, _ = models
+    assert requests.get(url + "/api/info", timeout=10).json()["constraints"] is True
+    replies = [post(url, "/api/sample", json={"seed": seed, "constraints": "timekeeper=ride"}).json()
+               for seed in range(6)]
+    assert sum(r["meets"] for r in replies) >= 4
+    for reply in replies:  # "meets" is what the returned beat plays, measured.
+        groove = webapp.beat_to_groove(webapp.Beat(**reply["beat"]))
+        assert vae.meets(groove[None], "timekeeper=ride")[0] == reply["meets"]
+    assert post(url, "/api/sample", json={"seed": 0}).json()["meets"] is None
+    source = post(url, "/api/sample", json={"seed": 3, "constraints": "density=18..24"}).json()["beat"]
+    sparse = post(url, "/api/steer", json={"beat": source, "constraints": "density=..10"}).json()["beat"]
+    assert len(sparse["notes"]) < len(source["notes"])
