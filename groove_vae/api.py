@@ -21,9 +21,9 @@ from collections.abc import Sequence
 import numpy as np
 from note_seq.protobuf import music_pb2
 
-from groove_vae import checks, converter
+from groove_vae import checks, converter, paths
 from groove_vae.generator import (  # noqa: F401 (also read from here: api.STYLE_FILE, api.blend_latents, ...)
-    MAX_TRIES, STYLE_FILE, GrooveGenerator, blend_latents, slerp)
+    MAX_TRIES, MORPH_PLANS, PROBES, STYLE_FILE, GrooveGenerator, blend_latents, slerp)
 
 MidiLike = str | os.PathLike | bytes | music_pb2.NoteSequence
 
@@ -104,20 +104,21 @@ class GrooveVAE(GrooveGenerator):
             temperature=temperature)
         return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
-    def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = "slerp",
+    def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = paths.DEFAULT_METHOD,
                     temperature: float = 0.5, seed: int = 0) -> list[music_pb2.NoteSequence]:
         """The path from a's first 4 bars to b's, `num_steps` clips; the ends reconstruct a and b.
 
-        Every step is decoded with the same random draws (`seed`), so neighbours differ
-        only by their latent and the ends equal `reconstruct(a)` and `reconstruct(b)`.
+        method "morph" (the default): each cell a and b disagree on changes once, in an
+        order the model gives, about as many per step (see `groove_vae.paths`), played with
+        the feel the model gives each step's latent; "slerp" and "linear": each step decoded
+        from its latent on the great circle or the straight line. Every step is decoded with
+        the same random draws (`seed`), so the ends equal `reconstruct(a)` and `reconstruct(b)`.
         """
+        paths.check_method(method)
         checks.check_count("num_steps", num_steps, 2, checks.MAX_INTERPOLATION_STEPS)
-        if method not in ("slerp", "linear"):
-            raise ValueError(f"method must be 'slerp' or 'linear', got {method!r}.")
         (windows_a, qpm), (windows_b, _) = self.windows(a), self.windows(b)
-        z_a, z_b = self.encode_tensors(np.stack([windows_a[0], windows_b[0]]))
-        path = self.interpolate_latents(z_a, z_b, num_steps, method)
-        return [self.decode(z[None], temperature, seed, qpm)[0] for z in path]
+        grooves = self.interpolate_tensors(windows_a[0], windows_b[0], num_steps, method, temperature, seed)
+        return [converter.groove_to_note_sequence(g, qpm) for g in grooves]
 
     def humanize(self, midi: MidiLike, seed: int = 0) -> music_pb2.NoteSequence:
         """A quantized beat in; the same hits out, with a drummer's velocities and microtiming.

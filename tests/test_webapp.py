@@ -26,7 +26,7 @@ from helpers import (
 pytest.importorskip("fastapi")
 requests = pytest.importorskip("requests")
 
-from groove_vae import api, converter  # noqa: E402
+from groove_vae import api, converter, paths  # noqa: E402
 from groove_vae.drums import DEFAULT_DRUM_PITCHES  # noqa: E402
 from groove_vae.groove import hits as hits_of  # noqa: E402
 from groove_vae.model import build_model  # noqa: E402
@@ -238,6 +238,33 @@ def test_interpolate_ends_at_its_beats(url):
     b = post(url, "/api/sample", json={"seed": 2}).json()["beat"]
     path = post(url, "/api/interpolate", json={"a": a, "b": b, "num_steps": 3, "temperature": 0.01}).json()["beats"]
     assert len(path) == 3 and all(beat["qpm"] == a["qpm"] for beat in path)
+
+
+def test_interpolate_and_the_blender_morph_by_default(url):
+    """The path (and a drag along the pad's top edge) changes each cell once, toward b;
+    slerp stays available."""
+    a = post(url, "/api/sample", json={"seed": 1}).json()
+    b = post(url, "/api/sample", json={"seed": 2}).json()
+    def grids(beats):
+        out = np.zeros((len(beats), 64, 9))
+        for i, beat in enumerate(beats):
+            for step, drum in beat_hits(beat):
+                out[i, step, drum] = 1
+        return out
+
+    path = post(url, "/api/interpolate", json={"a": a["beat"], "b": b["beat"], "num_steps": 5}).json()["beats"]
+    assert paths.path_figures(grids(path))["path_ratio"] == 1.0
+    slerp = post(url, "/api/interpolate", json={"a": a["beat"], "b": b["beat"], "num_steps": 5, "method": "slerp"})
+    assert slerp.status_code == 200 and len(slerp.json()["beats"]) == 5
+    corners = [a["z"], b["z"], a["z"], b["z"]]
+    edge = [post(url, "/api/blend", json={"corners": corners, "x": x, "y": 0.0}).json()["beat"]
+            for x in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    figures = paths.path_figures(grids(edge))
+    assert figures["path_ratio"] == 1.0 and figures["toward_b"] == 1.0
+    corner = post(url, "/api/decode", json={"z": a["z"], "temperature": 0.5}).json()["beat"]  # As the pad: seed 0.
+    np.testing.assert_array_equal(grids(edge[:1]), grids([corner]))
+    wrong = post(url, "/api/blend", json={"corners": corners, "x": 0.5, "y": 0.5, "method": "cubic"})
+    assert wrong.status_code == 422 and "method" in wrong.json()["error"]
 
 
 @pytest.mark.skipif(webapp._fluidsynth_problem() is not None, reason="FluidSynth or a GM soundfont is missing")
