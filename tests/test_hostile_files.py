@@ -1,0 +1,100 @@
+"""Hostile archives, model folders and files on disk: nothing is written outside where it
+was asked, nothing unpacks without bound, and a damaged or half-replaced folder is refused
+by name."""
+
+import csv
+import io
+import os
+import tracemalloc
+import zipfile
+
+import pytest
+from helpers import make_sequence, run_command, to_midi_bytes
+
+from groove_vae import gmd
+
+MIDI = to_midi_bytes(make_sequence([(36, 100, 0.0)]))
+HEADER = ["drummer", "style", "beat_type", "split", "midi_filename"]
+
+
+def gmd_zip(path, names, members=None, header=HEADER, info=None):
+    """A GMD-shaped archive listing `names` in info.csv; `members` maps member -> bytes (default: MIDI for each)."""
+    if info is None:
+        text = io.StringIO()
+        writer = csv.DictWriter(text, header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(dict(zip(HEADER, ("drummer1", "funk/groove1", "beat", "train", name))) for name in names)
+        info = text.getvalue()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(gmd.INFO_CSV, info)
+        for member, data in (members if members is not None else {"groove/" + n: MIDI for n in names}).items():
+            z.writestr(member, data)
+    return str(path)
+
+
+def peak_bytes(call):
+    """What `call` raised, and the peak of Python's allocations while it ran."""
+    tracemalloc.start()
+    try:
+        call()
+        error = None
+    except ValueError as e:
+        error = e
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return error, peak
+
+
+@pytest.mark.parametrize("name", ["../../esc.mid", "drummer1/../../esc.mid", "/tmp/groove-vae-esc.mid"])
+def test_extract_gmd_never_writes_outside_the_output_dir(tmp_path, name):
+    archive = gmd_zip(tmp_path / "evil.zip", ["drummer1/ok.mid", name],
+                      {"groove/drummer1/ok.mid": MIDI, "groove/" + name: MIDI})
+    out = tmp_path / "a" / "out"
+    with pytest.raises(ValueError, match=r"would be written outside .*out; refused"):
+        gmd.extract(archive, str(out))
+    assert not (tmp_path / "esc.mid").exists() and not (tmp_path / "a" / "esc.mid").exists()
+    assert not os.path.exists("/tmp/groove-vae-esc.mid")
+    assert not out.exists()  # Every path is checked before the first file is written.
+
+
+def test_a_zip_bomb_member_is_refused_within_a_few_mb(tmp_path):
+    archive = gmd_zip(tmp_path / "bomb.zip", ["d/bomb.mid"], {"groove/d/bomb.mid": b"MThd" + bytes(64 * 2**20)})
+    assert os.path.getsize(archive) < 200_000
+    error, peak = peak_bytes(lambda: gmd.extract(archive, str(tmp_path / "out")))
+    assert "groove/d/bomb.mid unpacks to over 1 MB" in str(error)
+    assert peak < 8 * 2**20, f"peak {peak / 2**20:.0f} MB"  # Once the whole 64 MB (1 GB from 4.7 MB of zip).
+    assert not (tmp_path / "out" / "d" / "bomb.mid").exists()
+
+
+def test_an_info_csv_of_millions_of_rows_is_refused_within_a_few_mb(tmp_path):
+    info = "drummer,style,beat_type,split,midi_filename\n" + "d,s,b,t,f\n" * 2_000_000
+    archive = gmd_zip(tmp_path / "rows.zip", [], {}, info=info)
+    error, peak = peak_bytes(lambda: gmd.extract(archive, str(tmp_path / "out")))
+    assert "info.csv unpacks to over 2 MB" in str(error)
+    assert peak < 16 * 2**20, f"peak {peak / 2**20:.0f} MB"  # Once 3.7 GB.
+    info = "drummer,style,beat_type,split,midi_filename\n" + "d,s,b,t,f\n" * 20_000  # Small, but too many rows.
+    error, peak = peak_bytes(lambda: gmd.extract(gmd_zip(tmp_path / "r2.zip", [], {}, info=info), str(tmp_path)))
+    assert "lists over 10000 performances" in str(error) and peak < 16 * 2**20
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda p: gmd_zip(p, ["d/a.mid"], {"groove/d/a.mid": b"not midi at all"}), "groove/d/a.mid is not a MIDI file"),
+    (lambda p: gmd_zip(p, ["d/a.mid"], {}), "lists d/a.mid, which the archive does not hold"),
+    (lambda p: gmd_zip(p, [""], {}), "has an empty midi_filename"),
+    (lambda p: gmd_zip(p, ["d/a.mid"], header=HEADER[:2] + HEADER[3:]), "has no column 'beat_type'"),
+    (lambda p: gmd_zip(p, ["d/a.mid"], info="drummer\n\xff"), "has no column"),
+])
+def test_extract_gmd_archive_problems_are_one_line(tmp_path, setup, message):
+    archive = setup(tmp_path / "x.zip")
+    run = run_command("extract_gmd", f"--zip={archive}", f"--output_dir={tmp_path / 'out'}", cwd=tmp_path)
+    assert run.returncode != 0 and message in run.stderr, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) <= 3
+
+
+def test_extract_gmd_into_a_file_is_one_line(tmp_path):
+    archive = gmd_zip(tmp_path / "x.zip", ["d/a.mid"])
+    (tmp_path / "file").write_text("x")
+    run = run_command("extract_gmd", f"--zip={archive}", f"--output_dir={tmp_path / 'file'}", cwd=tmp_path)
+    assert run.returncode != 0 and "file is a file, not a folder" in run.stderr, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr and (tmp_path / "file").read_text() == "x"
