@@ -98,3 +98,104 @@ def test_extract_gmd_into_a_file_is_one_line(tmp_path):
     run = run_command("extract_gmd", f"--zip={archive}", f"--output_dir={tmp_path / 'file'}", cwd=tmp_path)
     assert run.returncode != 0 and "file is a file, not a folder" in run.stderr, run.stderr[-2000:]
     assert "Traceback" not in run.stderr and (tmp_path / "file").read_text() == "x"
+
+
+# === package_model: built beside, swapped in whole, checked on load ===
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """Two model directories of the tiny config with different weights (stand-ins for runs)."""
+    import numpy as np
+    from helpers import tiny_config
+
+    from groove_vae import configs, runs
+    from groove_vae.model import build_model
+
+    made = []
+    for seed in (1, 2):
+        model = build_model(tiny_config())
+        model.set_weights([np.random.default_rng(seed).normal(size=w.shape).astype(w.dtype) for w in model.get_weights()])
+        directory = tmp_path_factory.mktemp(f"run{seed}")
+        configs.save_config(model.config, str(directory / runs.CONFIG_FILE))
+        np.savez(directory / runs.WEIGHTS_FILE, **{f"w{i:03d}": w for i, w in enumerate(model.get_weights())})
+        made.append(str(directory))
+    return made
+
+
+def old_model(path):
+    path.mkdir()
+    for name in ("config.json", "weights.npz", "styles.npz", "provenance.json"):
+        (path / name).write_text(f"old {name}")
+    return {p.name: p.read_bytes() for p in path.iterdir()}
+
+
+def test_package_model_refuses_an_existing_folder_without_overwrite(two_runs, tmp_path):
+    before = old_model(tmp_path / "model")
+    run = run_command("package_model", f"--run_dir={two_runs[0]}", f"--output_dir={tmp_path / 'model'}", cwd=tmp_path)
+    assert run.returncode != 0 and "model exists; pass --overwrite to replace it whole" in run.stderr, run.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "model").iterdir()} == before  # Styles, provenance kept.
+    run = run_command("package_model", f"--run_dir={two_runs[0]}", f"--output_dir={two_runs[0]}", "--overwrite",
+                      cwd=tmp_path)
+    assert run.returncode != 0 and "holds the run being packaged" in run.stderr, run.stderr
+
+
+def test_a_package_that_fails_part_way_leaves_the_old_folder_whole(two_runs, tmp_path, monkeypatch):
+    from groove_vae import runs, weights
+
+    before = old_model(tmp_path / "model")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(weights, "save_weights", full_disk)
+    with pytest.raises(OSError):
+        runs.package_run(two_runs[0], str(tmp_path / "model"), overwrite=True)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "model").iterdir()} == before  # Once: the new config alone.
+    assert sorted(os.listdir(tmp_path)) == ["model"]  # No half-built folder beside it.
+
+
+def test_a_replaced_model_folder_is_whole_and_a_mixed_one_is_refused_by_name(two_runs, tmp_path):
+    import json
+
+    from groove_vae import runs
+
+    old_model(tmp_path / "model")
+    runs.package_run(two_runs[0], str(tmp_path / "model"), overwrite=True)
+    assert sorted(os.listdir(tmp_path / "model")) == ["config.json", "provenance.json", "weights.npz"]
+    digests = json.loads((tmp_path / "model" / "provenance.json").read_text())["sha256"]
+    assert set(digests) == {"config.json", "weights.npz"}
+    runs.restore_model(str(tmp_path / "model"))
+    runs.package_run(two_runs[1], str(tmp_path / "other"))
+    mixed = tmp_path / "model" / "weights.npz"
+    mixed.write_bytes((tmp_path / "other" / "weights.npz").read_bytes())  # Another model's weights, same shapes.
+    with pytest.raises(ValueError, match=f"{mixed}: not the file this model was packaged with"):
+        runs.restore_model(str(tmp_path / "model"))
+    (tmp_path / "other" / "provenance.json").write_text("{}")  # A folder without digests (older packages) loads.
+    runs.restore_model(str(tmp_path / "other"))
+
+
+def test_a_killed_package_leaves_nothing_the_next_one_does_not_clean(two_runs, tmp_path):
+    from groove_vae import runs
+
+    (tmp_path / ".model.abc123.tmp").mkdir()  # A build killed before its swap.
+    (tmp_path / ".model.abc123.tmp" / "config.json").write_text("half")
+    (tmp_path / ".model.def456.old" / "model").mkdir(parents=True)  # Killed between the two renames.
+    (tmp_path / ".model.def456.old" / "model" / "config.json").write_text("the old model")
+    runs.remove_stale_builds(str(tmp_path / "model"))
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+    assert (tmp_path / "model" / "config.json").read_text() == "the old model"
+    runs.package_run(two_runs[0], str(tmp_path / "model"), overwrite=True)
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+
+
+def test_a_calibrated_config_keeps_a_packaged_model_loadable(two_runs, tmp_path):
+    import dataclasses
+
+    from groove_vae import configs, runs
+
+    runs.package_run(two_runs[0], str(tmp_path / "model"))
+    path = str(tmp_path / "model" / "config.json")
+    configs.save_config(dataclasses.replace(configs.read_saved_config(path), velocity_memory=0.5), path)
+    with pytest.raises(ValueError, match="config.json: not the file"):  # What calibrate_feel writes, unrecorded.
+        runs.restore_model(str(tmp_path / "model"))
+    runs.record_digest(str(tmp_path / "model"), "config.json")
+    assert runs.restore_model(str(tmp_path / "model")).config.velocity_memory == 0.5
