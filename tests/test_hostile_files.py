@@ -199,3 +199,84 @@ def test_a_calibrated_config_keeps_a_packaged_model_loadable(two_runs, tmp_path)
         runs.restore_model(str(tmp_path / "model"))
     runs.record_digest(str(tmp_path / "model"), "config.json")
     assert runs.restore_model(str(tmp_path / "model")).config.velocity_memory == 0.5
+
+
+# === Writes: the mode kept, links written through, killed runs' leftovers cleaned ===
+def test_overwriting_keeps_the_files_mode(tmp_path):
+    from groove_vae import files
+
+    private = tmp_path / "private.mid"
+    private.write_bytes(b"old")
+    os.chmod(private, 0o600)
+    files.write_bytes(private, b"new")
+    assert private.read_bytes() == b"new" and (os.stat(private).st_mode & 0o777) == 0o600  # Once 0644.
+
+
+def test_a_symlink_is_written_through(tmp_path):
+    from groove_vae import files
+
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "beat.mid"
+    target.write_bytes(b"old")
+    link = tmp_path / "beat.mid"
+    link.symlink_to(target)
+    files.write_bytes(link, b"new")
+    assert link.is_symlink() and target.read_bytes() == b"new"  # Once: the link replaced, the file stale.
+    assert sorted(os.listdir(tmp_path / "real")) == ["beat.mid"]
+
+
+def test_a_killed_writers_temporary_is_removed_by_the_next_write_but_a_live_ones_is_not(tmp_path):
+    import fcntl
+
+    from groove_vae import files
+
+    target = tmp_path / "out.mid"
+    (tmp_path / ".out.mid.k1ll3d.tmp").write_bytes(b"half a file")  # What a killed run left.
+    live = tmp_path / ".out.mid.l1v3.tmp"
+    live.write_bytes(b"being written")
+    with open(live, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # Another process writing the same target right now.
+        files.write_bytes(target, b"new")
+        assert sorted(os.listdir(tmp_path)) == [".out.mid.l1v3.tmp", "out.mid"]
+    files.write_bytes(target, b"newer")
+    assert sorted(os.listdir(tmp_path)) == ["out.mid"]
+
+
+def train_tiny(folder, run_dir, num_steps):
+    from helpers import tiny_config
+
+    from groove_vae import training
+
+    training.train(tiny_config(), str(run_dir), num_steps=num_steps, midi_dir=str(folder), steps_per_epoch=1,
+                   eval_batches=1, verbose=0)
+
+
+@pytest.fixture
+def drums(tmp_path, monkeypatch):
+    monkeypatch.setenv("GROOVE_VAE_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "drums"
+    folder.mkdir()
+    notes = [(36 if i % 2 == 0 else 38, 100, i * 0.5) for i in range(32)] + [(42, 70, i * 0.25) for i in range(64)]
+    for i in range(8):
+        (folder / f"groove_{i}.mid").write_bytes(to_midi_bytes(make_sequence(notes)))
+    return folder
+
+
+@pytest.mark.slow  # Trains twice (seconds each with the tiny model).
+def test_resuming_from_a_truncated_latest_checkpoint_falls_back_to_the_one_before(drums, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    train_tiny(drums, run_dir, 2)
+    shard = next((run_dir / "checkpoints").glob("ckpt-2.data-*"))
+    shard.write_bytes(shard.read_bytes()[:100])  # A save cut short.
+    (run_dir / "checkpoints" / "ckpt-3_temp").mkdir()  # And one killed before its move.
+    train_tiny(drums, run_dir, 3)  # Once: IndexError, "Read less bytes than requested".
+    out = capsys.readouterr().out
+    assert "ckpt-2 could not be read" in out and "Resumed from" in out and "ckpt-1 (step 1)" in out
+    assert not (run_dir / "checkpoints" / "ckpt-3_temp").exists()
+    from groove_vae import runs
+
+    runs.restore_model(str(run_dir), prefer_best=False)  # The rerun's own ckpt-3, whole.
+    for shard in (run_dir / "checkpoints").glob("ckpt-*.data-*"):
+        shard.write_bytes(shard.read_bytes()[:100])
+    with pytest.raises(ValueError, match="truncated or foreign checkpoint, and no earlier one could be read"):
+        train_tiny(drums, run_dir, 5)
