@@ -280,3 +280,53 @@ def test_resuming_from_a_truncated_latest_checkpoint_falls_back_to_the_one_befor
         shard.write_bytes(shard.read_bytes()[:100])
     with pytest.raises(ValueError, match="truncated or foreign checkpoint, and no earlier one could be read"):
         train_tiny(drums, run_dir, 5)
+
+
+# === Numbers that once raised the wrong error, or none ===
+@pytest.fixture(scope="module")
+def vae():
+    from helpers import tiny_config
+
+    from groove_vae import api
+    from groove_vae.model import build_model
+
+    return api.GrooveVAE(build_model(tiny_config()))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_grooves_are_refused_by_name(vae, value):
+    import numpy as np
+    from helpers import random_groove
+
+    groove = random_groove(np.random.default_rng(0), 2)
+    groove[1, 5, 12] = value  # Once: NaN latents, and a beat decoded from them, without a word.
+    for verb in (vae.encode_tensors, vae.humanize_tensors):
+        with pytest.raises(ValueError, match=r"must be finite: 1 values are NaN or Inf \(the first at clip 1, step 5"):
+            verb(groove)
+
+
+@pytest.mark.parametrize("qpm", [1e-30, 1e-4, 1e12])
+def test_an_absurd_note_sequence_tempo_is_one_conversion_error(qpm):
+    from groove_vae import converter
+
+    ns = make_sequence([(36, 100, 0.0), (38, 100, 0.5)])
+    ns.tempos[0].qpm = qpm
+    for convert in (converter.note_sequence_to_groove, converter.note_sequence_to_windows):
+        with pytest.raises(converter.ConversionError, match="outside what MIDI can hold") as caught:
+            convert(ns)  # Once StopIteration for 1e-30 (rounded to 0 after the check).
+        assert caught.value.reason == "unquantizable" and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("--num_steps=0", "--num_steps must be whole bars of 16th notes, 16 to 256, got 0"),  # Once a NaN table.
+    ("--num_steps=100000000", "--num_steps must be whole bars"),  # Once a MemoryError.
+    ("--num_steps=20", "--num_steps must be whole bars"),
+    ("--without=drummer99", "--without takes GMD drummers (drummer1 ... drummer10), got drummer99"),
+])
+def test_compare_splits_refuses_bad_flags_before_loading(flag, message, tmp_path, monkeypatch):
+    from groove_vae import data
+
+    monkeypatch.setattr(data, "load_split", lambda *a, **k: pytest.fail("loaded data for a bad flag"))
+    run = run_command("compare_splits", flag, cwd=tmp_path)
+    assert run.returncode != 0 and message in run.stderr, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
