@@ -218,9 +218,8 @@ def test_calibrate_feel_fits_the_memory_to_the_drummers_and_writes_it(tmp_path):
     config = groove_vae.load(str(tmp_path / "model")).config
     assert (config.velocity_memory, config.timing_memory) == (0.9, 0.9)
     bundled_config = open(os.path.join(bundled.resolve("humanize"), "config.json")).read()
-    for name in ("humanize", bundled.resolve("humanize")):  # A bundled name, and the installed folder's path.
-        untouched = run("calibrate_feel.py", f"--run_dir={name}", "--midi_dir=mine", "--max_clips=8", cwd=tmp_path)
-        assert untouched.returncode == 0 and "Not written: the bundled models are read-only" in untouched.stdout
+    untouched = run("calibrate_feel.py", "--run_dir=humanize", "--midi_dir=mine", cwd=tmp_path)  # A bundled name.
+    assert untouched.returncode == 0 and "Not written: the bundled models are read-only" in untouched.stdout
     assert open(os.path.join(bundled.resolve("humanize"), "config.json")).read() == bundled_config
     assert f"hit_memory={list(config.hit_memory)}," in written.stdout and len(config.hit_memory) == 5
     assert config.hit_memory[2] >= 0.5  # At temperature 1 the model needs memory to loop a bar.

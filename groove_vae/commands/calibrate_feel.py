@@ -89,9 +89,7 @@ def main(argv):
     print(", ".join(f"{key}={value}" for key, value in fitted.items()))
     if not FLAGS.write:
         return
-    model_dir = os.path.realpath(bundled.resolve(FLAGS.run_dir))
-    in_package = model_dir.startswith(os.path.join(os.path.realpath(bundled.HERE), ""))  # Named by its path.
-    if not FLAGS.run_dir or FLAGS.run_dir in bundled.MODELS or in_package:  # Every later load() would play differently.
+    if not FLAGS.run_dir or FLAGS.run_dir in bundled.MODELS:  # Every later load() would play differently.
         print(f"Not written: the bundled models are read-only; to keep the fit, copy the model and pass "
               f"--run_dir=<the copy>.")
         return
