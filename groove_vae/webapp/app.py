@@ -272,7 +272,7 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         """The beat moved along the model's attribute vectors (denser, louder, ride, ...)."""
         _require_hits(request.beat, "steer")
         groove = await queue.run(http, lambda: vae.steer_tensors(
-            beat_to_groove(request.beat), request.attributes or None, request.temperature, request.seed,
+            beat_to_groove(request.beat), request.attributes, request.temperature, request.seed,
             request.constraints or None))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
