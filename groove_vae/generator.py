@@ -293,6 +293,11 @@ class GrooveGenerator:
         groove = np.asarray(groove, np.float32)
         if groove.ndim != 3 or groove.shape[1:] != (self.config.num_steps, converter.GROOVE_DEPTH):
             raise ValueError(f"Expected groove tensors [batch, {self.config.num_steps}, 27], got {groove.shape}.")
+        bad = ~np.isfinite(groove)
+        if bad.any():  # NaN would encode to NaN latents and decode to garbage without a word.
+            clip, step, column = map(int, np.argwhere(bad)[0])
+            raise ValueError(f"Groove tensors must be finite: {int(bad.sum())} values are NaN or Inf "
+                             f"(the first at clip {clip}, step {step}, column {column}).")
         if len(groove) <= batch_size:
             mu, sigma = self._posterior(tf.constant(groove))
             return mu.numpy(), sigma.numpy()

@@ -98,6 +98,7 @@ def main(argv):
     config = dataclasses.replace(configs.read_saved_config(path), hit_memory=fit["hit_memory"],
                                  velocity_memory=fit["velocity_memory"], timing_memory=fit["timing_memory"])
     configs.save_config(config, path)
+    runs.record_digest(os.path.dirname(path), runs.CONFIG_FILE)
     print(f"Written to {path}")
 
 
