@@ -6,25 +6,26 @@ from Unconditional Generative Models" (ICLR 2018). Small networks learn, in late
 - attribute critics: from a latent and a temperature, what the decoder will play, as the
   attributes of `groove_vae.attributes` (density, kick, swing, ...);
 - a style critic: which GMD style a latent's clip was played in;
-- an actor: moves a prior draw, as little as it must, to where the critics say the
-  decoder plays what was asked, and keeps it where the model's prior draws.
+- the paper's actor: moves a prior draw, as little as it must, to where the critics say
+  the decoder plays what was asked, and keeps it where the model's prior draws (its
+  log-density stands in for the paper's realism critic).
 
-The paper's realism critic tells training posteriors from other latents; the model's
-fitted prior (`groove_vae.sampling.GaussianMixture`) already is such a density, with a
-gradient, so its log-density does that job here: a latent moved to where the prior
-rarely draws is one the decoder plays less like a drummer (it switches timekeeper from
-bar to bar), and the actor is penalised for every nat it goes below what 90% of prior
-draws reach.
+New beats (`sample(constraints=...)`) take, of 128 prior draws per beat, the one the critics
+rank best (`rank`), then check what the decoder played. Measured on the bundled model, that
+meets conditions more often than the actor's moves and keeps the prior's realism: the
+actor's latents, pushed where the critics are least sure, switch timekeeper from bar to
+bar 2-4 times as often as drummers do (experiments/2026-12-06-constraints.md). The actor
+stays for that comparison.
 
-For an existing beat, gradient steps on the same loss from the beat's own latent make the
-edit instead of the actor, so that as much of the beat as the condition allows survives.
+For an existing beat, gradient steps on the actor's objective from the beat's own latent
+make the edit (`edit_latents`), so that as much of the beat as the condition allows survives.
 
 A condition (`Constraints`) is a set of attribute ranges, in the attributes' own units,
 and optionally a style: "density=20..30, swing=0.1.., toms=0, timekeeper=ride, style=funk".
 
 Example:
 >>> wanted = Constraints.parse("density=20..30, timekeeper=ride")
->>> z = constraint_model.actor_latents(prior_draws, wanted, temperature=0.5)
+>>> order = constraint_model.rank(prior_draws, wanted, temperature=0.5)  # [n, C] -> [n, C]
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ PRESENT = 0.25  # Hits per bar that count as "plays it": one hit in four bars.
 # Which cymbal keeps time, as a range of ride_share (the ride's share of the timekeeper's hits).
 TIMEKEEPERS = {"ride": (0.5, 1.0), "hihat": (0.0, 0.25)}
 MAX_CONDITIONS = 8
+CANDIDATES = 128  # Prior draws per beat that the critics rank for `sample(constraints=...)`.
+CONSTRAIN_CHUNK = 16  # Beats whose candidates are drawn and ranked at once (the SavedModel's cap per request).
 _INF = math.inf
 
 
@@ -285,6 +288,26 @@ class ConstraintModel:
         return (1.0 - gate) * z + gate * out[:, self.z_size :]
 
     # --- what users call ---
+    def rank(self, candidates, wanted: Constraints, temperature: float) -> np.ndarray:
+        """Candidate latents [n, C, z] (prior draws) -> for each row, the candidates' indices
+        [n, C], the one the critics say best meets `wanted` first. Choosing among the prior's
+        own draws keeps what the prior plays well (a steady timekeeper, new beats); the
+        actor's moved latents meet conditions less often and play less like a drummer
+        (experiments/2026-12-06-constraints.md)."""
+        candidates = np.asarray(candidates, np.float32)
+        n, c, z = candidates.shape
+        return tf.argsort(tf.reshape(self.missed(candidates.reshape(n * c, z), wanted, temperature), [n, c]),
+                          axis=-1, stable=True).numpy()
+
+    def missed(self, z, wanted, temperature):
+        """How far the critics say each latent's beat [n] is from `wanted` (0: met), as
+        TensorFlow ops; `wanted` a `Constraints` or a condition vector."""
+        condition = self.condition(wanted) if isinstance(wanted, Constraints) else wanted
+        z = tf.convert_to_tensor(z, tf.float32)
+        n = tf.shape(z)[0]
+        return self._condition_loss(z, tf.fill([n], tf.cast(temperature, tf.float32)),
+                                    tf.tile(tf.convert_to_tensor(condition, tf.float32)[None], [n, 1]))
+
     def actor_latents(self, z, wanted: Constraints, temperature: float) -> np.ndarray:
         """Prior draws [n, z] -> latents whose beats meet `wanted` (by the critics)."""
         z = tf.constant(np.asarray(z, np.float32))

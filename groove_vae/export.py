@@ -14,13 +14,13 @@ Signatures (every output [batch, 64, 9] float32 unless noted):
                    `groove_vae.attributes.ATTRIBUTES`, in its order; -3 to 3), temperature
                    (0.5), seed (0) -> hits, velocities, offsets, z: the latents moved along
                    the model's attribute vectors, decoded
-  constrain        batch_size [] int32, lows [17] and highs [17] float32 (one range per
+  constrain        batch_size [] int32 (at most 16), lows [17] and highs [17] float32 (one range per
                    attribute of `ATTRIBUTES`, in its order, in the attribute's units; a
                    bound at or beyond the attribute's valid range, e.g. -1e9 or 1e9, is no
                    bound), style [] string ("": any), temperature (0.5), seed (0) -> hits,
-                   velocities, offsets, z: the prior's draws moved by the model's latent
-                   constraint actor, decoded: `sample(constraints=..., tries=1)` of the
-                   Python API (only in models with a constraints.npz)
+                   velocities, offsets, z: of 128 prior draws per beat, the one the model's
+                   constraint critics rank best, decoded: `sample(constraints=..., tries=1)`
+                   of the Python API (only in models with a constraints.npz)
   encode           groove [batch, 64, 27] float32 (hits, velocities, offsets per step)
                    -> mu, sigma [batch, z_size]
 
@@ -49,6 +49,7 @@ from groove_vae import checks
 from groove_vae.converter import DEFAULT_QPM, GROOVE_DEPTH
 from groove_vae.drums import NUM_CLASSES
 from groove_vae.attributes import ATTRIBUTES, MAX_AMOUNT
+from groove_vae.constraints import CANDIDATES, CONSTRAIN_CHUNK
 from groove_vae.model import build_model
 from groove_vae.sampling import Sampler, SamplingOptions
 
@@ -128,22 +129,25 @@ def build_archive(model, sampler: Sampler, constraint_model=None) -> keras.expor
 
     def constrain(batch_size, lows, highs, style=tf.constant(""), temperature=tf.constant(0.5),
                   seed=tf.constant(0)):
-        message = f"batch_size must be from 1 to {checks.MAX_BATCH}"
+        message = f"batch_size must be from 1 to {CONSTRAIN_CHUNK}"
         ranges = (f"lows and highs hold one number per attribute, in this order: {', '.join(ATTRIBUTES)}, "
                   "each low at most its high")
         styles = tf.constant(list(constraint_model.styles) + [""], tf.string)
         batch_size = _checked(batch_size, *_temperature_and_seed_checks(temperature, seed),
                               tf.debugging.assert_positive(batch_size, message=message),
-                              tf.debugging.assert_less_equal(batch_size, checks.MAX_BATCH, message=message),
+                              tf.debugging.assert_less_equal(batch_size, CONSTRAIN_CHUNK, message=message),
                               tf.debugging.assert_equal(tf.size(lows), len(ATTRIBUTES), message=ranges),
                               tf.debugging.assert_equal(tf.size(highs), len(ATTRIBUTES), message=ranges),
                               tf.debugging.assert_less_equal(lows, highs, message=ranges),  # False for NaN.
                               tf.debugging.assert_equal(tf.reduce_any(tf.equal(styles, style)), True,
                                                         message="style must be one of the model's styles or \"\""))
-        z = sampler.latents(batch_size, SamplingOptions(temperature, seed))
-        condition = tf.tile(constraint_model.condition_tensor(lows, highs, style)[None], [batch_size, 1])
-        z = constraint_model.act(z, condition, tf.fill([batch_size], temperature))
-        z = tf.ensure_shape(z, [None, z_size])
+        # As the API: of CANDIDATES prior draws per beat, the one the critics rank best.
+        candidates = tf.reshape(sampler.latents(batch_size * CANDIDATES, SamplingOptions(temperature, seed)),
+                                [batch_size, CANDIDATES, z_size])
+        missed = constraint_model.missed(tf.reshape(candidates, [-1, z_size]),
+                                         constraint_model.condition_tensor(lows, highs, style), temperature)
+        best = tf.argmin(tf.reshape(missed, [batch_size, CANDIDATES]), axis=-1, output_type=tf.int32)
+        z = tf.ensure_shape(tf.gather(candidates, best, axis=1, batch_dims=1), [None, z_size])
         return {**_split_groove(model.decode(z, SamplingOptions(temperature, seed))), "z": z}
 
     def encode(groove):
@@ -174,7 +178,8 @@ def build_archive(model, sampler: Sampler, constraint_model=None) -> keras.expor
                                          temperature_spec, seed_spec]
     )
     if constraint_model is not None:
-        archive.track(constraint_model.actor)
+        archive.track(constraint_model.attribute_critic)
+        archive.track(constraint_model.style_critic)
         archive.add_endpoint(
             "constrain", constrain,
             input_signature=[tf.TensorSpec([], tf.int32, name="batch_size"),

@@ -15,7 +15,7 @@ import tensorflow as tf
 from groove_vae import bundled, checks, converter, paths, runs, windows
 from groove_vae import groove as layout
 from groove_vae.attributes import ATTRIBUTE_FILE, AttributeVectors, check_amounts, measure
-from groove_vae.constraints import CONSTRAINT_FILE, ConstraintModel, Constraints
+from groove_vae.constraints import CANDIDATES, CONSTRAIN_CHUNK, CONSTRAINT_FILE, ConstraintModel, Constraints
 from groove_vae.model import MusicVAE, build_model
 from groove_vae.sampling import Given, Prior, Sampler, SamplingOptions, StandardNormal, load_prior
 from groove_vae.styles import StylePriors
@@ -51,7 +51,7 @@ def blend_latents(corners, x: float, y: float) -> np.ndarray:
 
 MORPH_PLANS = 8  # Morph plans (corner beats and thresholds) a model keeps for the Beat Blender.
 PROBES = 9  # Latents along an interpolation where the morph reads the hit probabilities.
-MAX_TRIES = 16  # Draws per beat that `sample(constraints=...)` may try.
+MAX_TRIES = 16  # Decodes per beat that `sample(constraints=...)` may try.
 
 
 class GrooveGenerator:
@@ -221,9 +221,10 @@ class GrooveGenerator:
         [n, steps, 27]; with `num_bars`, each one performance [n, num_bars * 16, 27] (see `sample`).
 
         `constraints` ("density=20..30,toms=0", a mapping or a `Constraints`: see
-        `groove_vae.constraints`) moves each draw with the model's constraint actor, then
-        checks what was played: a beat that misses is drawn again, up to `tries` times in
-        all, and the first that meets the constraints is kept (else the first drawn)."""
+        `groove_vae.constraints`): each beat's latent is the one of `CANDIDATES` prior draws
+        that the model's constraint critics rank best, and what it plays is checked: a beat
+        that misses is played from the next-ranked draw, up to `tries` decodes in all, and the
+        first that meets the constraints is kept (else the first)."""
         if constraints is None:
             return self.decode_phrases(self.sample_latents(n, seed, style, strength, steer, prior, attributes),
                                        num_bars, temperature, seed)
@@ -238,17 +239,28 @@ class GrooveGenerator:
         grooves), and which beats meet the constraints, bool [n]."""
         wanted = self._wanted(constraints)
         checks.check_count("tries", tries, 1, MAX_TRIES)
-        z_kept = grooves = None
+        checks.check_count("The number of samples", n)
+        candidates, order = [], []
+        for chunk, start in enumerate(range(0, n, CONSTRAIN_CHUNK)):  # Bounded memory: 16 x 128 draws at a time.
+            size = min(CONSTRAIN_CHUNK, n - start)
+            chunk_seed = seed if chunk == 0 else (seed * 7919 + 7 * chunk) % checks.MAX_SEED
+            options = SamplingOptions(seed=chunk_seed, prior=prior, style=style, strength=strength, steer=steer,
+                                      attributes=attributes)
+            z = self.sampler.latents(size * CANDIDATES, options).numpy().reshape(size, CANDIDATES, -1)
+            candidates.append(z)
+            order.append(self.constraint_model.rank(z, wanted, temperature))
+        candidates, order = np.concatenate(candidates), np.concatenate(order)
+        z_kept = candidates[np.arange(n), order[:, 0]]
+        grooves = None
         met = np.zeros(n, bool)
         for k in range(tries):
             pending = np.flatnonzero(~met)
             try_seed = seed if k == 0 else (seed * 7919 + k) % checks.MAX_SEED
-            z = self.sample_latents(n, try_seed, style, strength, steer, prior, attributes)[pending]
-            z = self.constraint_model.actor_latents(z, wanted, temperature)
+            z = candidates[pending, order[pending, k]]
             groove = self.decode_phrases(z, num_bars, temperature, try_seed)
             meets = self.meets(groove, wanted)
             if grooves is None:
-                z_kept, grooves = z, groove
+                grooves = groove
             z_kept[pending[meets]], grooves[pending[meets]] = z[meets], groove[meets]
             met[pending[meets]] = True
             if met.all():

@@ -90,6 +90,19 @@ def test_the_actor_meets_what_is_asked_and_ignores_nothing(fitted):
     assert np.mean(np.abs(busy[:, 3:] - start[:, 3:])) < 0.5 * np.mean(np.abs(busy[:, 0] - start[:, 0]))
 
 
+def test_the_critics_rank_first_the_draws_that_meet_every_condition(fitted):
+    model, _ = fitted
+    candidates = np.random.default_rng(4).standard_normal((200, 64, 8)).astype(np.float32)
+    wanted = Constraints.parse("density=..10,timekeeper=ride,style=funk")
+    meets = lambda z: (16 + 6 * z[..., 0] <= 10) & (z[..., 1] > 0) & (z[..., 2] > 0)  # noqa: E731
+    order = model.rank(candidates, wanted, 0.5)
+    assert sorted(order[0].tolist()) == list(range(64))  # A ranking of every candidate.
+    best = candidates[np.arange(200), order[:, 0]]
+    assert meets(best).mean() > 0.8 > meets(candidates).mean() + 0.6  # About 1 in 12 draws meets all three.
+    worst = candidates[np.arange(200), order[:, -1]]
+    assert meets(worst).mean() < 0.05
+
+
 def test_edits_trade_how_far_they_move_for_how_much_they_meet(fitted):
     model, _ = fitted
     start = np.random.default_rng(2).standard_normal((100, 8)).astype(np.float32) * 0.5

@@ -66,7 +66,7 @@ def main(argv):
     from groove_vae import checks, converter, serving
 
     try:
-        checks.check_count("--num_output", FLAGS.num_output)
+        checks.check_count("--num_output", FLAGS.num_output, 1, 16 if FLAGS.signature == "constrain" else checks.MAX_BATCH)
     except ValueError as e:
         raise app.UsageError(str(e))
 
