@@ -80,6 +80,16 @@ def test_each_window_keeps_the_copy_that_agrees_with_the_one_before_where_they_m
     assert windows.play(grid, lambda w: w, candidates=1).shape == grid.shape
 
 
+class Draws:
+    """A song's draws [copies, steps, k], as `windows.play` asks for them: a span of bars at a time."""
+
+    def __init__(self, draws):
+        self.draws = draws
+
+    def bars(self, first, stop):
+        return self.draws[:, first * 16 : stop * 16]
+
+
 def test_windows_play_with_their_slice_of_one_songs_draws():
     """Windows that share bars share their feel draws, so memory crosses the seams."""
     grid = np.zeros((10 * 16, layout.GROOVE_DEPTH), np.float32)
@@ -87,7 +97,8 @@ def test_windows_play_with_their_slice_of_one_songs_draws():
 
     def song_draws(copies, bars):  # Each step's draw names its bar and its copy.
         asked.append((copies, bars))
-        return np.repeat(np.arange(bars, dtype=np.float32), 16)[None, :, None] + 100 * np.arange(copies)[:, None, None]
+        return Draws(np.repeat(np.arange(bars, dtype=np.float32), 16)[None, :, None]
+                     + 100 * np.arange(copies)[:, None, None])
 
     def play_windows(w, draws):  # Plays each window's draws back as its first velocity.
         out = w.copy()
