@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
 from note_seq.protobuf import music_pb2
 
-from groove_vae import bundled, checks, converter, runs, windows
+from groove_vae import bundled, checks, converter, paths, runs, windows
 from groove_vae import groove as layout
 from groove_vae.attributes import ATTRIBUTE_FILE, AttributeVectors, check_amounts, measure
 from groove_vae.constraints import CONSTRAINT_FILE, ConstraintModel, Constraints
@@ -62,6 +63,8 @@ def blend_latents(corners, x: float, y: float) -> np.ndarray:
     return weights @ corners
 
 
+MORPH_PLANS = 8  # Morph plans (corner beats and thresholds) a model keeps for the Beat Blender.
+PROBES = 9  # Latents along an interpolation where the morph reads the hit probabilities.
 MAX_TRIES = 16  # Draws per beat that `sample(constraints=...)` may try.
 
 
@@ -117,6 +120,11 @@ class GrooveVAE:
             [z_spec, *scalar, tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32),
              tf.TensorSpec([None, converter.NUM_CLASSES], tf.float32)],
         )
+        self._decode_outputs = tf.function(  # The morph's probes: each step's raw outputs too.
+            lambda z, t, s, draws: model.decode(z, SamplingOptions(t, s), draws=draws, return_outputs=True),
+            input_signature=[z_spec, *scalar])
+        self._plans: dict = {}  # `_morph_plan`'s last few, oldest first.
+        self._plans_lock = threading.Lock()
         self._posterior = tf.function(
             lambda groove: model.encode(model.representation.to_inputs(groove)),
             input_signature=[tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32)],
@@ -145,7 +153,7 @@ class GrooveVAE:
 
         `precision` ("float32" or "mixed_bfloat16") overrides the one the model was
         trained with: bfloat16 decodes faster on a CPU with AVX512-BF16, with nearly all
-        sampled hits unchanged (the figures are in docs/performance.md).
+        sampled hits unchanged (the figures are in experiments/2026-12-05-performance.md).
         """
         path = bundled.resolve(path)
         if not os.path.isdir(path) and not os.path.exists(path + ".index"):  # A directory, or one checkpoint.
@@ -202,7 +210,7 @@ class GrooveVAE:
         """Where the hits, velocities and offsets of `n` performances of `num_bars` are
         drawn: normal scores [n, num_bars * 16, 27], each bar's following the bar before's
         by the config's `hit_memory` (at `temperature`), `velocity_memory` and
-        `timing_memory` (docs/feel.md). Every verb that
+        `timing_memory` (experiments/2026-12-05-feel.md). Every verb that
         takes `draws` makes its own from its seed; the windows of a long input take their
         slices of one song's, so the memory carries across the seams between them."""
         checks.check_seed(seed)
@@ -418,20 +426,37 @@ class GrooveVAE:
             temperature=temperature)
         return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
-    def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = "slerp",
+    def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = paths.DEFAULT_METHOD,
                     temperature: float = 0.5, seed: int = 0) -> list[music_pb2.NoteSequence]:
         """The path from a's first 4 bars to b's, `num_steps` clips; the ends reconstruct a and b.
 
-        Every step is decoded with the same random draws (`seed`), so neighbours differ
-        only by their latent and the ends equal `reconstruct(a)` and `reconstruct(b)`.
+        method "morph" (the default): each cell a and b disagree on changes once, in an
+        order the model gives, about as many per step (see `groove_vae.paths`), played with
+        the feel the model gives each step's latent; "slerp" and "linear": each step decoded
+        from its latent on the great circle or the straight line. Every step is decoded with
+        the same random draws (`seed`), so the ends equal `reconstruct(a)` and `reconstruct(b)`.
         """
+        paths.check_method(method)
         checks.check_count("num_steps", num_steps, 2, checks.MAX_INTERPOLATION_STEPS)
-        if method not in ("slerp", "linear"):
-            raise ValueError(f"method must be 'slerp' or 'linear', got {method!r}.")
         (windows_a, qpm), (windows_b, _) = self.windows(a), self.windows(b)
-        z_a, z_b = self.encode_tensors(np.stack([windows_a[0], windows_b[0]]))
-        path = self.interpolate_latents(z_a, z_b, num_steps, method)
-        return [self.decode(z[None], temperature, seed, qpm)[0] for z in path]
+        grooves = self.interpolate_tensors(windows_a[0], windows_b[0], num_steps, method, temperature, seed)
+        return [converter.groove_to_note_sequence(g, qpm) for g in grooves]
+
+    def interpolate_tensors(self, groove_a: np.ndarray, groove_b: np.ndarray, num_steps: int = 8,
+                            method: str = paths.DEFAULT_METHOD, temperature: float = 0.5,
+                            seed: int = 0) -> np.ndarray:
+        """Two 4-bar windows [steps, 27] -> the path [num_steps, steps, 27] (see `interpolate`)."""
+        paths.check_method(method)
+        checks.check_count("num_steps", num_steps, 2, checks.MAX_INTERPOLATION_STEPS)
+        checks.check_temperature(temperature)
+        checks.check_seed(seed)
+        z_a, z_b = self.encode_tensors(np.stack([groove_a, groove_b]).astype(np.float32))
+        latents = self.interpolate_latents(z_a, z_b, num_steps, "linear" if method == "linear" else "slerp")
+        if method != "morph":
+            return np.stack([self.decode_tensors(z[None], temperature, seed)[0] for z in latents])
+        ts = np.linspace(0.0, 1.0, num_steps)
+        probes = self.interpolate_latents(z_a, z_b, PROBES, "slerp")
+        return self.morph_tensors(np.stack([z_a, z_b]), np.stack([1 - ts, ts], 1), latents, probes, temperature, seed)
 
     @staticmethod
     def interpolate_latents(z_a, z_b, num_steps: int, method: str = "slerp") -> np.ndarray:
@@ -439,6 +464,72 @@ class GrooveVAE:
         if method == "linear":
             return np.stack([(1 - t) * z_a + t * z_b for t in ts]).astype(np.float32)
         return np.stack([slerp(z_a, z_b, t) for t in ts]).astype(np.float32)
+
+    def blend_tensors(self, corners, x: float, y: float, temperature: float = 0.5, seed: int = 0,
+                      method: str = paths.DEFAULT_METHOD) -> tuple[np.ndarray, np.ndarray]:
+        """Beat Blender: four corner latents [4, z_size] at (0, 0), (1, 0), (0, 1), (1, 1) and
+        a point of the unit square -> (the beat there [steps, 27], its latent [z_size]).
+
+        "morph" (the default) plays the corners' hits mixed by the point's bilinear weights
+        (`groove_vae.paths`: each cell changes once along any straight drag, in the model's
+        order) with the feel of the blended latent; "linear" (or "slerp") decodes the blended
+        latent. A corner's point plays its latent's beat either way."""
+        paths.check_method(method)
+        checks.check_temperature(temperature)
+        checks.check_seed(seed)
+        corners = self._check_z(corners)
+        z = blend_latents(corners, x, y)
+        if method != "morph":
+            return self.decode_tensors(z[None], temperature, seed)[0], z
+        weights = np.array([[(1 - x) * (1 - y), x * (1 - y), (1 - x) * y, x * y]])
+        grid = np.linspace(0.0, 1.0, 3)
+        probes = np.stack([blend_latents(corners, px, py) for py in grid for px in grid])
+        return self.morph_tensors(corners, weights, z[None], probes, temperature, seed)[0], z
+
+    def morph_tensors(self, corners, weights, latents, probes, temperature: float = 0.5, seed: int = 0) -> np.ndarray:
+        """The morph between K corner latents [K, z_size]: at P points, weights [P, K] (rows
+        summing to 1) and their latents [P, z_size] -> grooves [P, steps, 27].
+
+        The corners' beats are decoded from their latents; each cell's threshold comes from
+        the decoder's hit probabilities at `probes` [M, z_size] (latents across the blend);
+        each point plays the cells whose corners' weight passes the threshold
+        (`paths.blend_hits`), with the velocities and offsets the decoder gives those hits at
+        the point's latent. All with one set of feel draws; a point with a corner's weight
+        1 is that corner's beat exactly."""
+        corners, latents, probes = self._check_z(corners), self._check_z(latents), self._check_z(probes)
+        weights = np.asarray(weights, np.float64)
+        if weights.shape != (len(latents), len(corners)):
+            raise ValueError(f"Expected weights [{len(latents)}, {len(corners)}] (points, corners), "
+                             f"got {list(weights.shape)}.")
+        beats, cell_thresholds, draws = self._morph_plan(corners, probes, temperature, seed)
+        hits = paths.blend_hits(layout.hits(beats), weights, cell_thresholds)
+        played = self._decode_forced(tf.constant(latents), tf.constant(temperature, tf.float32),
+                                     tf.constant(seed, tf.int32), tf.constant(np.repeat(draws, len(latents), 0)),
+                                     tf.constant(hits)).numpy()
+        for i, row in enumerate(weights):
+            if np.max(row) >= 1.0:
+                played[i] = beats[int(np.argmax(row))]
+        return played
+
+    def _morph_plan(self, corners: np.ndarray, probes: np.ndarray, temperature: float, seed: int):
+        """The corners' beats [K, steps, 27], the cells' thresholds and the feel draws
+        [1, steps, 27]; the last few are kept, so dragging the Beat Blender's point over the
+        same corners decodes only the point."""
+        key = (corners.tobytes(), probes.tobytes(), float(temperature), int(seed))
+        with self._plans_lock:
+            if key in self._plans:
+                return self._plans[key]
+        beats = np.stack([self.decode_tensors(z[None], temperature, seed)[0] for z in corners])
+        draws = self.feel_draws(1, self.config.num_bars, seed, temperature=temperature)
+        _, outputs = self._decode_outputs(tf.constant(probes), tf.constant(temperature, tf.float32),
+                                          tf.constant(seed, tf.int32), tf.constant(np.repeat(draws, len(probes), 0)))
+        probs = tf.sigmoid(tf.cast(outputs[..., :converter.NUM_CLASSES], tf.float32) / temperature).numpy()
+        plan = beats, paths.thresholds(layout.hits(beats), probs, self.config.steps_per_bar), draws
+        with self._plans_lock:
+            self._plans[key] = plan
+            while len(self._plans) > MORPH_PLANS:
+                self._plans.pop(next(iter(self._plans)))
+        return plan
 
     def humanize(self, midi: MidiLike, seed: int = 0) -> music_pb2.NoteSequence:
         """A quantized beat in; the same hits out, with a drummer's velocities and microtiming.

@@ -46,6 +46,11 @@ def quiet_start():
         os.close(devnull)
 
 
+def quietly():
+    """`quiet_start` below --log_level=debug: for whatever first imports TensorFlow."""
+    return quiet_start() if flags.FLAGS.log_level != "debug" else contextlib.nullcontext()
+
+
 def define_run_dir(help: str = "A model or training run directory (default: the bundled model).",  # noqa: A002
                    required: bool = False) -> None:
     flags.DEFINE_string("run_dir", None, help, required=required)
@@ -109,7 +114,7 @@ def load_model(run_dir: str | None):
     check_flags()
     precision = flags.FLAGS["precision"].value if "precision" in flags.FLAGS else None
     try:  # TensorFlow starts here: its C++ start-up lines (CUDA probing, oneDNN notes) kept out below debug.
-        with quiet_start() if flags.FLAGS.log_level != "debug" else contextlib.nullcontext():
+        with quietly():
             import tensorflow as tf
 
             from groove_vae import api

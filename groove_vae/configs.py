@@ -77,7 +77,7 @@ class Config:
     clip_norm: float = 1.0
     seed: int = 0
 
-    # === Speed (see docs/performance.md) ===
+    # === Speed (see experiments/2026-12-05-performance.md) ===
     # "auto" (mixed_bfloat16 where the CPU has bfloat16 units or the GPU bfloat16 tensor cores, else float32),
     # "float32" or "mixed_bfloat16" (LSTMs in bfloat16; weights, outputs, loss in float32).
     precision: str = "auto"

@@ -48,7 +48,7 @@ class ClipSet:
 def drummer_of(source: str) -> str:
     """A clip's drummer from its source id ("groove/4bar-midionly:train[7] drummer2/session1/3:000"
     -> "drummer2"), or "" where it names none. GMD's splits hold different drummers, who play
-    differently (docs/feel.md), so figures per split are best read with this."""
+    differently (experiments/2026-12-05-feel.md), so figures per split are best read with this."""
     gmd_id = source.rsplit(" ", 1)[-1]
     first = gmd_id.split("/", 1)[0]
     return first if first.startswith("drummer") and first[len("drummer"):].isdigit() else ""

@@ -3,10 +3,10 @@
 On CPU, Keras runs an LSTM as a `tf.while_loop` of `LSTMCell` calls. Under a mixed
 policy each call casts the float32 kernels to bfloat16, and the backward pass keeps
 every step's cast: at groovae_4bar's size that is as much memory in weight copies as
-bfloat16 saves on the activations (docs/performance.md). This layer casts the kernels once,
+bfloat16 saves on the activations (experiments/2026-12-05-performance.md). This layer casts the kernels once,
 before the loop, and runs the same step; the kernels' gradients are then summed over
 the steps in bfloat16 (Keras sums each step's in float32), which 50 steps of training
-showed no sign of (docs/performance.md). In float32 (or with masks, recurrent dropout,
+showed no sign of (experiments/2026-12-05-performance.md). In float32 (or with masks, recurrent dropout,
 unrolling or a GPU) it is `keras.layers.LSTM` unchanged, with the same weights.
 
 `inner_loop` is not public Keras API, so setup.py pins Keras to the minor versions

@@ -167,7 +167,7 @@ class BinnedGrooveRepresentation(GrooveRepresentation):
 
     The temperature divides the bin logits only when it is above 1 (a looser drummer).
     Below 1 it tames which hits are played, not how: sharpening the bins too shrank the
-    microtiming well below the drummers' (docs/feel.md), the stiff, programmed feel these
+    microtiming well below the drummers' (experiments/2026-12-05-feel.md), the stiff, programmed feel these
     heads exist to avoid.
 
     Outputs [..., 9 + 9 * velocity_bins + 9 * offset_bins]: hit logits, then each

@@ -9,7 +9,7 @@ style, the Gaussian that matches the moments of its aggregate posterior,
     mean = mean_i(mu_i),   cov = Cov_i(mu_i) + diag(mean_i(sigma_i^2)),
 
 over the style's clips i. Its samples match the style about as well as the model's own
-reconstructions of those clips (docs/results.md: Styles). Both ways are kept, so the comparison
+reconstructions of those clips (experiments/2026-12-05-results.md: Styles). Both ways are kept, so the comparison
 can be rerun: `steer="prior"` (default) or `steer="vector"`; `sampling.Sampler.latents`
 draws them.
 

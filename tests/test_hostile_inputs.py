@@ -168,6 +168,7 @@ def test_a_truncated_checkpoint_is_an_error_naming_it(folder, tmp_path):
     ("--output_json={tmp}/file.txt/out.json", "is a file, not a folder"),
     ("--max_clips=-1", "--max_clips must be 0"),
     ("--num_samples=0", "--num_samples must be 1"),
+    ("--interpolation_pairs=-1", "--interpolation_pairs must be 0"),
 ])
 def test_evaluate_refuses_bad_flags_before_loading_anything(flag, message, tmp_path):
     (tmp_path / "file.txt").write_text("x")

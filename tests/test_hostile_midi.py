@@ -1,7 +1,7 @@
 """A corpus of hostile MIDI, built in code: every input gets a one-line ConversionError
 naming it (a counted skip in a batch) or a correct groove, never another exception.
 
-docs/reliability.md lists every input and its outcome.
+experiments/2026-12-06-reliability.md lists every input and its outcome.
 """
 
 import collections

@@ -131,7 +131,8 @@ def test_outputs_are_never_silently_overwritten(tmp_path):
 def test_evaluate_scores_the_bundled_model_on_a_slice_of_the_test_split(tmp_path, tfds_data_dir):
     import json
 
-    result = run("evaluate.py", "--max_clips=64", "--num_samples=50", "--output_json=eval.json", cwd=tmp_path)
+    result = run("evaluate.py", "--max_clips=64", "--num_samples=50", "--interpolation_pairs=3", "--output_json=eval.json",
+                 cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "accuracy_sampled" in result.stdout and "hits per bar" in result.stdout
     scores = json.loads((tmp_path / "eval.json").read_text())
@@ -148,6 +149,9 @@ def test_evaluate_scores_the_bundled_model_on_a_slice_of_the_test_split(tmp_path
     assert "train+valid" in result.stdout and "test clips" in result.stdout and "with a fill or crash" in result.stdout
     marked = scores["timekeeper_changes_marked_by_source"]
     assert set(marked) == set(scores["timekeeper_change_rate_by_source"]) and 0 <= marked["data (train split)"] <= 1
+    # The path figures of each interpolation method, the default (morph) changing each cell once.
+    assert set(scores["interpolation"]) == {"morph", "slerp", "linear"} and "Interpolation, 3 random pairs" in result.stdout
+    assert scores["interpolation"]["morph"]["path_ratio"] == 1.0 and scores["interpolation"]["morph"]["toward_b"] == 1.0
 
 
 @pytest.mark.slow  # The full evaluation of the bundled model; test_evaluation covers it on a tiny one.

@@ -26,7 +26,7 @@ from helpers import (
 pytest.importorskip("fastapi")
 requests = pytest.importorskip("requests")
 
-from groove_vae import api, converter  # noqa: E402
+from groove_vae import api, converter, paths  # noqa: E402
 from groove_vae.drums import DEFAULT_DRUM_PITCHES  # noqa: E402
 from groove_vae.groove import hits as hits_of  # noqa: E402
 from groove_vae.model import build_model  # noqa: E402
@@ -214,6 +214,9 @@ def test_a_body_over_the_limit_without_its_length_is_413(url):
      "The amount of swing must be a number from -3 to 3"),
     ("/api/steer", {"beat": {"notes": [{"step": 0, "drum": 0}]}, "attributes": {}}, "Attribute amounts are a mapping"),
     ("/api/steer", {"beat": {"notes": []}, "attributes": {"density": 1}}, "The beat is empty"),
+    ("/api/sample", {"constraints": "cowbell=1..2"}, "Unknown attribute 'cowbell'"),
+    ("/api/sample", {"constraints": "density=30..10"}, "density"),
+    ("/api/steer", {"beat": {"notes": [{"step": 0, "drum": 0}]}, "constraints": "style=polka"}, "polka"),
 ])
 def test_bad_arguments_are_422_with_a_message(url, path, body, message):
     response = post(url, path, data=json.dumps(body), headers={"Content-Type": "application/json"})  # NaN too.
@@ -235,6 +238,33 @@ def test_interpolate_ends_at_its_beats(url):
     b = post(url, "/api/sample", json={"seed": 2}).json()["beat"]
     path = post(url, "/api/interpolate", json={"a": a, "b": b, "num_steps": 3, "temperature": 0.01}).json()["beats"]
     assert len(path) == 3 and all(beat["qpm"] == a["qpm"] for beat in path)
+
+
+def test_interpolate_and_the_blender_morph_by_default(url):
+    """The path (and a drag along the pad's top edge) changes each cell once, toward b;
+    slerp stays available."""
+    a = post(url, "/api/sample", json={"seed": 1}).json()
+    b = post(url, "/api/sample", json={"seed": 2}).json()
+    def grids(beats):
+        out = np.zeros((len(beats), 64, 9))
+        for i, beat in enumerate(beats):
+            for step, drum in beat_hits(beat):
+                out[i, step, drum] = 1
+        return out
+
+    path = post(url, "/api/interpolate", json={"a": a["beat"], "b": b["beat"], "num_steps": 5}).json()["beats"]
+    assert paths.path_figures(grids(path))["path_ratio"] == 1.0
+    slerp = post(url, "/api/interpolate", json={"a": a["beat"], "b": b["beat"], "num_steps": 5, "method": "slerp"})
+    assert slerp.status_code == 200 and len(slerp.json()["beats"]) == 5
+    corners = [a["z"], b["z"], a["z"], b["z"]]
+    edge = [post(url, "/api/blend", json={"corners": corners, "x": x, "y": 0.0}).json()["beat"]
+            for x in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    figures = paths.path_figures(grids(edge))
+    assert figures["path_ratio"] == 1.0 and figures["toward_b"] == 1.0
+    corner = post(url, "/api/decode", json={"z": a["z"], "temperature": 0.5}).json()["beat"]  # As the pad: seed 0.
+    np.testing.assert_array_equal(grids(edge[:1]), grids([corner]))
+    wrong = post(url, "/api/blend", json={"corners": corners, "x": 0.5, "y": 0.5, "method": "cubic"})
+    assert wrong.status_code == 422 and "method" in wrong.json()["error"]
 
 
 @pytest.mark.skipif(webapp._fluidsynth_problem() is not None, reason="FluidSynth or a GM soundfont is missing")
@@ -400,3 +430,18 @@ def test_steer_moves_the_grid_beat_and_new_beats_the_way_the_sliders_say(url, mo
     plain = post(url, "/api/sample", json={"seed": 5}).json()
     busy = post(url, "/api/sample", json={"seed": 5, "attributes": {"density": 2}}).json()
     np.testing.assert_allclose(np.array(busy["z"]) - plain["z"], 2 * vae.sampler.attributes.vectors[0], atol=1e-4)
+
+
+def test_constraints_draw_beats_that_meet_them_and_edit_the_grid_beat(url, models):
+    vae, _ = models
+    assert requests.get(url + "/api/info", timeout=10).json()["constraints"] is True
+    replies = [post(url, "/api/sample", json={"seed": seed, "constraints": "timekeeper=ride"}).json()
+               for seed in range(6)]
+    assert sum(r["meets"] for r in replies) >= 4
+    for reply in replies:  # "meets" is what the returned beat plays, measured.
+        groove = webapp.beat_to_groove(webapp.Beat(**reply["beat"]))
+        assert vae.meets(groove[None], "timekeeper=ride")[0] == reply["meets"]
+    assert post(url, "/api/sample", json={"seed": 0}).json()["meets"] is None
+    source = post(url, "/api/sample", json={"seed": 3, "constraints": "density=18..24"}).json()["beat"]
+    sparse = post(url, "/api/steer", json={"beat": source, "constraints": "density=..10"}).json()["beat"]
+    assert len(sparse["notes"]) < len(source["notes"])

@@ -1,7 +1,8 @@
 """The web app in a real browser: Debian's chromium driven by selenium, against the real server.
 
-Uses the bundled model (so the screenshots show real beats) and no tap model (so Drumify
-must say why it is off). Set GROOVE_VAE_SCREENSHOTS=docs/img to refresh the README's images.
+Uses the bundled model and no tap model (so Drumify must say why it is off); its
+screenshots go to GROOVE_VAE_SCREENSHOTS or a temporary folder. The README's images come
+from `python tests/screenshots.py`, the app as `groove-vae serve` starts it.
 """
 
 import io

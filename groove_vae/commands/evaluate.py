@@ -28,6 +28,8 @@ cli.define_seed(help="Seed for posterior and prior draws.")
 cli.define_overwrite("Replace an existing results file.")
 flags.DEFINE_list("infill", None, "Score infill instead: keep these instruments (e.g. kick,snare) of each clip, "
                   "generate the rest, and compare the generated hits with the drummer's (and with prior samples').")
+flags.DEFINE_integer("interpolation_pairs", 20, "Random pairs of the clips interpolated in 9 steps by each method "
+                     "(morph, slerp, linear) for the path figures (0: none).")
 flags.DEFINE_bool("humanize", False, "Also score humanize: the split's hits given flat, played by the model.")
 FLAGS = flags.FLAGS
 
@@ -39,7 +41,7 @@ def main(argv):
     import numpy as np
 
     import groove_vae
-    from groove_vae import data, evaluation, novelty
+    from groove_vae import data, evaluation, novelty, paths
 
     dataset = FLAGS.midi_dir or FLAGS.tfds_name
     split = "all" if FLAGS.midi_dir else FLAGS.split
@@ -55,6 +57,8 @@ def main(argv):
         raise app.UsageError(f"--max_clips must be 0 (the whole split) or more, got {FLAGS.max_clips}.")
     if not 1 <= FLAGS.num_samples <= 100_000:
         raise app.UsageError(f"--num_samples must be 1 to 100000, got {FLAGS.num_samples}.")
+    if not 0 <= FLAGS.interpolation_pairs <= 1000:
+        raise app.UsageError(f"--interpolation_pairs must be 0 (none) to 1000, got {FLAGS.interpolation_pairs}.")
     try:
         vae = groove_vae.load(FLAGS.run_dir)
     except FileNotFoundError as e:
@@ -118,6 +122,11 @@ def main(argv):
     marked = {name: evaluation.marked_timekeeper_changes(g) for name, g in sources.items()}
     results["timekeeper_change_rate_by_source"] = switches
     results["timekeeper_changes_marked_by_source"] = marked
+    if FLAGS.interpolation_pairs and len(groove) >= 2:
+        results["interpolation"] = {
+            method: paths.mean_path_figures(paths.interpolation_paths(vae, groove, FLAGS.interpolation_pairs, 9, method,
+                                                                      seed=FLAGS.seed))
+            for method in paths.METHODS}
     if FLAGS.humanize and vae.config.representation == "groove":
         results.update({f"humanize_{k}": v for k, v in evaluation.humanize_scores(vae, groove, qpm).items()})
     results.update(model=FLAGS.run_dir or "bundled", dataset=dataset, split=split, num_samples=FLAGS.num_samples)
@@ -139,6 +148,13 @@ def main(argv):
     print(f"{'timekeeper changes between bars, from':<40} {'rate':>6} {'with a fill or crash':>22}")
     for source, rate in switches.items():
         print(f"{source:<40} {rate:>6.3f} {marked[source]:>22.3f}")
+    if "interpolation" in results:
+        print()
+        print(f"Interpolation, {FLAGS.interpolation_pairs} random pairs of the clips in 9 steps, hit grids "
+              f"cell by cell (targets: path ratio <= {paths.TARGETS['path_ratio']}, largest step <= "
+              f"{paths.TARGETS['largest_step']}, toward B >= {paths.TARGETS['toward_b']})")
+        for method, figures in results["interpolation"].items():
+            print(f"{method:<8} {paths.figures_line(figures)}")
     if "humanize_velocity_std_played" in results:
         print()
         for key, tolerance in (("velocity_std", 0.15), ("offset_std_ms", 0.15)):

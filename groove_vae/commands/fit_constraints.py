@@ -4,9 +4,9 @@ let `sample --constraints` and `steer --constraints` ask for beats by what they 
 Encodes the training split; decodes its posterior draws, as many prior draws and as many
 draws moved along the attribute vectors, at temperatures 0.5, 0.75 and 1, and measures
 what each beat plays; then trains, in latent space, attribute critics (what a latent's beat
-plays), a style critic (the GMD style of a latent's clip), a realism critic (training
-posteriors against off-course latents) and the actor that moves a prior draw to meet a
-condition (`groove_vae.constraints`). About 10 CPU-minutes on 2 cores for the bundled model.
+plays), a style critic (the GMD style of a latent's clip) and the actor that moves a prior
+draw to meet a condition while the model's prior still finds it likely
+(`groove_vae.constraints`). About 10 CPU-minutes on 2 cores for the bundled model.
 
 Usage:
   groove-vae fit_constraints --run_dir=runs/x
@@ -45,9 +45,9 @@ def main(argv):
         raise app.UsageError(f"--run_dir={FLAGS.run_dir}: not a model or run directory.")
     import time
 
+    vae = cli.load_model(FLAGS.run_dir)  # First: it quiets TensorFlow's start-up lines.
     from groove_vae import constraints, data
 
-    vae = cli.load_model(FLAGS.run_dir)
     clips = data.load_split(FLAGS.tfds_name, FLAGS.split, vae.config.num_steps, FLAGS.data_dir)
     start = time.process_time()
     mu, sigma = vae.posterior_tensors(clips.groove)

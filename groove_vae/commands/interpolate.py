@@ -2,7 +2,7 @@ r"""Interpolates between two drum beats in latent space: one MIDI file per step,
 
 Usage:
   python scripts/interpolate.py --input_a=a.mid --input_b=b.mid --num_steps=8 --output_dir=out
-  python scripts/interpolate.py --input_a=a.mid --input_b=b.mid --method=linear --png --wav
+  python scripts/interpolate.py --input_a=a.mid --input_b=b.mid --method=slerp --png --wav
 """
 
 import os
@@ -16,7 +16,9 @@ from groove_vae import cli
 flags.DEFINE_string("input_a", None, "The first beat (MIDI; its first 4 bars are used).", required=True)
 flags.DEFINE_string("input_b", None, "The last beat (MIDI; its first 4 bars are used).", required=True)
 flags.DEFINE_integer("num_steps", 8, "Clips on the path, both ends included (>= 2).")
-flags.DEFINE_enum("method", "slerp", ["slerp", "linear"], "How to move between the two latents.")
+flags.DEFINE_enum("method", "morph", ["morph", "slerp", "linear"],
+                  "morph: each cell a and b disagree on changes once, in the model's order, about as many per "
+                  "step; slerp / linear: each step decoded from its latent on the great circle / straight line.")
 flags.DEFINE_string("output_dir", "interpolation", "Where to write the files.")
 cli.define_flags(temperature=0.5)
 FLAGS = flags.FLAGS

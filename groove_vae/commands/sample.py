@@ -38,7 +38,10 @@ def main(argv):
 
     from groove_vae import checks
 
-    from groove_vae import attributes, constraints
+    from groove_vae import attributes
+
+    with cli.quietly():  # constraints imports TensorFlow.
+        from groove_vae import constraints
 
     with cli.usage_errors():  # Before the model loads (which checks the shared flags).
         amounts = attributes.parse_amounts(FLAGS.attributes) if FLAGS.attributes else None

@@ -33,7 +33,10 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     cli.start()
-    from groove_vae import attributes, constraints
+    from groove_vae import attributes
+
+    with cli.quietly():  # constraints imports TensorFlow.
+        from groove_vae import constraints
 
     with cli.usage_errors():  # Before the model loads.
         if not FLAGS.attributes and not FLAGS.constraints:

@@ -41,7 +41,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from groove_vae import groove as layout
-from groove_vae import converter, render
+from groove_vae import converter, paths, render
 from groove_vae.api import GrooveVAE, blend_latents
 from groove_vae.attributes import ATTRIBUTES
 from groove_vae.checks import MAX_QPM, MAX_SEED, MIN_QPM  # The API's ranges (a WAV at 1 qpm would be hours long).
@@ -55,6 +55,8 @@ NO_TAP_MODEL = (
     "installed. Start the server with --tap_run_dir=<a model trained with input_transform=tap>."
 )
 QUEUE_DEPTH = 8  # Model requests that may wait behind the running one before the app answers 503.
+METHOD_HELP = ("morph: each cell the beats disagree on changes once, in the model's order; slerp / linear: "
+               "the blended latent decoded")
 BODY_TIMEOUT_S = 20.0  # A request body not sent whole within this is refused (408).
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,7 @@ class BlendRequest(BaseModel):
     temperature: float = Field(0.5, gt=0.0, le=10.0)
     seed: int = Field(0, ge=0, le=MAX_SEED)
     qpm: float = Field(converter.DEFAULT_QPM, ge=MIN_QPM, le=MAX_QPM)
+    method: Literal[paths.METHODS] = Field(paths.DEFAULT_METHOD, description=METHOD_HELP)
 
 
 class InterpolateRequest(BaseModel):
@@ -113,6 +116,7 @@ class InterpolateRequest(BaseModel):
     num_steps: int = Field(8, ge=2, le=64)
     temperature: float = Field(0.5, gt=0.0, le=10.0)
     seed: int = Field(0, ge=0, le=MAX_SEED)
+    method: Literal[paths.METHODS] = Field(paths.DEFAULT_METHOD, description=METHOD_HELP)
 
 
 class BeatRequest(BaseModel):
@@ -248,22 +252,18 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
 
     @app.post("/api/blend")
     async def blend(request: BlendRequest, http: Request) -> dict:
-        """Beat Blender: the corners' latents mixed at (x, y), decoded with a fixed seed."""
-        z = blend_latents(request.corners, request.x, request.y)
-        groove = await queue.run(http, lambda: vae.decode_tensors(z[None], request.temperature, request.seed)[0])
+        """Beat Blender: the corners mixed at (x, y) (`vae.blend_tensors`), with a fixed seed."""
+        blend_latents(request.corners, request.x, request.y)  # Checks the corners' shape before the queue.
+        groove, z = await queue.run(http, lambda: vae.blend_tensors(request.corners, request.x, request.y,
+                                                                    request.temperature, request.seed, request.method))
         return {"beat": groove_to_beat(groove, request.qpm), "z": z.tolist()}
 
     @app.post("/api/interpolate")
     async def interpolate(request: InterpolateRequest, http: Request) -> dict:
-        """The slerp path from beat a to beat b, each step decoded with the same draws."""
-        grooves = np.stack([beat_to_groove(request.a)[:steps], beat_to_groove(request.b)[:steps]])
-
-        def work():
-            z_a, z_b = vae.encode_tensors(grooves)
-            path = vae.interpolate_latents(z_a, z_b, request.num_steps)
-            return [vae.decode_tensors(z[None], request.temperature, request.seed)[0] for z in path]
-
-        beats = await queue.run(http, work)
+        """The path from beat a to beat b (`vae.interpolate_tensors`), every step with the same draws."""
+        a, b = beat_to_groove(request.a)[:steps], beat_to_groove(request.b)[:steps]
+        beats = await queue.run(http, lambda: vae.interpolate_tensors(a, b, request.num_steps, request.method,
+                                                                      request.temperature, request.seed))
         return {"beats": [groove_to_beat(g, request.a.qpm) for g in beats]}
 
     @app.post("/api/steer")
@@ -271,7 +271,7 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         """The beat moved along the model's attribute vectors (denser, louder, ride, ...)."""
         _require_hits(request.beat, "steer")
         groove = await queue.run(http, lambda: vae.steer_tensors(
-            beat_to_groove(request.beat), request.attributes or None, request.temperature, request.seed,
+            beat_to_groove(request.beat), request.attributes, request.temperature, request.seed,
             request.constraints or None))
         return {"beat": groove_to_beat(groove, request.beat.qpm)}
 
@@ -401,6 +401,8 @@ def warm_up(*models: GrooveVAE | None) -> None:
             vae.infill_tensors(groove, np.eye(NUM_CLASSES, dtype=np.float32)[0])
         else:
             vae.humanize_tensors(groove)
+    if models and models[0] is not None:  # The main model also blends (the morph's probes).
+        models[0].blend_tensors(models[0].sample_latents(4, seed=0), 0.5, 0.5)
 
 
 def _fluidsynth_problem() -> str | None:
