@@ -502,7 +502,8 @@ def note_sequence_to_midi_bytes(ns: music_pb2.NoteSequence) -> bytes:
         midi_io.note_sequence_to_pretty_midi(ns).write(buffer)
         return buffer.getvalue()
     pm = midi_io.note_sequence_to_pretty_midi(_WithTempos(ns, [initial] if initial is not None else []))
-    pm._tick_scales = _tick_scales(pm._tick_scales[0], [(t.time, t.qpm) for t in changes], pm.resolution)  # noqa: SLF001
+    changes = [(t.time, t.qpm) for t in changes]
+    pm._tick_scales = _tick_scales(pm._tick_scales[0], changes, pm.resolution)  # noqa: SLF001
     pm._update_tick_to_time(0)  # noqa: SLF001
     pm.write(buffer)
     return buffer.getvalue()

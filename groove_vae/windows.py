@@ -41,7 +41,8 @@ def plan(num_bars: int, window_bars: int = WINDOW_BARS, hop_bars: int = HOP_BARS
         starts.append(num_bars - window_bars)
     centres = np.asarray(starts) + window_bars / 2.0
     bars = np.arange(num_bars) + 0.5
-    after = np.clip(np.searchsorted(centres, bars), 1, len(centres) - 1)  # The nearest centre is this or the one before.
+    # The nearest centre is the first at or after the bar's, or the one before it.
+    after = np.clip(np.searchsorted(centres, bars), 1, len(centres) - 1)
     earlier = np.abs(bars - centres[after - 1]) <= np.abs(centres[after] - bars)  # Ties: the earlier.
     return starts, np.where(earlier, after - 1, after).tolist()
 
