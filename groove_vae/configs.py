@@ -216,6 +216,7 @@ def load_config(name: str) -> Config:
     return from_dict(values, base)
 
 
+# Hand-written, kept: Magenta's HParams.parse left with tf.contrib; nothing in absl or Keras parses its "a=1,b=[512,512]" form.
 def parse_hparams(hparams: str) -> dict[str, str]:
     """Parses "a=1,b=[512,512],c=x" into strings; commas inside brackets stay."""
     result, depth, token = {}, 0, ""

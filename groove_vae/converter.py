@@ -32,6 +32,9 @@ DEFAULT_QPM = 120.0
 DRUMS_VELOCITY = 80  # Velocity written for the categorical representation.
 NUM_DRUM_PATTERNS = 2**NUM_CLASSES  # 512 one-hot values per step.
 MIDI_DRUM_PROGRAM_INSTRUMENT = 9  # Channel 10, zero-based.
+# The tempos a MIDI file can state (24 bits of microseconds per quarter); a NoteSequence
+# tempo outside them (1e-30 qpm) is corrupt, and would put every note on step 0.
+MIN_MIDI_QPM, MAX_MIDI_QPM = 60e6 / (2**24 - 1), 60e6
 MAX_MIDI_BYTES = 16 * 2**20  # The biggest file read: the longest GMD performance is about 100 kB.
 # pretty_midi builds a float64 array of every tick up to the last one, and a 40-byte
 # file can claim 2**28 ticks per event: past 2**24 ticks (~400 MB and a second to
@@ -205,10 +208,13 @@ def _groove_grid(ns, num_steps, drum_map, source, stats, max_steps=None):
     `max_steps`.
     """
     _check_meter(ns, source)
+    for t in ns.tempos:  # A NoteSequence may hold 0, NaN or 1e-30; MIDI bytes cannot.
+        if not 0 < t.qpm < float("inf"):
+            raise ConversionError(source, "unquantizable", f"tempo {t.qpm} qpm is not a positive number")
+        if not MIN_MIDI_QPM <= t.qpm <= MAX_MIDI_QPM:
+            raise ConversionError(source, "unquantizable", f"tempo {t.qpm:g} qpm is outside what MIDI can hold "
+                                  f"({MIN_MIDI_QPM:.2f} to {MAX_MIDI_QPM:g} qpm)")
     qpms = {round(t.qpm, 3) for t in ns.tempos}
-    if not all(0 < qpm < float("inf") for qpm in qpms):  # A NoteSequence may hold 0 or NaN.
-        bad = next(t.qpm for t in ns.tempos if not 0 < t.qpm < float("inf"))
-        raise ConversionError(source, "unquantizable", f"tempo {bad} qpm is not a positive number")
     notes = [n for n in ns.notes if n.velocity > 0]  # Velocity 0 is silence (in MIDI, a note-off).
     if not notes:
         raise ConversionError(source, "empty", "the clip holds no notes")

@@ -1,4 +1,5 @@
-"""tf.distribute: the strategies by name, and how every worker reads and resumes alike.
+"""tf.distribute: the strategies by name, how every worker reads and resumes alike, and
+a replica's share of a train step (its noise, the all-reduced and finite-checked update).
 
 "default" is one device; "mirrored" a replica per GPU (or per logical CPU); "multi_worker"
 the workers that TF_CONFIG lists (docs/training.md: Training on several devices or machines).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+import keras
 import tensorflow as tf
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -93,3 +95,72 @@ def same_on_every_worker(strategy: tf.distribute.Strategy, step: int) -> int:
         raise ValueError(f"The workers resumed from different steps (this one from {step}): every worker must "
                          "see the chief's run directory (a shared filesystem).")
     return step
+
+
+# === A replica's share of a train step ===
+def replica_noise(shape, seed_generator: keras.random.SeedGenerator) -> tf.Tensor:
+    """N(0, 1) noise of `shape` [batch, z_size] for this replica's share of the global batch.
+
+    Every replica draws the noise of the whole global batch from the same seed state
+    and keeps its own rows (replica r holds rows r*batch..(r+1)*batch, as tf.distribute
+    splits a batch), so N replicas draw what one process draws.
+    """
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context else 1
+    if replicas == 1:
+        return keras.random.normal(shape, seed=seed_generator)
+    noise = keras.random.normal(tf.concat([shape[:1] * replicas, shape[1:]], 0), seed=seed_generator)
+    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * shape[0]
+    return noise[start : start + shape[0]]
+
+
+def apply_finite_gradients(optimizer: keras.optimizers.Optimizer, variables, loss, gradients,
+                           clip_norm: float) -> None:
+    """Averages the gradients over replicas, clips them and applies them, or skips the
+    step on every replica alike if the loss or any gradient is not finite.
+
+    Each replica's gradient is of the mean loss over its global_batch / N examples;
+    their mean over replicas is the gradient of the global batch, which is clipped
+    after the all-reduce (Keras's own `global_clipnorm` clips each replica's share
+    before it). A skipped step never reaches the weights or Adam's moments.
+    """
+    if not optimizer.built:  # Its variables must not be born inside the cond below.
+        optimizer.build(variables)
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync
+    if replicas > 1:
+        loss, gradients = context.all_reduce(tf.distribute.ReduceOp.MEAN, [loss, gradients])
+    finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in [loss, *gradients] if g is not None])
+    if clip_norm > 0:
+        gradients, _ = tf.clip_by_global_norm(gradients, clip_norm)
+
+    def apply(gradients):
+        optimizer.apply_gradients(zip(gradients, variables))
+        return tf.constant(True)
+
+    def apply_if_finite(strategy, gradients, finite):
+        def apply_on_every_replica():
+            strategy.extended.call_for_each_replica(apply, args=(gradients,))
+            return tf.constant(True)
+
+        # `finite` was computed from all-reduced values: the same on every replica.
+        tf.cond(strategy.experimental_local_results(finite)[0], apply_on_every_replica, lambda: tf.constant(False))
+
+    if replicas == 1:
+        tf.cond(finite, lambda: apply(gradients), lambda: tf.constant(False))
+    else:
+        # The optimizer sums over replicas once more, so each gives it 1/N; and a cond
+        # around that synchronisation must be taken in cross-replica context.
+        context.merge_call(apply_if_finite, args=([g / replicas for g in gradients], finite))
+
+
+def step_results(results: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+    """A train or test step's metric values as Keras can reduce them across workers: Keras 3
+    averages step outputs with strategy.reduce(MEAN, axis=0) in multi-worker mode, which
+    fails on scalars (tensorflow/tensorflow#72388), so there each becomes a [1] vector.
+    The test is the one Keras makes (keras/src/backend/tensorflow/trainer.py)."""
+    strategy = tf.distribute.get_strategy()
+    if (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode()):  # noqa: SLF001
+        return {name: value[None] for name, value in results.items()}
+    return results

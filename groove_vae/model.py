@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
 
 import keras
 import tensorflow as tf
 
-from groove_vae import configs
+from groove_vae import configs, distribute
 from groove_vae.decoders import FlatDecoder, HierarchicalDecoder
 from groove_vae.encoder import BidirectionalLstmEncoder
+from groove_vae.precision import dtype_policy, resolve_precision
 from groove_vae.representations import get_representation, hide_instruments, random_keep, transform_inputs
 from groove_vae.sampling import FeelMemory, Given, SamplingOptions, StepSampler
 
@@ -21,45 +20,6 @@ def kl_divergence(mu, sigma):
     return tf.reduce_sum(
         0.5 * (tf.square(mu) + tf.square(sigma) - 1.0) - tf.math.log(sigma + 1e-8), axis=-1
     )
-
-
-@functools.cache
-def resolve_precision(name: str) -> str:
-    """"auto" -> "mixed_bfloat16" where bfloat16 is fast (a GPU with bfloat16 tensor cores,
-    compute capability 8.0 or more; else a CPU with AVX512-BF16 or AMX-BF16 units), else
-    "float32": on an AVX2-only CPU bfloat16 is emulated and trains slower than float32.
-    Other names are returned as they are."""
-    if name != "auto":
-        return name
-    for gpu in tf.config.list_physical_devices("GPU"):
-        capability = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
-        return "mixed_bfloat16" if capability >= (8, 0) else "float32"
-    return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
-
-
-def cpu_has_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
-    """Whether this CPU has bfloat16 arithmetic units (Linux: the flags in /proc/cpuinfo)."""
-    try:
-        with open(cpuinfo) as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-@contextlib.contextmanager
-def dtype_policy(name: str):
-    """Layers created inside take the dtype policy `name` ("float32", "mixed_bfloat16").
-
-    Keras gives a layer the global policy when it is created; this sets it for the
-    block only. Layers that must stay float32 say so with `dtype="float32"`.
-    """
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 @keras.saving.register_keras_serializable(package="groove_vae")
@@ -162,7 +122,7 @@ class MusicVAE(keras.Model):
     def compute_losses(self, inputs, training=False):
         """Returns (mean loss, dict of per-batch metrics) for [batch, steps, depth] inputs."""
         mu, sigma = self.encode(inputs, training=training)
-        z = mu + sigma * self._replica_noise(tf.shape(mu))
+        z = mu + sigma * distribute.replica_noise(tf.shape(mu), self.seed_generator)
         if self._use_scheduled_sampling and training:
             seed = keras.random.randint([2], 0, 2**30, seed=self.seed_generator, dtype="int32")
             outputs = tf.cond(
@@ -194,28 +154,10 @@ class MusicVAE(keras.Model):
         }
         return loss, values
 
-    def _replica_noise(self, shape):
-        """N(0, 1) noise of `shape` [batch, z_size] for this replica's share of the global batch.
-
-        Every replica draws the noise of the whole global batch from the same seed state
-        and keeps its own rows (replica r holds rows r*batch..(r+1)*batch, as tf.distribute
-        splits a batch), so N replicas draw what one process draws.
-        """
-        context = tf.distribute.get_replica_context()
-        replicas = context.num_replicas_in_sync if context else 1
-        if replicas == 1:
-            return keras.random.normal(shape, seed=self.seed_generator)
-        noise = keras.random.normal(tf.concat([shape[:1] * replicas, shape[1:]], 0), seed=self.seed_generator)
-        start = tf.cast(context.replica_id_in_sync_group, tf.int32) * shape[0]
-        return noise[start : start + shape[0]]
-
     def _update(self, values):
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        results = {name: tracker.result() for name, tracker in self.trackers.items()}
-        if _keras_reduces_along_axis0(tf.distribute.get_strategy()):
-            results = {name: value[None] for name, value in results.items()}
-        return results
+        return distribute.step_results({name: tracker.result() for name, tracker in self.trackers.items()})
 
     def train_step(self, data):
         """One optimizer step (under tf.distribute, one replica's part of it)."""
@@ -223,46 +165,9 @@ class MusicVAE(keras.Model):
         with tf.GradientTape() as tape:
             loss, values = self.compute_losses(inputs, training=True)
         gradients = tape.gradient(loss, self.trainable_variables)
-        self._apply_finite_gradients(loss, gradients)
+        distribute.apply_finite_gradients(self.optimizer, self.trainable_variables, loss, gradients,
+                                          self.config.clip_norm)
         return self._update(values)
-
-    def _apply_finite_gradients(self, loss, gradients):
-        """Averages the gradients over replicas, clips them and applies them, or skips the
-        step on every replica alike if the loss or any gradient is not finite.
-
-        Each replica's gradient is of the mean loss over its global_batch / N examples;
-        their mean over replicas is the gradient of the global batch, which is clipped
-        after the all-reduce (Keras's own `global_clipnorm` clips each replica's share
-        before it). A skipped step never reaches the weights or Adam's moments.
-        """
-        variables = self.trainable_variables
-        if not self.optimizer.built:  # Its variables must not be born inside the cond below.
-            self.optimizer.build(variables)
-        context = tf.distribute.get_replica_context()
-        replicas = context.num_replicas_in_sync
-        if replicas > 1:
-            loss, gradients = context.all_reduce(tf.distribute.ReduceOp.MEAN, [loss, gradients])
-        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in [loss, *gradients] if g is not None])
-        if self.config.clip_norm > 0:
-            gradients, _ = tf.clip_by_global_norm(gradients, self.config.clip_norm)
-        if replicas == 1:
-            tf.cond(finite, lambda: self._apply(gradients), lambda: tf.constant(False))
-        else:
-            # The optimizer sums over replicas once more, so each gives it 1/N; and a cond
-            # around that synchronisation must be taken in cross-replica context.
-            context.merge_call(self._apply_if_finite, args=([g / replicas for g in gradients], finite))
-
-    def _apply(self, gradients):
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        return tf.constant(True)
-
-    def _apply_if_finite(self, strategy, gradients, finite):
-        def apply():
-            strategy.extended.call_for_each_replica(self._apply, args=(gradients,))
-            return tf.constant(True)
-
-        # `finite` was computed from all-reduced values: the same on every replica.
-        tf.cond(strategy.experimental_local_results(finite)[0], apply, lambda: tf.constant(False))
 
     def test_step(self, data):
         inputs, _, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -275,14 +180,6 @@ class MusicVAE(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _keras_reduces_along_axis0(strategy: tf.distribute.Strategy) -> bool:
-    """Whether Keras 3 averages step outputs across workers with strategy.reduce(MEAN, axis=0),
-    which fails on scalars (tensorflow/tensorflow#72388) and needs [1] vectors. The test
-    is the one Keras makes (keras/src/backend/tensorflow/trainer.py)."""
-    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-            and strategy.extended._in_multi_worker_mode())  # noqa: SLF001
 
 
 def build_model(config: configs.Config) -> MusicVAE:

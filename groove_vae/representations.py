@@ -7,12 +7,15 @@ the tensor -> MIDI path is shared.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import tensorflow as tf
 
 from groove_vae import groove as layout
 from groove_vae.converter import GROOVE_DEPTH, NUM_DRUM_PATTERNS
 from groove_vae.drums import NUM_CLASSES
+from groove_vae.evaluation.metrics import crps_binned
 
 # NumPy, not a tf.constant: no TensorFlow op may run at import (multi-worker set-up comes first).
 _BITS = np.array([1 << i for i in range(NUM_CLASSES)], np.int32)
@@ -72,6 +75,56 @@ def transform_inputs(groove: tf.Tensor, transform: str) -> tf.Tensor:
     raise ValueError(f"Unknown input transform {transform!r}; expected one of {INPUT_TRANSFORMS}.")
 
 
+class Representation(Protocol):
+    """What the model, the sampler and the evaluation ask of a representation; callers use
+    these and the two flags, never the representation's name. Tensors are [..., depth]:
+    model inputs and samples `input_depth` deep, raw decoder outputs `output_depth`, grooves 27."""
+
+    name: str
+    input_depth: int
+    output_depth: int
+    plays_feel: bool  # Each hit has its own velocity and offset (else a fixed velocity on the grid).
+    draws_feel: bool  # They are drawn from a distribution (else played at the heads' point value).
+
+    def to_inputs(self, groove: tf.Tensor) -> tf.Tensor:
+        """Groove tensors -> model inputs."""
+
+    def to_groove(self, samples: tf.Tensor) -> tf.Tensor:
+        """Samples -> groove tensors."""
+
+    def loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+        """Per-step loss [batch, steps]: `hit_loss` plus `feel_loss`."""
+
+    def hit_loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+        """The hits' share of the loss [batch, steps]."""
+
+    def feel_loss(self, targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+        """The velocities' and offsets' share of the loss [batch, steps]."""
+
+    def predicted_hits(self, outputs: tf.Tensor) -> tf.Tensor:
+        """Raw outputs -> the most likely hits [..., 9]."""
+
+    def target_hits(self, targets: tf.Tensor) -> tf.Tensor:
+        """Model inputs -> their hits [..., 9]."""
+
+    def point_estimate(self, outputs: tf.Tensor, hits: tf.Tensor | None = None) -> tf.Tensor:
+        """Raw outputs -> a groove of the predicted hits (or `hits`) at the heads' point feel."""
+
+    def sample(self, outputs: tf.Tensor, temperature: tf.Tensor, seed: tf.Tensor, quantiles=None) -> tf.Tensor:
+        """One step's raw outputs [batch, output_depth] -> a sample [batch, input_depth]."""
+
+    def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor, temperature=1.0, seed=None, quantiles=None) -> tf.Tensor:
+        """One step's sample with the hits [batch, 9] given (humanize)."""
+
+    def keep_given(self, sample: tf.Tensor, given: tf.Tensor, keep: tf.Tensor) -> tf.Tensor:
+        """One step's sample with the instruments `keep` [batch, 9] as in the groove step `given` (infill)."""
+
+    def feel_errors(self, outputs: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
+        """Per true hit of `truth` (grooves): how far the predicted velocity and offset
+        distributions are from it ("velocity_crps", "offset_crps", in the groove's units),
+        and any further per-hit scores; empty where the representation plays no feel."""
+
+
 class GrooveRepresentation:
     """GrooVAE with squared-error heads: per step and class a hit (sigmoid), velocity
     (sigmoid), offset (tanh). The heads predict the mean of what a drummer might play,
@@ -79,6 +132,8 @@ class GrooveRepresentation:
 
     name = "groove"
     heads = "mse"
+    plays_feel = True
+    draws_feel = False
     input_depth = GROOVE_DEPTH
     output_depth = GROOVE_DEPTH
 
@@ -159,6 +214,13 @@ class GrooveRepresentation:
     def to_groove(self, samples: tf.Tensor) -> tf.Tensor:
         return samples
 
+    def feel_errors(self, outputs: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
+        """The absolute error of the heads' point velocity and offset (a point forecast's CRPS)."""
+        hit = layout.hits(truth) > 0.5
+        _, velocity, offset = (x.numpy() for x in self.split(tf.constant(outputs)))
+        return {"velocity_crps": np.abs(velocity[hit] - layout.velocities(truth)[hit]),
+                "offset_crps": np.abs(offset[hit] - layout.offsets(truth)[hit])}
+
 
 class BinnedGrooveRepresentation(GrooveRepresentation):
     """GrooVAE with distributional heads: each hit's velocity and offset is a softmax
@@ -177,6 +239,7 @@ class BinnedGrooveRepresentation(GrooveRepresentation):
     """
 
     heads = "binned"
+    draws_feel = True
 
     def __init__(self, velocity_bins: int = 32, offset_bins: int = 32):
         super().__init__(masked_loss=True)
@@ -260,6 +323,16 @@ class BinnedGrooveRepresentation(GrooveRepresentation):
         return tf.concat([hits, velocity * hits, (offset * 2.0 - 1.0) * hits], axis=-1)
 
 
+    def feel_errors(self, outputs: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
+        """The CRPS of the true velocity and offset under the bins' distributions, and the true bins' NLL."""
+        hit = layout.hits(truth) > 0.5
+        velocity_probs, offset_probs = (p.numpy() for p in self.probabilities(tf.constant(outputs)))
+        velocity_nll, offset_nll = (x.numpy()[hit] for x in self.groove_nll(tf.constant(truth), tf.constant(outputs)))
+        return {"velocity_crps": crps_binned(velocity_probs[hit], layout.velocities(truth)[hit]),
+                "offset_crps": crps_binned(offset_probs[hit], (layout.offsets(truth)[hit] + 1.0) / 2.0) * 2.0,
+                "velocity_bin_nll": velocity_nll, "offset_bin_nll": offset_nll}
+
+
 def _quantile(probs: tf.Tensor, q) -> tf.Tensor:
     """The q-quantile in [0, 1] of distributions over equal bins [..., bins], uniform
     within each bin; q broadcasts to [...]. At a uniform random q it is a draw.
@@ -285,6 +358,8 @@ class DrumsRepresentation:
     """MusicVAE's drums: the set of classes hit at a step, one-hot over 512 values."""
 
     name = "drums"
+    plays_feel = False
+    draws_feel = False
     input_depth = NUM_DRUM_PATTERNS
     output_depth = NUM_DRUM_PATTERNS
     velocity = 80.0 / 127.0
@@ -306,9 +381,10 @@ class DrumsRepresentation:
     def predicted_hits(self, outputs: tf.Tensor) -> tf.Tensor:
         return labels_to_hits(tf.argmax(outputs, axis=-1, output_type=tf.int32))
 
-    def point_estimate(self, outputs: tf.Tensor) -> tf.Tensor:
-        """The most likely pattern at each step, as a groove at the fixed velocity."""
-        return self.to_groove(tf.one_hot(tf.argmax(outputs, -1), self.output_depth))
+    def point_estimate(self, outputs: tf.Tensor, hits: tf.Tensor | None = None) -> tf.Tensor:
+        """The most likely pattern at each step (or `hits`), as a groove at the fixed velocity."""
+        hits = self.predicted_hits(outputs) if hits is None else hits
+        return tf.concat([hits, hits * self.velocity, tf.zeros_like(hits)], axis=-1)
 
     def target_hits(self, targets: tf.Tensor) -> tf.Tensor:
         return labels_to_hits(tf.argmax(targets, axis=-1, output_type=tf.int32))
@@ -319,13 +395,24 @@ class DrumsRepresentation:
         labels = tf.random.stateless_categorical(outputs / temperature, 1, seed=seed)[:, 0]
         return tf.one_hot(labels, NUM_DRUM_PATTERNS, dtype=outputs.dtype)
 
+    def force_hits(self, outputs: tf.Tensor, hits: tf.Tensor, temperature=1.0, seed=None, quantiles=None) -> tf.Tensor:
+        """The pattern of the hits given: there is no feel to draw around them."""
+        return tf.one_hot(hits_to_labels(hits), NUM_DRUM_PATTERNS, dtype=outputs.dtype)
+
+    def keep_given(self, sample: tf.Tensor, given: tf.Tensor, keep: tf.Tensor) -> tf.Tensor:
+        """The sampled pattern with the kept instruments' hits as in `given`."""
+        hits = tf.where(tf.cast(keep, tf.float32) > 0.5, tf.cast(layout.hits(given), tf.float32), self.target_hits(sample))
+        return tf.one_hot(hits_to_labels(hits), NUM_DRUM_PATTERNS, dtype=sample.dtype)
+
     def to_groove(self, samples: tf.Tensor) -> tf.Tensor:
-        hits = self.target_hits(samples)
-        return tf.concat([hits, hits * self.velocity, tf.zeros_like(hits)], axis=-1)
+        return self.point_estimate(samples, self.target_hits(samples))
+
+    def feel_errors(self, outputs: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
+        return {}
 
 
 def get_representation(name: str, groove_loss: str = "magenta", groove_heads: str = "mse",
-                       velocity_bins: int = 32, offset_bins: int = 32):
+                       velocity_bins: int = 32, offset_bins: int = 32) -> Representation:
     if name == "groove":
         if groove_heads == "binned":
             return BinnedGrooveRepresentation(velocity_bins, offset_bins)

@@ -8,14 +8,20 @@ A run directory holds everything of a run:
     logs/                  TensorBoard summaries
     history.csv            per-epoch metrics
 A model directory (what `package_run` writes; the bundled models) holds config.json,
-weights.npz (possibly float16) and provenance.json, and may hold styles.npz.
+weights.npz (possibly float16) and provenance.json, and may hold styles.npz. A packaged
+directory's provenance.json records the sha256 of its config and weights, and loading
+refuses a directory whose files disagree (a half-copied or hand-mixed folder).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import glob
+import hashlib
 import json
 import os
+import shutil
+import tempfile
 
 import tensorflow as tf
 
@@ -28,6 +34,51 @@ from groove_vae.optimizers import make_optimizer
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = weights.WEIGHTS_FILE
 LEGACY_BEST_WEIGHTS = "best.weights.h5"  # Keras's format, as runs wrote their best weights before weights.npz.
+PROVENANCE_FILE = "provenance.json"
+DIGESTS = "sha256"  # provenance.json's key: file name -> sha256 hex digest.
+
+
+def file_digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_provenance(model_dir: str) -> dict:
+    path = os.path.join(model_dir, PROVENANCE_FILE)
+    if not os.path.exists(path):
+        return {}
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: not a readable provenance record ({e}).") from None
+    if not isinstance(record, dict) or not isinstance(record.get(DIGESTS, {}), dict):
+        raise ValueError(f"{path}: not a provenance record (a JSON object with a {DIGESTS!r} object).")
+    return record
+
+
+def verify_digests(model_dir: str) -> None:
+    """Refuses a model directory whose files disagree with the digests its provenance.json
+    records, naming the file; a directory without digests (older packages, runs) passes."""
+    for name, expected in _read_provenance(model_dir).get(DIGESTS, {}).items():
+        path = os.path.join(model_dir, name)
+        if not os.path.exists(path):
+            raise ValueError(f"{path}: missing; {PROVENANCE_FILE} lists it. Package the model again.")
+        if file_digest(path) != expected:
+            raise ValueError(f"{path}: not the file this model was packaged with (its sha256 differs from "
+                             f"{PROVENANCE_FILE}'s): a half-copied or mixed model directory. Package it again.")
+
+
+def record_digest(model_dir: str, name: str) -> None:
+    """After a command rewrites one of a packaged model's files (calibrate_feel's config),
+    records its new digest so the directory still loads; nothing for a directory without digests."""
+    record = _read_provenance(model_dir)
+    if name in record.get(DIGESTS, {}):
+        record[DIGESTS][name] = file_digest(os.path.join(model_dir, name))
+        write_text(os.path.join(model_dir, PROVENANCE_FILE), json.dumps(record, indent=2))
 
 
 def resolve_run_config(config: configs.Config, run_dir: str, write: bool = True) -> configs.Config:
@@ -59,6 +110,7 @@ def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
     path = os.path.join(run_dir, CONFIG_FILE)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{run_dir}: no {CONFIG_FILE}; not a groove-vae run directory.")
+    verify_digests(run_dir)
     model = build_model(configs.read_saved_config(path))
     checkpoints = os.path.join(run_dir, "checkpoints")
     latest = checkpoint or tf.train.latest_checkpoint(checkpoints)
@@ -105,7 +157,7 @@ def transfer_weights(source: MusicVAE, target: MusicVAE) -> str:
         value = sources[key].numpy()
         if tuple(value.shape) == tuple(variable.shape):
             variable.assign(value)
-        elif "output_projection" in key and source.representation.name == target.representation.name == "groove":
+        elif "output_projection" in key and source.representation.plays_feel and target.representation.plays_feel:
             # Kernel [units, depth] or bias [depth]: the first 9 columns are the hit logits in both layouts.
             new = variable.numpy()
             new[..., :NUM_CLASSES] = value[..., :NUM_CLASSES]
@@ -120,23 +172,73 @@ def transfer_weights(source: MusicVAE, target: MusicVAE) -> str:
     return f"all {len(targets)} weights copied"
 
 
-def package_run(run_dir: str, output_dir: str, provenance: dict | None = None, dtype: str = "float32") -> str:
+def package_run(run_dir: str, output_dir: str, provenance: dict | None = None, dtype: str = "float32",
+                overwrite: bool = False) -> str:
     """Copies a run's best model into a small model directory (what `load` reads):
-    config.json, weights.npz (no optimizer state; float16 halves it) and provenance.json.
-    A styles.npz or prior.npz there is removed: rerun compute_styles and fit_prior for the new model."""
+    config.json, weights.npz (no optimizer state; float16 halves it) and provenance.json
+    with their digests.
+
+    The folder is built beside `output_dir` and swapped in whole, so a failure part-way
+    leaves the old one as it was. An existing folder is replaced only with `overwrite`,
+    and then whole: its styles, prior and other fits belong to another latent space
+    (rerun fit_prior and compute_styles for the new model).
+    """
+    target = os.path.abspath(output_dir)
+    source = os.path.abspath(run_dir if os.path.isdir(run_dir) else os.path.dirname(run_dir))
+    if os.path.realpath(source) == os.path.realpath(target) or os.path.realpath(source).startswith(
+            os.path.join(os.path.realpath(target), "")):
+        raise ValueError(f"--output_dir {output_dir}: holds the run being packaged; package it to another folder.")
+    if os.path.lexists(target):
+        if not os.path.isdir(target) or os.path.islink(target):
+            raise ValueError(f"--output_dir {output_dir}: exists and is not a folder.")
+        if os.listdir(target) and not overwrite:
+            raise ValueError(f"--output_dir {output_dir} exists; pass --overwrite to replace it whole.")
+        if os.listdir(target) and not os.path.exists(os.path.join(target, CONFIG_FILE)):
+            raise ValueError(f"--output_dir {output_dir}: holds files but no {CONFIG_FILE}; "
+                             "not replacing a folder that is not a model directory.")
+    parent, name = os.path.dirname(target), os.path.basename(target)
+    os.makedirs(parent, exist_ok=True)
+    remove_stale_builds(target)
     model = restore_model(run_dir)
-    os.makedirs(output_dir, exist_ok=True)
-    configs.save_config(model.config, os.path.join(output_dir, CONFIG_FILE))
-    weights.save_weights(model, os.path.join(output_dir, WEIGHTS_FILE), dtype)
-    # Another model's: its styles and prior live in another latent space (fit_prior, compute_styles refit them).
-    for stale in (LEGACY_BEST_WEIGHTS, "styles.npz", "prior.npz"):
-        if os.path.exists(os.path.join(output_dir, stale)):
-            os.remove(os.path.join(output_dir, stale))
-    record = {}
-    best_path = os.path.join(run_dir, "best.json")
-    if os.path.exists(best_path):
-        with open(best_path) as f:
-            record["best"] = json.load(f)
-    record.update(provenance or {})
-    write_text(os.path.join(output_dir, "provenance.json"), json.dumps(record, indent=2))
+    build = tempfile.mkdtemp(dir=parent, prefix=f".{name}.", suffix=".tmp")
+    try:
+        configs.save_config(model.config, os.path.join(build, CONFIG_FILE))
+        weights.save_weights(model, os.path.join(build, WEIGHTS_FILE), dtype)
+        record = {}
+        best_path = os.path.join(run_dir, "best.json")
+        if os.path.exists(best_path):
+            with open(best_path) as f:
+                record["best"] = json.load(f)
+        record.update(provenance or {})
+        record[DIGESTS] = {file: file_digest(os.path.join(build, file)) for file in (CONFIG_FILE, WEIGHTS_FILE)}
+        write_text(os.path.join(build, PROVENANCE_FILE), json.dumps(record, indent=2))
+        os.chmod(build, 0o777 & ~_umask())
+        old = None
+        if os.path.exists(target):
+            old = tempfile.mkdtemp(dir=parent, prefix=f".{name}.", suffix=".old")
+            os.replace(target, os.path.join(old, name))
+        os.replace(build, target)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
     return output_dir
+
+
+def remove_stale_builds(target: str) -> None:
+    """Removes what a killed `package_run` left beside `target`: its half-built and old folders."""
+    parent, name = os.path.dirname(os.path.abspath(target)), os.path.basename(os.path.abspath(target))
+    for stale in glob.glob(os.path.join(parent, glob.escape(f".{name}.") + "*")):
+        if not (stale.endswith((".tmp", ".old")) and os.path.isdir(stale)):
+            continue
+        kept = os.path.join(stale, name)
+        if stale.endswith(".old") and os.path.isdir(kept) and not os.path.lexists(target):
+            os.replace(kept, target)  # Killed between the two renames: the old model comes back.
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from groove_vae import groove as layout
 from groove_vae.converter import NUM_CLASSES
-from groove_vae.evaluation import hits_per_bar
+from groove_vae.evaluation.metrics import hits_per_bar
 from groove_vae.sampling import STEERING, gaussians_by_label
 
 

@@ -9,6 +9,7 @@ resume, so the run directory must be on a filesystem they share.
 from __future__ import annotations
 
 import copy
+import glob
 import os
 import shutil
 import tempfile
@@ -33,6 +34,47 @@ def check_training_args(run_dir: str, num_steps: int, steps_per_epoch: int, eval
         if value < 1 or (most and value > most):
             bound = f" and at most {most}" if most else ""
             raise ValueError(f"--{name} must be at least 1{bound}, got {value}.")
+
+
+def remove_killed_saves(directory: str) -> None:
+    """Removes the `<ckpt>_temp` folders a save killed part-way leaves (TensorFlow writes a
+    checkpoint there, then moves it into place)."""
+    for stale in glob.glob(os.path.join(glob.escape(directory), "*_temp")):
+        if os.path.isdir(stale):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def resume(checkpoint: tf.train.Checkpoint, directory: str, update: bool = True) -> str | None:
+    """Restores the newest readable checkpoint under `directory`; returns it (None: none saved).
+
+    A latest checkpoint cut short (a killed save, a full disk) falls back to the one before,
+    saying so, and (with `update`) is dropped from the folder's list so later restores skip
+    it; when none can be read, a one-line ValueError names the newest and its problem.
+    """
+    state = tf.train.get_checkpoint_state(directory)
+    if state is None or not state.model_checkpoint_path:
+        return None
+    paths = [os.path.join(directory, os.path.basename(p)) for p in state.all_model_checkpoint_paths]
+    latest = os.path.join(directory, os.path.basename(state.model_checkpoint_path))
+    paths = [p for p in paths if p != latest] + [latest]
+    problem = None
+    for i, path in enumerate(reversed(paths)):
+        try:
+            checkpoint.restore(path).assert_existing_objects_matched()
+        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:  # IndexError: a short shard.
+            problem = problem or " ".join(str(getattr(e, "message", e)).split())[:200]
+            continue
+        if i:
+            print(f"{latest} could not be read ({problem}); resumed from the one before it instead.")
+            if update:
+                kept = paths[: len(paths) - i]
+                from tensorflow.python.util import deprecation  # The call is the one way to edit the list.
+
+                with deprecation.silence():
+                    tf.compat.v1.train.update_checkpoint_state(directory, path, all_model_checkpoint_paths=kept)
+        return path
+    raise ValueError(f"{latest}: a truncated or foreign checkpoint, and no earlier one could be read ({problem}); "
+                     f"move {directory} aside to start the run over.")
 
 
 def train(
@@ -97,9 +139,10 @@ def train(
         optimizer.build(model.trainable_variables)
 
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
-    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))  # The chief's, for every worker.
+    if chief:
+        remove_killed_saves(os.path.join(run_dir, "checkpoints"))
+    latest = resume(checkpoint, os.path.join(run_dir, "checkpoints"), update=chief)  # The chief's, for every worker.
     if latest:
-        checkpoint.restore(latest).assert_existing_objects_matched()
         print(f"Resumed from {latest} (step {int(optimizer.iterations.numpy())}).")
     elif init_from:
         print(f"Initialized from {init_from}: {runs.transfer_weights(runs.restore_model(bundled.resolve(init_from)), model)}.")

@@ -21,6 +21,7 @@ WEIGHTS_FILE = "weights.npz"
 _LEGACY_KEY = "w000"  # The first weight of the positional format that came before.
 
 
+# Hand-walked, kept: Keras's own variable paths change with build order (module docstring), ours with our attributes.
 def named_weights(model: keras.layers.Layer) -> dict[str, keras.Variable]:
     """{path: variable} for every weight of `model`, in a stable order."""
     named: dict[str, keras.Variable] = {}

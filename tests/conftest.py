@@ -1,4 +1,4 @@
-"""Shared fixtures: the offline dataset and the bundled model, loaded once."""
+"""Shared fixtures: the offline dataset, the bundled model loaded once, and a tiny model."""
 
 import os
 
@@ -33,3 +33,15 @@ def bundled_vae():
     vae = api.load()
     warm_up(vae)
     return vae
+
+
+@pytest.fixture(scope="module")
+def vae():
+    """A tiny untrained groovae_4bar model behind the API (helpers.tiny_config), one per test
+    file; a file that needs another model defines its own `vae`."""
+    from helpers import tiny_config
+
+    from groove_vae import api
+    from groove_vae.model import build_model
+
+    return api.GrooveVAE(build_model(tiny_config()))

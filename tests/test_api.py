@@ -9,11 +9,6 @@ from groove_vae.groove import velocities as velocities_of
 from groove_vae.model import build_model
 
 
-@pytest.fixture(scope="module")
-def vae():
-    return api.GrooveVAE(build_model(tiny_config()))
-
-
 def test_encode_accepts_paths_bytes_and_sequences(vae, tmp_path):
     ns = flat_beat()
     path = tmp_path / "beat.mid"

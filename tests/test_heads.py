@@ -1,7 +1,5 @@
 """Distributional (binned) groove heads against squared-error heads, and what they are scored with."""
 
-import math
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -11,7 +9,7 @@ from groove_vae import configs, evaluation, optimizers, runs
 from groove_vae.groove import hits as hits_of
 from groove_vae.groove import offsets as offsets_of
 from groove_vae.groove import velocities as velocities_of
-from groove_vae.model import build_model, cpu_has_bfloat16, resolve_precision
+from groove_vae.model import build_model
 from groove_vae.representations import BinnedGrooveRepresentation, _median, _quantile
 from groove_vae.sampling import Given, SamplingOptions
 
@@ -167,105 +165,6 @@ def test_evaluation_scores_both_heads_on_the_same_scale():
         # An untrained binned head is near uniform over [0, 127]: CRPS ~ a third of the range's mean error.
         if heads == "binned":
             assert 10 < results["velocity_crps_teacher_forced"] < 40
-
-
-def test_the_timekeeper_is_the_most_played_of_hats_and_ride():
-    groove = np.zeros((1, 64, 27), np.float32)
-    groove[0, 0:16:2, 2] = 1  # Bar 1: closed hi-hat eighths.
-    groove[0, 16:32:2, 2] = 1  # Bar 2: the same.
-    groove[0, 16, 8] = 1  # ... with one ride hit.
-    groove[0, 32:48:2, 8] = 1  # Bar 3: ride.
-    # Bar 4: no hats, no ride.
-    np.testing.assert_array_equal(evaluation.timekeepers(groove), [[2, 2, 8, -1]])
-    assert evaluation.timekeeper_change_rate(groove) == pytest.approx(0.5)  # 1 change in 2 pairs with a keeper.
-
-
-def test_a_timekeeper_change_is_marked_by_a_fill_or_a_crash():
-    groove = np.zeros((3, 64, 27), np.float32)
-    groove[:, 0:32:2, 2] = 1  # Bars 1-2: closed hi-hat eighths.
-    groove[:, 32:64:2, 8] = 1  # Bars 3-4: ride. One change, between bars 2 and 3.
-    assert math.isnan(evaluation.marked_timekeeper_changes(groove[:, :32]))  # No change, nothing to mark.
-    assert evaluation.marked_timekeeper_changes(groove) == 0.0  # Clip 0: the bare switch.
-    groove[1, 29, 4] = 1  # Clip 1: a low tom in bar 2's last beat.
-    groove[2, 32, 7] = 1  # Clip 2: a crash on bar 3's downbeat.
-    assert evaluation.marked_timekeeper_changes(groove) == pytest.approx(2 / 3)
-    groove[0, 28:31, 1] = 1  # Clip 0: a snare roll into bar 3.
-    assert evaluation.marked_timekeeper_changes(groove) == 1.0
-    groove[0, 28:31, 1], groove[0, 27, 4] = 0, 1  # A tom before the last beat is no fill into the change.
-    assert evaluation.marked_timekeeper_changes(groove) == pytest.approx(2 / 3)
-
-
-def test_feel_by_instrument_separates_the_drums():
-    groove = np.zeros((1, 64, 27), np.float32)
-    groove[0, ::4, 0], groove[0, ::4, 9] = 1, 120 / 127  # Loud kicks.
-    groove[0, 2::4, 2], groove[0, 2::4, 11] = 1, 40 / 127  # Soft hats.
-    groove[0, 2::8, 20] = 0.5  # Every other hat a quarter of a 16th late.
-    by_drum = evaluation.feel_by_instrument(groove)
-    assert set(by_drum) == {"kick", "closed_hihat"}
-    assert by_drum["kick"]["velocity_mean"] == pytest.approx(120, abs=1e-3) and by_drum["kick"]["velocity_std"] < 1e-3
-    assert by_drum["closed_hihat"]["offset_std_16ths"] == pytest.approx(0.125)
-
-
-def test_the_feel_table_judges_samples_against_the_learnable_clips_and_shows_the_test_clips_beside():
-    def snares(velocity):
-        groove = np.zeros((8, 64, 27), np.float32)  # Enough snare hits for the table's per-drum rows.
-        groove[:, ::2, 1], groove[:, ::2, 10] = 1, velocity / 127
-        groove[:, 1::4, 1] = 1  # And silent ghost notes (velocity 0), for a spread.
-        return groove
-
-    def snare_mean_cells(table):
-        line = next(row for row in table.splitlines() if row.startswith("snare velocity_mean"))
-        return line.split()[2:]
-
-    learnable, test = snares(70), snares(100)
-    table = evaluation.feel_table(learnable, {"near learnable": snares(72), "near test": snares(98)},
-                                  beside={"test clips": test}, reference_name="train+valid")
-    assert table.splitlines()[0].split()[1:] == ["train+valid", "test", "clips", "near", "learnable", "near", "test"]
-    cells = snare_mean_cells(table)
-    assert cells[0] == f"{evaluation.feel_by_instrument(learnable)['snare']['velocity_mean']:.3f}"
-    assert cells[1] == f"{evaluation.feel_by_instrument(test)['snare']['velocity_mean']:.3f}"
-    assert cells[3] == "ok" and len(cells) == 5  # Judged against the learnable clips: the test-like set is not.
-    assert "within 10% of the train+valid's" in table
-
-
-def test_the_splits_table_shows_each_drummers_share_and_loudness():
-    def open_hats(clips, velocity, switch=False):
-        groove = np.zeros((clips, 64, 27), np.float32)
-        groove[:, ::4, 3], groove[:, ::4, 12] = 1, velocity / 127
-        if switch:  # Bars 3-4 ride instead: one timekeeper change a clip.
-            groove[:, 32:, 3] = groove[:, 32:, 12] = 0
-            groove[:, 32::4, 8] = 1
-        return groove
-
-    train = np.concatenate([open_hats(3, 100), open_hats(1, 24, switch=True)])
-    drummers = np.array(["drummer1"] * 3 + ["drummer2"])
-    test = open_hats(2, 96)
-    table = evaluation.splits_table({"train": train, "test": test},
-                                    {"train": drummers, "test": np.array(["drummer1"] * 2)})
-    lines = table.splitlines()
-    loudness = next(line for line in lines if line.startswith("open_hihat velocity"))
-    pooled = (48 * 100 + 8 * 24) / 56  # drummer1's 3 clips of 16 hits, drummer2's 8.
-    assert loudness.split()[5] == f"{pooled:.1f}" and loudness.split()[8] == "96.0"
-    rate = next(line for line in lines if line.startswith("timekeeper changes"))
-    assert rate.split()[-2:] == [f"{1 / 12:.3f}", "0.000"]  # 1 change in 4 clips x 3 boundaries.
-    by_drummer = {line.split()[0]: line for line in lines if line.startswith("drummer")}
-    assert by_drummer["drummer2"].split()[:4] == ["drummer2", "1", "0.333", "24.0"]
-    assert by_drummer["drummer2"].split()[-1] == "-"  # Not in the test split.
-    assert "100.0 (48)" in by_drummer["drummer1"] and "96.0 (32)" in by_drummer["drummer1"]
-    with pytest.raises(ValueError, match="Unknown drum 'cowbell'"):
-        evaluation.splits_table({"train": train}, {"train": drummers}, drum="cowbell")
-
-
-def test_auto_precision_follows_the_cpu(tmp_path):
-    with_bf16, without = tmp_path / "bf16", tmp_path / "avx2"
-    with_bf16.write_text("processor : 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n")
-    without.write_text("processor : 0\nflags\t\t: fpu sse avx2 fma\n")
-    assert cpu_has_bfloat16(str(with_bf16)) and not cpu_has_bfloat16(str(without))
-    assert not cpu_has_bfloat16(str(tmp_path / "missing"))
-    assert resolve_precision("float32") == "float32"
-    expected = "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
-    if not tf.config.list_physical_devices("GPU"):
-        assert resolve_precision("auto") == expected
 
 
 def test_hit_memory_repeats_the_pattern_bar_to_bar_and_keeps_how_often_each_drum_plays():

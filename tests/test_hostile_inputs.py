@@ -178,13 +178,6 @@ def test_evaluate_refuses_bad_flags_before_loading_anything(flag, message, tmp_p
 
 
 # === Numbers checked before work, in the API (the scripts and the web app share groove_vae.checks) ===
-@pytest.fixture(scope="module")
-def vae():
-    from groove_vae import api
-
-    return api.GrooveVAE(build_model(tiny_config()))
-
-
 @pytest.mark.parametrize("kwargs, message", [
     ({"qpm": float("nan")}, "qpm must be a tempo"),  # Once every note at time 0.
     ({"qpm": float("inf")}, "qpm must be a tempo"),

@@ -16,14 +16,13 @@ import mido
 import numpy as np
 import pytest
 from absl import app
-from helpers import make_sequence, tiny_config
+from helpers import make_sequence
 
-from groove_vae import api, cli, converter
+from groove_vae import cli, converter
 from groove_vae.drums import DEFAULT_DRUM_MAP
 from groove_vae.groove import hits as hits_of
 from groove_vae.groove import offsets as offsets_of
 from groove_vae.groove import velocities as velocities_of
-from groove_vae.model import build_model
 
 TPQ = 480
 STEP_TICKS = TPQ // 4  # One 16th note.
@@ -343,11 +342,6 @@ def test_a_bad_file_on_disk_is_named(tmp_path):
 
 
 # === The API (and the scripts' one-line usage errors) ===
-@pytest.fixture(scope="module")
-def vae():
-    return api.GrooveVAE(build_model(tiny_config()))
-
-
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_api_encode_raises_conversion_error_or_encodes(vae, case):
     if case.reason is None:

@@ -1,5 +1,6 @@
 """The package's shape: its modules import one another without a cycle (counting the
-imports inside functions too), so each can be read and changed on its own.
+imports inside functions too), so each can be read and changed on its own, and the
+model layer never reaches up to the doors built on it (the API, the web app, the commands).
 
 `python tests/test_layout.py` prints the import graph, one module and what it imports per line.
 """
@@ -51,6 +52,32 @@ def find_cycle(graph):
         return None
 
     return next((cycle for module in sorted(graph) if module not in state and (cycle := visit(module))), None)
+
+
+UPPER_LAYERS = ("groove_vae.api", "groove_vae.webapp", "groove_vae.commands", "groove_vae.cli")
+
+
+def reachable(graph, module) -> set[str]:
+    """The modules `module` imports, directly or through others."""
+    seen, todo = set(), [module]
+    while todo:
+        for other in graph[todo.pop()] - seen:
+            seen.add(other)
+            todo.append(other)
+    return seen
+
+
+def upper(modules) -> set[str]:
+    return {m for m in modules if any(m == u or m.startswith(u + ".") for u in UPPER_LAYERS)}
+
+
+def test_the_model_never_imports_the_api_the_web_app_or_the_commands():
+    graph = import_graph()
+    for module in ("groove_vae.model", "groove_vae.training", "groove_vae.evaluation.runners"):
+        assert not upper(reachable(graph, module)), f"{module} reaches {sorted(upper(reachable(graph, module)))}"
+    # The check itself sees a layer reached through another module.
+    assert upper(reachable({"groove_vae.model": {"groove_vae.x"}, "groove_vae.x": {"groove_vae.webapp.app"},
+                            "groove_vae.webapp.app": set()}, "groove_vae.model")) == {"groove_vae.webapp.app"}
 
 
 def test_the_package_has_no_import_cycle():

@@ -49,3 +49,26 @@ def test_bfloat16_loop_has_keras_gradients_and_dropout():
 def test_float32_is_keras_lstm_unchanged():
     x, theirs, ours = _pair("float32", return_sequences=True)
     np.testing.assert_array_equal(theirs(x).numpy(), ours(x).numpy())
+
+
+def test_keras_calls_the_override(monkeypatch):
+    """setup.py pins Keras because `inner_loop` is private: were Keras to stop calling it, the
+    tests above would still pass (Keras's own loop computes the same) while the memory the
+    override saves came back. Under bfloat16 on CPU, a call must run ours and not Keras's loop."""
+    x, _, ours = _pair(return_sequences=True)
+    calls = []
+
+    def spy(cls):
+        original = cls.__dict__["inner_loop"]
+
+        def inner_loop(self, *args, **kwargs):
+            calls.append(cls)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "inner_loop", inner_loop)
+
+    spy(LSTM)
+    spy(keras.layers.LSTM)
+    ours(x)
+    expected = [LSTM, keras.layers.LSTM] if tf.config.list_logical_devices("GPU") else [LSTM]
+    assert calls == expected

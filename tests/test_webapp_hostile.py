@@ -9,13 +9,11 @@ import threading
 import time
 
 import pytest
-from helpers import ROOT, serve_in_thread, tiny_config
+from helpers import ROOT, serve_in_thread
 
 pytest.importorskip("fastapi")
 requests = pytest.importorskip("requests")
 
-from groove_vae import api  # noqa: E402
-from groove_vae.model import build_model  # noqa: E402
 from groove_vae.webapp import app as webapp  # noqa: E402
 from groove_vae.webapp import server  # noqa: E402
 
@@ -23,10 +21,10 @@ SAMPLE = {"seed": 1, "temperature": 0.5}
 
 
 @pytest.fixture(scope="module")
-def vae():
-    model = api.GrooveVAE(build_model(tiny_config()))
-    webapp.warm_up(model)
-    return model
+def vae(vae):
+    """conftest's tiny model, traced for the app."""
+    webapp.warm_up(vae)
+    return vae
 
 
 class BlockingVAE:
@@ -211,3 +209,74 @@ def test_a_bad_max_upload_mb_stops_the_command_before_it_serves():
                          capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and "--max_upload_mb must be above 0 and at most 100" in run.stderr
     assert "web app: http" not in run.stdout
+
+
+def test_a_loopback_server_refuses_rebound_hosts_whatever_address_it_binds(vae):
+    hosts = server.allowed_hosts("127.0.0.2")
+    assert server.allowed_hosts("0.0.0.0") is None and server.allowed_hosts("localhost") == webapp.LOCAL_HOSTS
+    with serve_in_thread(webapp.create_app(vae, allowed_hosts=hosts)) as base:
+        port = base.rsplit(":", 1)[1]
+        rebound = requests.get(base + "/api/info", headers={"Host": f"evil.example:{port}"}, timeout=30)
+        other_loopback = requests.get(base + "/api/info", headers={"Host": f"127.0.0.3:{port}"}, timeout=30)
+        own = requests.get(base + "/api/info", headers={"Host": f"127.0.0.2:{port}"}, timeout=30)
+    assert rebound.status_code == other_loopback.status_code == 403  # Once answered with --host=127.0.0.2.
+    assert own.status_code == 200
+
+
+def test_a_body_trickled_a_byte_at_a_time_meets_one_deadline(vae):
+    app = webapp.create_app(vae, body_timeout_s=0.5)
+    with serve_in_thread(app) as base, raw_connection(base) as trickle:
+        trickle.sendall(b"POST /api/sample HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: 100\r\n\r\n")
+        start, answer = time.monotonic(), b""
+        trickle.settimeout(0.1)
+        while not answer and time.monotonic() - start < 15:
+            try:
+                trickle.sendall(b" ")  # Each byte well within 0.5 s of the last: once never answered 408.
+                answer = trickle.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+        seconds = time.monotonic() - start
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert seconds < 3, f"408 after {seconds:.1f} s"
+
+
+def fake_kit():
+    """Tiny one-shots in place of FluidSynth's, so /api/wav renders on any machine."""
+    import io
+    import wave
+
+    from groove_vae.drums import DRUM_CLASS_NAMES
+
+    shots = {}
+    for name in DRUM_CLASS_NAMES:
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as f:
+            f.setnchannels(1), f.setsampwidth(2), f.setframerate(44100)
+            f.writeframes(bytes(200))
+        shots[name] = buffer.getvalue()
+    return shots
+
+
+def test_wav_renders_through_the_queue_and_refuses_hours_of_audio(vae, monkeypatch):
+    from groove_vae import render
+
+    monkeypatch.setattr(render, "render_one_shots", fake_kit)
+    dense = {"qpm": 20, "steps": 256, "notes": [{"step": s, "drum": d} for s in range(256) for d in range(9)]}
+    blocking = BlockingVAE(vae)
+    app = webapp.create_app(blocking, queue_depth=0)
+    with serve_in_thread(app) as base:
+        too_long = requests.post(base + "/api/wav", json=dense, timeout=30)
+        ok = requests.post(base + "/api/wav", json={**dense, "qpm": 120}, timeout=30)
+        holder = threading.Thread(target=requests.post, args=(base + "/api/sample",), kwargs={"json": SAMPLE})
+        holder.start()
+        assert blocking.entered.wait(30)
+        full = requests.post(base + "/api/wav", json={**dense, "qpm": 120}, timeout=30)
+        blocking.release.set()
+        holder.join(60)
+    assert too_long.status_code == 422, too_long.text  # Once 192 s of audio (34 MB), and 500s under a flood.
+    assert "would be 192 s long" in too_long.json()["error"] and "at most 120 s" in too_long.json()["error"]
+    assert ok.status_code == 200 and ok.headers["content-type"] == "audio/wav"
+    assert full.status_code == 503 and full.headers["Retry-After"] == "1"  # Once rendered beside the model.

@@ -4,7 +4,7 @@ A drummer's bars repeat: a bar shares about 0.69 of its hits with the bar before
 and a repeated hit is within about 12 MIDI units of the same drum's hit a bar before,
 where a model that draws every bar afresh shares some 0.60 and changes by some 22. This
 plays held-out clips from their posteriors with each memory from 0 to 0.9
-(`evaluation.calibrate_memory`): the clips' own hits for the velocity and timing memory,
+(`evaluation.runners.calibrate_memory`): the clips' own hits for the velocity and timing memory,
 the model's own hits for the hit memory. It prints each figure beside the drummers' and
 writes the closest into <run_dir>/config.json (`hit_memory`, `velocity_memory`,
 `timing_memory`), which every way of sampling the model then uses. A lower temperature
@@ -44,12 +44,13 @@ def main(argv):
 
     import numpy as np
 
-    from groove_vae import bundled, configs, data, evaluation, runs
+    from groove_vae import bundled, configs, data, runs
+    from groove_vae.evaluation import runners
 
     if FLAGS.max_clips < 0:
         raise app.UsageError(f"--max_clips must be 0 (all) or more, got {FLAGS.max_clips}.")
     vae = cli.load_model(FLAGS.run_dir)
-    if vae.config.representation != "groove":
+    if not vae.model.representation.plays_feel:
         raise app.UsageError(f"{FLAGS.run_dir or 'the bundled model'}: a {vae.config.representation} model draws "
                              "whole drum patterns, not hits; feel memory needs representation=groove.")
     if FLAGS.midi_dir:
@@ -63,13 +64,13 @@ def main(argv):
     if not len(groove):
         raise app.UsageError(f"{FLAGS.midi_dir or FLAGS.split}: no 4/4 drum windows to compare with.")
 
-    fit = evaluation.calibrate_memory(vae, groove, seed=FLAGS.seed)
+    fit = runners.calibrate_memory(vae, groove, seed=FLAGS.seed)
     source = FLAGS.midi_dir or f"{FLAGS.tfds_name} {FLAGS.split}"
     print(f"{len(groove)} clips of {source}")
     if fit["velocity_change"]:
         print("How much a repeated hit changes from the bar before (temperature 1)")
         print(f"{'memory':>8} {'velocity (MIDI units)':>23} {'offset (16ths)':>16}")
-        for memory in evaluation.MEMORIES:
+        for memory in runners.MEMORIES:
             marks = ["<" if memory == fit[key] else " " for key in ("velocity_memory", "timing_memory")]
             print(f"{memory:>8.1f} {fit['velocity_change'][memory]:>21.2f} {marks[0]} "
                   f"{fit['offset_change'][memory]:>14.4f} {marks[1]}")
@@ -79,7 +80,7 @@ def main(argv):
     temperatures = configs.MEMORY_TEMPERATURES
     print("How much of a bar's hits the bar before played (F1), at each temperature")
     print(f"{'memory':>8}" + "".join(f"{'T=' + str(t):>10}" for t in temperatures))
-    for memory in evaluation.MEMORIES:
+    for memory in runners.MEMORIES:
         cells = [f"{fit['hit_agreement'][t][memory]:>8.4f} {'<' if memory == fit['hit_memory'][i] else ' '}"
                  for i, t in enumerate(temperatures)]
         print(f"{memory:>8.1f}" + "".join(cells))
@@ -97,6 +98,7 @@ def main(argv):
     config = dataclasses.replace(configs.read_saved_config(path), hit_memory=fit["hit_memory"],
                                  velocity_memory=fit["velocity_memory"], timing_memory=fit["timing_memory"])
     configs.save_config(config, path)
+    runs.record_digest(os.path.dirname(path), runs.CONFIG_FILE)
     print(f"Written to {path}")
 
 

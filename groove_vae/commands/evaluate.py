@@ -41,7 +41,8 @@ def main(argv):
     import numpy as np
 
     import groove_vae
-    from groove_vae import data, evaluation, novelty, paths
+    from groove_vae import data, novelty, paths
+    from groove_vae.evaluation import metrics, reports, runners
 
     dataset = FLAGS.midi_dir or FLAGS.tfds_name
     split = "all" if FLAGS.midi_dir else FLAGS.split
@@ -77,16 +78,16 @@ def main(argv):
     if FLAGS.infill:
         with cli.usage_errors():
             keep = vae._keep_classes(FLAGS.infill, None)
-            scores = evaluation.infill_scores(vae, groove, keep, seed=FLAGS.seed)
+            scores = runners.infill_scores(vae, groove, keep, seed=FLAGS.seed)
         scores.update(model=FLAGS.run_dir or "bundled", dataset=dataset, split=split, num_clips=len(groove))
-        print(evaluation.infill_table(scores))
+        print(reports.infill_table(scores))
         write_results(scores, output)
         return
-    results = evaluation.evaluate(vae.model, groove, qpm, seed=FLAGS.seed)
+    results = runners.evaluate(vae.model, groove, qpm, seed=FLAGS.seed)
 
     # Exactly what `groove-vae sample --seed` writes: the model's own prior, the same seeds.
-    samples = evaluation.prior_samples(vae, FLAGS.num_samples, 1.0, FLAGS.seed)
-    samples_cool = evaluation.prior_samples(vae, FLAGS.num_samples, 0.5, FLAGS.seed)
+    samples = runners.prior_samples(vae, FLAGS.num_samples, 1.0, FLAGS.seed)
+    samples_cool = runners.prior_samples(vae, FLAGS.num_samples, 0.5, FLAGS.seed)
     results["prior"] = vae.prior.name
     # How new the samples are: how near their hit grids come to the clips the model learned
     # from (or to the folder's own clips), beside the evaluated clips' own distance to them.
@@ -98,13 +99,13 @@ def main(argv):
         learned_from, own = train.groove, {f"{split} clips": groove, "validation clips": validation.groove}
     results["novelty"] = {name: novelty.novelty(g, learned_from) for name, g in
                           {"prior T=0.5": samples_cool, "prior T=1": samples, **(own or {})}.items()}
-    results.update({f"feel_prior_{k}": v for k, v in evaluation.feel(samples).items()})
-    results.update({f"feel_prior_t05_{k}": v for k, v in evaluation.feel(samples_cool).items()})
-    results.update({f"feel_data_{k}": v for k, v in evaluation.feel(groove).items()})
-    results["feel_by_drum"] = {name: evaluation.feel_by_instrument(g) for name, g in
+    results.update({f"feel_prior_{k}": v for k, v in metrics.feel(samples).items()})
+    results.update({f"feel_prior_t05_{k}": v for k, v in metrics.feel(samples_cool).items()})
+    results.update({f"feel_data_{k}": v for k, v in metrics.feel(groove).items()})
+    results["feel_by_drum"] = {name: metrics.feel_by_instrument(g) for name, g in
                                (("data", groove), ("prior_t1", samples), ("prior_t05", samples_cool))}
-    results["hits_per_bar_prior"] = evaluation.hits_per_bar(samples)
-    results["hits_per_bar_data"] = evaluation.hits_per_bar(groove)
+    results["hits_per_bar_prior"] = metrics.hits_per_bar(samples)
+    results["hits_per_bar_data"] = metrics.hits_per_bar(groove)
     # Where timekeeper switches come from: the same decoder from each clip's own posterior
     # (dense latent space), from the fitted prior and from N(0, I), at both temperatures.
     # The training clips are the model's target: its samples can only be judged against
@@ -115,11 +116,11 @@ def main(argv):
         sources["data (train split)"] = train.groove
     for temperature in (1.0, 0.5):
         tag = f"T={temperature:g}"
-        sources[f"posterior draws {tag}"] = evaluation.posterior_samples(vae.model, groove, temperature, FLAGS.seed)
+        sources[f"posterior draws {tag}"] = runners.posterior_samples(vae.model, groove, temperature, FLAGS.seed)
         sources[f"sample.py's prior {tag}"] = samples if temperature == 1.0 else samples_cool
-        sources[f"N(0, I) {tag}"] = evaluation.prior_samples(vae, FLAGS.num_samples, temperature, FLAGS.seed, "normal")
-    switches = {name: evaluation.timekeeper_change_rate(g) for name, g in sources.items()}
-    marked = {name: evaluation.marked_timekeeper_changes(g) for name, g in sources.items()}
+        sources[f"N(0, I) {tag}"] = runners.prior_samples(vae, FLAGS.num_samples, temperature, FLAGS.seed, "normal")
+    switches = {name: metrics.timekeeper_change_rate(g) for name, g in sources.items()}
+    marked = {name: metrics.marked_timekeeper_changes(g) for name, g in sources.items()}
     results["timekeeper_change_rate_by_source"] = switches
     results["timekeeper_changes_marked_by_source"] = marked
     if FLAGS.interpolation_pairs and len(groove) >= 2:
@@ -127,22 +128,22 @@ def main(argv):
             method: paths.mean_path_figures(paths.interpolation_paths(vae, groove, FLAGS.interpolation_pairs, 9, method,
                                                                       seed=FLAGS.seed))
             for method in paths.METHODS}
-    if FLAGS.humanize and vae.config.representation == "groove":
-        results.update({f"humanize_{k}": v for k, v in evaluation.humanize_scores(vae, groove, qpm).items()})
+    if FLAGS.humanize and vae.model.representation.plays_feel:
+        results.update({f"humanize_{k}": v for k, v in runners.humanize_scores(vae, groove, qpm).items()})
     results.update(model=FLAGS.run_dir or "bundled", dataset=dataset, split=split, num_samples=FLAGS.num_samples)
 
-    print(evaluation.format_table(results))
+    print(reports.format_table(results))
     print()
     print(novelty.table(results["novelty"], "the folder's clips" if FLAGS.midi_dir else "the training clips"))
     print()
     # Judged against what the model can learn (its training and validation clips), the
     # evaluated split's own figures beside: GMD's splits were not played alike.
     if FLAGS.midi_dir:
-        print(evaluation.feel_table(groove, {"prior T=1.0": samples, "prior T=0.5": samples_cool},
+        print(reports.feel_table(groove, {"prior T=1.0": samples, "prior T=0.5": samples_cool},
                                     reference_name=os.path.basename(os.path.normpath(FLAGS.midi_dir))))
     else:
         learnable = np.concatenate([train.groove, validation.groove])
-        print(evaluation.feel_table(learnable, {"prior T=1.0": samples, "prior T=0.5": samples_cool},
+        print(reports.feel_table(learnable, {"prior T=1.0": samples, "prior T=0.5": samples_cool},
                                     beside={f"{split} clips": groove}, reference_name="train+valid"))
     print()
     print(f"{'timekeeper changes between bars, from':<40} {'rate':>6} {'with a fill or crash':>22}")
@@ -159,7 +160,7 @@ def main(argv):
         print()
         for key, tolerance in (("velocity_std", 0.15), ("offset_std_ms", 0.15)):
             played, data = results[f"humanize_{key}_played"], results[f"humanize_{key}_data"]
-            mark = "ok" if evaluation.within(played, data, tolerance) else "not within 15%"
+            mark = "ok" if metrics.within(played, data, tolerance) else "not within 15%"
             print(f"humanize {key}: played {played:.2f}, drummers {data:.2f} ({mark})")
         for key, what in (("loudness_jump", "loudness jump between bars"),
                           ("repeated_hit_velocity_change", "velocity change at a repeated hit")):

@@ -14,6 +14,7 @@ import os
 from absl import app, flags
 
 from groove_vae import cli, gmd
+from groove_vae.files import WriteError
 
 flags.DEFINE_string("zip", None, "The GMD archive (groove-v1.0.0-midionly.zip).", required=True)
 flags.DEFINE_string("output_dir", None, "Where to write the .mid files.", required=True)
@@ -33,8 +34,8 @@ def main(argv):
         paths = gmd.extract(FLAGS.zip, FLAGS.output_dir, FLAGS.held_out_dir, FLAGS.held_out_fraction,
                             drummers=FLAGS.drummer, splits=FLAGS.split, styles=FLAGS.style,
                             beat_types=FLAGS.beat_type)
-    except ValueError as e:
-        raise app.UsageError(str(e))
+    except (ValueError, WriteError) as e:
+        raise app.UsageError(str(e)) from None
     if not paths:
         raise app.UsageError("No performance matches those filters.")
     held_out = sum(1 for p in paths if FLAGS.held_out_dir and p.startswith(os.path.join(FLAGS.held_out_dir, "")))

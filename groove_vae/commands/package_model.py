@@ -14,9 +14,11 @@ from absl import app, flags
 from groove_vae import cli
 
 cli.define_run_dir("Training run directory.", required=True)
-flags.DEFINE_string("output_dir", None, "Model directory to write.", required=True)
+flags.DEFINE_string("output_dir", None, "Model directory to write (built beside it, then swapped in whole).",
+                    required=True)
 flags.DEFINE_string("note", "", "How the run was made (recorded in provenance.json).")
 flags.DEFINE_enum("dtype", "float32", ["float32", "float16"], "Storage precision of the weights.")
+cli.define_overwrite("Replace an existing model directory, whole (its styles and prior go with it).")
 FLAGS = flags.FLAGS
 
 
@@ -27,9 +29,9 @@ def main(argv):
 
     try:
         provenance = {"note": FLAGS.note} if FLAGS.note else None
-        path = runs.package_run(FLAGS.run_dir, FLAGS.output_dir, provenance, FLAGS.dtype)
-    except FileNotFoundError as e:
-        raise app.UsageError(str(e))
+        path = runs.package_run(FLAGS.run_dir, FLAGS.output_dir, provenance, FLAGS.dtype, FLAGS.overwrite)
+    except (FileNotFoundError, ValueError, OSError) as e:
+        raise app.UsageError(str(e)) from None
     print(f"Model written to {path}; fit the prior its new beats come from with "
           f"`groove-vae fit_prior --run_dir={path}` (until then it samples from N(0, I)).")
 

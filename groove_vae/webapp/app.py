@@ -58,6 +58,7 @@ QUEUE_DEPTH = 8  # Model requests that may wait behind the running one before th
 METHOD_HELP = ("morph: each cell the beats disagree on changes once, in the model's order; slerp / linear: "
                "the blended latent decoded")
 BODY_TIMEOUT_S = 20.0  # A request body not sent whole within this is refused (408).
+MAX_WAV_SECONDS = 120.0  # /api/wav's longest render: 16 bars at 32 qpm; a WAV of 120 s is 21 MB.
 
 log = logging.getLogger(__name__)
 
@@ -364,9 +365,17 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
         return one_shots
 
     @app.post("/api/wav")
-    def wav(beat: Beat) -> Response:
-        """The beat mixed from the General MIDI kit's one-shots, as the page plays it."""
-        data = render.mix_one_shots(beat_to_groove(beat), beat.qpm, kit("No WAV"))
+    async def wav(beat: Beat, http: Request) -> Response:
+        """The beat mixed from the General MIDI kit's one-shots, as the page plays it (at most
+        MAX_WAV_SECONDS long; it waits its turn in the model's queue, as rendering is heavy work)."""
+        seconds = beat.steps * 60.0 / beat.qpm / converter.STEPS_PER_QUARTER
+        if seconds > MAX_WAV_SECONDS:
+            fastest = beat.steps * 60.0 / MAX_WAV_SECONDS / converter.STEPS_PER_QUARTER
+            raise ValueError(f"The WAV would be {seconds:.0f} s long ({beat.steps // 16} bars at {beat.qpm:g} qpm); "
+                             f"the app renders at most {MAX_WAV_SECONDS:g} s: play it at {fastest:g} qpm or more, "
+                             "or fewer bars.")
+        groove = beat_to_groove(beat)
+        data = await queue.run(http, lambda: render.mix_one_shots(groove, beat.qpm, kit("No WAV")))
         return Response(data, media_type="audio/wav",
                         headers={"Content-Disposition": 'attachment; filename="groove.wav"'})
 
@@ -520,6 +529,7 @@ class SameOriginMiddleware:
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         host = headers.get("host", "")
+        # Not Starlette's TrustedHostMiddleware: it answers a plain-text 400, where every refusal here is a JSON error.
         if self.allowed_hosts is not None and _hostname(host.lower()) not in self.allowed_hosts:
             log.warning("refused a request for Host %r", host)
             return await _error(403, f"This app answers to {', '.join(sorted(self.allowed_hosts))}, "
@@ -534,7 +544,8 @@ class SameOriginMiddleware:
 
 class BodyLimitMiddleware:
     """Refuses a request body over `max_bytes` with a JSON 413, whether declared or streamed,
-    and one not sent whole within `timeout_s` with a 408 (a half-sent body holds no thread)."""
+    and one not sent whole within `timeout_s` of its first read with a 408 (a half-sent or
+    trickled body holds no thread)."""
 
     def __init__(self, app, max_bytes: int, timeout_s: float = BODY_TIMEOUT_S):
         self.app = app
@@ -554,14 +565,18 @@ class BodyLimitMiddleware:
                 more = message.get("more_body", False)
             response = _error(413, _too_large_message(int(declared), self.max_bytes))
             return await response(scope, receive, send)
-        received, complete = 0, False
+        received, complete, deadline = 0, False, None
 
         async def limited_receive():
-            nonlocal received, complete
+            nonlocal received, complete, deadline
             if complete:  # After the body: waits for a disconnect, unbounded by design.
                 return await receive()
+            now = asyncio.get_running_loop().time()
+            deadline = deadline or now + self.timeout_s  # One deadline for the whole body, not one per chunk.
             try:
-                message = await asyncio.wait_for(receive(), self.timeout_s)
+                if now >= deadline:
+                    raise asyncio.TimeoutError
+                message = await asyncio.wait_for(receive(), deadline - now)
             except asyncio.TimeoutError:
                 raise StarletteHTTPException(408, f"The request body was not sent within {self.timeout_s:g} s.")
             received += len(message.get("body", b""))

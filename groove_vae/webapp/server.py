@@ -102,6 +102,22 @@ def head_timeout_protocol(timeout_s: float = HEAD_TIMEOUT_S):
     return HeadTimeoutH11Protocol
 
 
+def allowed_hosts(host: str) -> tuple[str, ...] | None:
+    """The Host headers a server bound to `host` answers: on a loopback address (127.0.0.0/8,
+    ::1, localhost) only the local names and that address, so a DNS-rebinding page is refused
+    however the app is bound; on any other address (0.0.0.0, a LAN address) any Host, since
+    other machines name it as they like."""
+    import ipaddress
+
+    from groove_vae.webapp.app import LOCAL_HOSTS
+
+    try:
+        loopback = host.lower() == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    return tuple(dict.fromkeys((*LOCAL_HOSTS, host.strip("[]").lower()))) if loopback else None
+
+
 def load_helper_model(run_dir: str | None, name: str):
     """A bundled helper model ("humanize", "infill") when the groove model is the bundled
     one (and it is installed); a model given with --run_dir plays these verbs itself."""
@@ -121,7 +137,7 @@ def serve(run_dir: str | None = None, tap_run_dir: str | None = None, host: str 
     try:
         import uvicorn
 
-        from groove_vae.webapp.app import LOCAL_HOSTS, NO_TAP_MODEL, create_app, warm_up
+        from groove_vae.webapp.app import NO_TAP_MODEL, create_app, warm_up
 
         logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
         vae, tap_vae, tap_message = load_models(run_dir, tap_run_dir)
@@ -129,12 +145,12 @@ def serve(run_dir: str | None = None, tap_run_dir: str | None = None, host: str 
         warm_up(vae, tap_vae, humanize_vae, infill_vae)
         if tap_vae is None:
             log.warning("Drumify is off: %s", tap_message)
-        local = host in LOCAL_HOSTS
-        if not local:
+        hosts = allowed_hosts(host)
+        if hosts is None:
             log.warning("Listening on %s: anyone who can reach this machine on port %d can use the app.", host, port)
         application = create_app(vae, tap_vae, tap_message or NO_TAP_MODEL, max_upload_bytes,
                                  model_name=run_dir or "bundled groovae_4bar",
-                                 allowed_hosts=LOCAL_HOSTS if local else None, humanize_vae=humanize_vae,
+                                 allowed_hosts=hosts, humanize_vae=humanize_vae,
                                  infill_vae=infill_vae)
         config = uvicorn.Config(application, log_level="warning", lifespan="off", timeout_keep_alive=KEEP_ALIVE_S,
                                 http=head_timeout_protocol(head_timeout_s))
