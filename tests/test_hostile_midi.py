@@ -18,7 +18,7 @@ import pytest
 from absl import app
 from helpers import make_sequence
 
-from groove_vae import cli, converter
+from groove_vae import api, cli, converter
 from groove_vae.drums import DEFAULT_DRUM_MAP
 from groove_vae.groove import hits as hits_of
 from groove_vae.groove import offsets as offsets_of
