@@ -134,6 +134,22 @@ def check_writable(paths, overwrite: bool) -> None:
         raise app.UsageError(f"{existing[0]} exists; pass --overwrite to replace it.")
 
 
+def outputs(path: str, wav: bool = False, png: bool = False) -> list[str]:
+    """The files `write` makes for `path`: the .mid, and the .wav and .png beside it if asked."""
+    stem = os.path.splitext(path)[0]
+    return [path] + [stem + ".wav"] * wav + [stem + ".png"] * png
+
+
+def check_outputs(*paths: str) -> None:
+    """Refuses, before any work (call it before `load_model`), what `write` would replace
+    without --overwrite: each path, and the .wav and .png beside it that --wav and --png
+    ask for. A two-hour song must not be played only to be refused."""
+    check_flags()  # A folder or an impossible place as --output says so first.
+    values = flags.FLAGS
+    wav, png = (name in values and values[name].value for name in ("wav", "png"))
+    check_writable([p for path in paths for p in outputs(path, wav, png)], values["overwrite"].value)
+
+
 def check_output_dir(path: str) -> None:
     """Refuses an output folder that is a file (or lies below one), before any work starts."""
     probe = os.path.abspath(path)
@@ -156,10 +172,9 @@ def write(ns, path: str, wav: bool = False, png: bool = False, title: str = "", 
     """Writes a .mid (and .wav / .png beside it) and prints one line about it."""
     from groove_vae import api, converter, render
 
-    stem = os.path.splitext(path)[0]
     from groove_vae.files import WriteError
 
-    check_writable([path] + [stem + ".wav"] * wav + [stem + ".png"] * png, overwrite)
+    check_writable(outputs(path, wav, png), overwrite)
     extras = []
     try:
         api.write_midi(ns, path)

@@ -41,9 +41,11 @@ MAX_MIDI_BYTES = 16 * 2**20  # The biggest file read: the longest GMD performanc
 # parse) a file is taken as corrupt. That is ~4.8 hours at 120 qpm and 480 ticks per
 # quarter.
 MAX_TICKS = 2**24
-# note_sequence_to_windows refuses a clip of more steps than this: 4,096 4-bar windows,
-# ~9 hours at 120 qpm, 28 MB of float32. Longer is a corrupt file or tempo, not a groove.
-MAX_STEPS = 2**18
+# The longest song read: 16,384 bars, ~9 hours at 120 qpm (its grid 28 MB of float32; the
+# verbs play it in chunks of windows, so their memory does not grow with it). Longer is a
+# corrupt file or tempo, not a performance.
+MAX_BARS = 2**14
+MAX_STEPS = MAX_BARS * STEPS_PER_BAR
 
 
 class ConversionError(ValueError):
@@ -228,7 +230,8 @@ def _groove_grid(ns, num_steps, drum_map, source, stats, max_steps=None):
         num_steps = (max(steps) // max_steps + 1) * max_steps
         if num_steps > MAX_STEPS:
             raise ConversionError(
-                source, "too_long", f"{num_steps} steps of 16th notes, more than {MAX_STEPS} (~9 hours at 120 qpm)"
+                source, "too_long", f"{-(-(max(steps) + 1) // STEPS_PER_BAR)} bars long; a song may have at most "
+                                    f"MAX_BARS = {MAX_BARS} (~9 hours at 120 qpm)"
             )
     groove = np.zeros((num_steps, GROOVE_DEPTH), np.float32)
     past_end = unmapped = 0
@@ -493,10 +496,50 @@ def write_midi(ns: music_pb2.NoteSequence, path: str | os.PathLike) -> str:
 
 
 def note_sequence_to_midi_bytes(ns: music_pb2.NoteSequence) -> bytes:
-    """A NoteSequence as the bytes of a standard MIDI file (what `write_midi` writes)."""
+    """A NoteSequence as the bytes of a standard MIDI file (what `write_midi` writes).
+
+    note-seq's writer rebuilds pretty_midi's table of every tick's time after each tempo
+    change: minutes for a song with thousands of them. Here the tempo changes' ticks are
+    worked out in one pass, as note-seq would place them, and the table is built once."""
+    initial = next((t for t in ns.tempos if t.time == 0), None)  # note-seq's initial tempo.
+    changes = sorted((t for t in ns.tempos if t != initial), key=lambda t: t.time)
     buffer = io.BytesIO()
-    midi_io.note_sequence_to_pretty_midi(ns).write(buffer)
+    if not changes:
+        midi_io.note_sequence_to_pretty_midi(ns).write(buffer)
+        return buffer.getvalue()
+    pm = midi_io.note_sequence_to_pretty_midi(_WithTempos(ns, [initial] if initial is not None else []))
+    changes = [(t.time, t.qpm) for t in changes]
+    pm._tick_scales = _tick_scales(pm._tick_scales[0], changes, pm.resolution)  # noqa: SLF001
+    pm._update_tick_to_time(0)  # noqa: SLF001
+    pm.write(buffer)
     return buffer.getvalue()
+
+
+class _WithTempos:
+    """A NoteSequence as note-seq's writer reads it, with other tempos (the sequence untouched)."""
+
+    def __init__(self, ns: music_pb2.NoteSequence, tempos):
+        self._ns, self.tempos = ns, tempos
+
+    def __getattr__(self, name):
+        return getattr(self._ns, name)
+
+
+def _tick_scales(initial: tuple[int, float], changes, resolution: int) -> list[tuple[int, float]]:
+    """pretty_midi's (tick, seconds per tick) list for tempo `changes` (time, qpm), sorted by
+    time, after the `initial` one: each change at the tick that note-seq's writer gives it
+    (counted on from the change before at that one's tempo, rounded), a change that would
+    fall before the one before at the same tick."""
+    scales = [initial]
+    tick, seconds = initial[0], 0.0  # The last change's tick, and its time as pretty_midi computes it.
+    for time, qpm in changes:
+        at = tick
+        if time > seconds:
+            at = int(round(tick + (time - seconds) / scales[-1][1]))
+        seconds += scales[-1][1] * (at - tick)
+        tick = at
+        scales.append((tick, 60.0 / (resolution * qpm)))
+    return scales
 
 
 def convert_midi_batch(

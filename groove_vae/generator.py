@@ -17,7 +17,7 @@ from groove_vae import groove as layout
 from groove_vae.attributes import ATTRIBUTE_FILE, AttributeVectors, check_amounts, measure
 from groove_vae.constraints import CANDIDATES, CONSTRAIN_CHUNK, CONSTRAINT_FILE, ConstraintModel, Constraints
 from groove_vae.model import MusicVAE, build_model
-from groove_vae.sampling import Given, Prior, Sampler, SamplingOptions, StandardNormal, load_prior
+from groove_vae.sampling import Given, Prior, Sampler, SamplingOptions, SongDraws, StandardNormal, load_prior
 from groove_vae.styles import StylePriors
 
 STYLE_FILE = "styles.npz"
@@ -203,6 +203,13 @@ class GrooveGenerator:
         checks.check_temperature(temperature)
         return self.model.feel.scores(n, num_bars, seed, temperature, self.config.steps_per_bar).numpy()
 
+    def song_draws(self, n: int, num_bars: int, seed: int = 0, *, temperature: float) -> SongDraws:
+        """`feel_draws` of one long song, made a span of bars at a time: `.bars(first, stop)`
+        (`sampling.SongDraws`), so a song of hours never holds them all."""
+        checks.check_seed(seed)
+        checks.check_temperature(temperature)
+        return self.model.feel.song(n, num_bars, seed, temperature, self.config.steps_per_bar)
+
     def _draws(self, draws: np.ndarray | None, n: int, seed: int, temperature: float) -> tf.Tensor:
         """The draws given (checked), or `n` windows' own from `seed`, for `temperature`."""
         shape = (n, self.config.num_steps, converter.GROOVE_DEPTH)
@@ -323,7 +330,7 @@ class GrooveGenerator:
         first bar remembers the bar before it, which the window before played."""
         return windows.play(grid, play, self.config.steps_per_bar, self.config.num_bars, self.hop_bars,
                             self.window_candidates,
-                            lambda copies, bars: self.feel_draws(copies, bars, seed, temperature=temperature))
+                            lambda copies, bars: self.song_draws(copies, bars, seed, temperature=temperature))
 
     def continue_tensors(self, grid: np.ndarray, num_bars: int, temperature: float = 0.5, seed: int = 0,
                          variation: float = 0.0) -> np.ndarray:

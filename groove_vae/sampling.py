@@ -327,19 +327,73 @@ class FeelMemory:
         memory = self.at(temperature) if memory is None else memory
         return tf.reshape(remembered(noise, memory), [n, num_bars * steps_per_bar, layout.GROOVE_DEPTH])
 
+    def song(self, n: int, num_bars: int, seed: int, temperature: float, steps_per_bar: int = 16,
+             memory=None) -> "SongDraws":
+        """`scores` of one long song, made a span of bars at a time (eagerly): see `SongDraws`."""
+        return SongDraws(n, num_bars, seed, self.at(temperature) if memory is None else memory, steps_per_bar)
 
-def remembered(noise, memory):
+
+class SongDraws:
+    """A song's feel draws, `FeelMemory.scores(n, num_bars, seed, ...)`, made a span of bars
+    at a time, so that a song of hours never holds them all: `bars(first, stop)` is
+    scores[:, first * steps_per_bar : stop * steps_per_bar], the same numbers.
+
+    The fresh noise of a span is the same stretch of the seed's one stream of normal draws
+    (its Philox counter moved on past the draws before it), and each span's first bar
+    remembers the last bar made before it. Spans may overlap the one before but not start
+    before it: bars before the last span's first are dropped.
+    """
+
+    def __init__(self, n: int, num_bars: int, seed: int, memory, steps_per_bar: int = 16):
+        self.n, self.num_bars, self.steps_per_bar = n, num_bars, steps_per_bar
+        self.memory = memory
+        self.seed = tf.stack([tf.cast(seed, tf.int32), 3])  # As `FeelMemory.scores` seeds its noise.
+        self.first = 0  # The first bar kept.
+        self.kept = np.zeros((n, 0, steps_per_bar, layout.GROOVE_DEPTH), np.float32)
+
+    def bars(self, first: int, stop: int) -> np.ndarray:
+        """[n, (stop - first) * steps_per_bar, 27]: the draws of bars first to stop - 1."""
+        if not self.first <= first < stop <= self.num_bars:
+            raise ValueError(f"Bars {first} to {stop} of a song of {self.num_bars}, after bar {self.first}: "
+                             "spans of a song's draws go forward.")
+        made = self.first + self.kept.shape[1]
+        if stop > made:
+            bar_size = self.steps_per_bar * layout.GROOVE_DEPTH
+            noise = np.stack([normal_span(self.seed, (c * self.num_bars + made) * bar_size, (stop - made) * bar_size)
+                              for c in range(self.n)]).reshape(self.n, stop - made, self.steps_per_bar, -1)
+            previous = self.kept[:, -1] if made else None
+            self.kept = np.concatenate([self.kept, remembered(tf.constant(noise), self.memory, previous).numpy()], 1)
+        self.kept = self.kept[:, first - self.first :]
+        self.first = first
+        return self.kept[:, : stop - first].reshape(self.n, -1, layout.GROOVE_DEPTH)
+
+
+def normal_span(seed, start: int, size: int) -> np.ndarray:
+    """Draws start to start + size - 1 of tf.random.stateless_normal([start + size], seed),
+    without making the ones before: Philox gives 4 normal draws per counter value, so the
+    counter moves on by start // 4. (Eager.)"""
+    key, counter, alg = tf.raw_ops.StatelessRandomGetKeyCounterAlg(seed=seed)
+    skip, lead = divmod(start, 4)
+    low, high = (int(c) for c in counter.numpy())
+    low += skip
+    counter = tf.constant([low % 2**64, (high + low // 2**64) % 2**64], tf.uint64)
+    draws = tf.raw_ops.StatelessRandomNormalV2(shape=[lead + size], key=key, counter=counter, alg=alg)
+    return draws.numpy()[lead:]
+
+
+def remembered(noise, memory, previous=None):
     """Fresh normal noise [n, bars, steps_per_bar, 27] -> normal scores of the same shape,
     each bar's the bar before's times `memory` plus the fresh noise times sqrt(1 - memory^2)
     (a Gaussian AR(1) across bars, each score still N(0, 1)). `memory` is (hit, velocity,
-    timing); the 27 are laid out as a groove step's."""
+    timing); the 27 are laid out as a groove step's. `previous` [n, steps_per_bar, 27]: the
+    scores of the bar before the first (none: the first bar's are its noise)."""
     if len(memory) != 3:
         raise ValueError(f"memory is (hit, velocity, timing), got {memory}.")
     memory = tf.repeat(tf.cast(tf.stack(memory), noise.dtype), layout.NUM_CLASSES)
-    bars = [noise[:, 0]]
-    for b in range(1, noise.shape[1]):
+    bars = [noise[:, 0]] if previous is None else [tf.constant(previous, noise.dtype)]
+    for b in range(0 if previous is not None else 1, noise.shape[1]):
         bars.append(memory * bars[-1] + tf.sqrt(1.0 - memory**2) * noise[:, b])
-    return tf.stack(bars, axis=1)
+    return tf.stack(bars[1:] if previous is not None else bars, axis=1)
 
 
 # === One decoder step ===

@@ -5,9 +5,12 @@ experiments/2026-12-06-reliability.md lists every input and its outcome.
 """
 
 import collections
+import contextlib
 import dataclasses
 import io
 import re
+import signal
+import time
 
 import mido
 import numpy as np
@@ -15,7 +18,7 @@ import pytest
 from absl import app
 from helpers import make_sequence
 
-from groove_vae import cli, converter
+from groove_vae import api, cli, converter
 from groove_vae.drums import DEFAULT_DRUM_MAP
 from groove_vae.groove import hits as hits_of
 from groove_vae.groove import offsets as offsets_of
@@ -197,7 +200,7 @@ def three_hour_file(qpm=120):
 
 def test_a_several_hours_file_is_cut_into_many_correct_windows():
     # 1,350 windows are 9 MB of float32 and encode in one batch; refusing would lose a
-    # real (if long) performance. MAX_STEPS (~9 hours at 120 qpm) bounds the rest.
+    # real (if long) performance. MAX_BARS (~9 hours at 120 qpm) bounds the rest.
     data, bars = three_hour_file()
     windows = converter.note_sequence_to_windows(converter.read_midi(data, "long.mid"), source="long.mid")
     assert windows.shape == (bars // 4, 64, 27)
@@ -206,9 +209,9 @@ def test_a_several_hours_file_is_cut_into_many_correct_windows():
     np.testing.assert_allclose(windows[..., 9].reshape(-1)[::16], [(1 + b % 127) / 127 for b in range(bars)], atol=1e-6)
 
 
-def test_longer_than_max_steps_is_refused_before_allocating():
+def test_longer_than_max_bars_is_refused_before_allocating():
     far = make_sequence([(36, 100, 0.0), (36, 100, 10 * 24 * 3600.0)])  # Ten days at 120 qpm.
-    with pytest.raises(converter.ConversionError, match="^far: .*more than 262144") as error:
+    with pytest.raises(converter.ConversionError, match="^far: 432001 bars long; .* MAX_BARS = 16384") as error:
         converter.note_sequence_to_windows(far, source="far")
     assert error.value.reason == "too_long"
     # One tick per quarter: few ticks (no MAX_TICKS refusal) but 2**22 beats of time.
@@ -216,6 +219,67 @@ def test_longer_than_max_steps_is_refused_before_allocating():
     with pytest.raises(converter.ConversionError) as error:
         converter.note_sequence_to_windows(converter.read_midi(coarse, "coarse.mid"), source="coarse.mid")
     assert error.value.reason == "too_long"
+
+
+def sparse_song(bars, tpq=4):
+    """A kick on the first and the last of `bars` bars (a 16th is one tick): a few bytes."""
+    last = (bars - 1) * 16
+    return midi_file([(0, tempo(120))], [(0, on(36)), (1, off(36)), (last, on(36)), (last + 1, off(36))], tpq=tpq)
+
+
+def test_a_song_of_max_bars_is_read_and_one_bar_more_is_refused_naming_the_limit():
+    grid = converter.note_sequence_to_grid(converter.read_midi(sparse_song(converter.MAX_BARS)))
+    assert grid.shape == (converter.MAX_BARS * 16, 27) and hits_of(grid).sum() == 2
+    message = "long.mid: 16385 bars long; a song may have at most MAX_BARS = 16384 (~9 hours at 120 qpm)"
+    with pytest.raises(converter.ConversionError, match=f"^{re.escape(message)}$"):
+        converter.note_sequence_to_grid(converter.read_midi(sparse_song(converter.MAX_BARS + 1)), source="long.mid")
+
+
+def many_tempos(count, every=STEP_TICKS):
+    """`count` tempo changes (120 and 121 qpm in turn), one every `every` ticks, a kick on each."""
+    events = [(i * every, tempo(120 + i % 2)) for i in range(count)]
+    return midi_file(events + kicks([i * every // STEP_TICKS for i in range(count)], velocity=90))
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Fails the block past `seconds` (SIGALRM), rather than letting a quadratic one run for minutes."""
+    def fail(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, fail)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_sixteen_thousand_tempo_changes_are_written_in_seconds_and_in_place():
+    ns = converter.read_midi(many_tempos(16_000), "tempos.mid")
+    played = converter.groove_to_note_sequence(converter.note_sequence_to_grid(ns), tempo_map=converter.TempoMap.of(ns))
+    start = time.perf_counter()
+    with deadline(60):
+        data = converter.note_sequence_to_midi_bytes(played)
+    assert time.perf_counter() - start < 10
+    back = converter.read_midi(data)
+    assert len(back.tempos) == 16_000 and len(back.notes) == 16_000
+    np.testing.assert_allclose([t.time for t in back.tempos], [t.time for t in ns.tempos], atol=2e-3)  # A tick.
+    np.testing.assert_allclose([n.start_time for n in back.notes], [n.start_time for n in ns.notes], atol=2e-3)
+
+
+def test_the_tempo_changes_are_written_where_note_seq_writes_them():
+    from note_seq import midi_io
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        ns = make_sequence([(36, 90, t) for t in rng.uniform(0, 30, 40)], qpm=float(rng.uniform(40, 300)))
+        for time_ in np.cumsum(rng.choice([0.0, 1e-4, 0.7, 2.3], 30)):  # Some at one time, some a hair apart.
+            ns.tempos.add(qpm=float(rng.uniform(40, 300)), time=float(time_))
+        buffer = io.BytesIO()
+        midi_io.note_sequence_to_pretty_midi(ns).write(buffer)
+        assert converter.note_sequence_to_midi_bytes(ns) == buffer.getvalue()
 
 
 # NoteSequences (the API takes them too): what MIDI bytes cannot express.
@@ -313,3 +377,30 @@ def test_api_encodes_a_several_hours_file(vae):
     data, bars = three_hour_file()
     assert vae.encode(data).shape == (bars // 4, vae.config.z_size)
 
+
+
+def test_a_520_bar_song_is_reconstructed_and_a_long_one_humanized_a_chunk_at_a_time(vae, monkeypatch):
+    """520 bars are 259 windows, 1,036 played in one batch of 4 copies: more than a decode
+    takes at once. A song is played 64 windows at a time, so any length up to MAX_BARS plays."""
+    song = midi_file([(0, tempo(120))], kicks(range(0, 520 * 16, 4)))
+    played = vae.reconstruct(song, seed=0)
+    assert max(n.start_time for n in played.notes) > 519 * 2.0  # Its last bar is played too.
+    sizes = []
+    decode = vae._decode_forced
+
+    def counted(z, *args):
+        sizes.append(int(z.shape[0]))
+        return decode(z, *args)
+
+    monkeypatch.setattr(vae, "_decode_forced", counted)
+    vae.humanize(song, seed=0)
+    assert sum(sizes) == 259 * 4 and max(sizes) == 64 * 4
+
+
+def test_a_long_song_with_sixteen_thousand_tempo_changes_is_humanized_and_written_in_seconds(vae, tmp_path):
+    source = tmp_path / "tempos.mid"
+    source.write_bytes(many_tempos(16_000, every=2 * STEP_TICKS))  # 2,000 bars, a tempo change every 8th.
+    with deadline(120):
+        api.write_midi(vae.humanize(str(source), seed=0), tmp_path / "played.mid")
+    back = converter.read_midi(tmp_path / "played.mid")
+    assert len(back.tempos) == 16_000 and len(back.notes) == 16_000

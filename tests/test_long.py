@@ -7,6 +7,7 @@ from helpers import make_sequence, run_command, to_midi_bytes
 
 import groove_vae
 from groove_vae import converter, evaluation, windows
+from groove_vae.sampling import FeelMemory
 from groove_vae import groove as layout
 
 
@@ -80,6 +81,16 @@ def test_each_window_keeps_the_copy_that_agrees_with_the_one_before_where_they_m
     assert windows.play(grid, lambda w: w, candidates=1).shape == grid.shape
 
 
+class Draws:
+    """A song's draws [copies, steps, k], as `windows.play` asks for them: a span of bars at a time."""
+
+    def __init__(self, draws):
+        self.draws = draws
+
+    def bars(self, first, stop):
+        return self.draws[:, first * 16 : stop * 16]
+
+
 def test_windows_play_with_their_slice_of_one_songs_draws():
     """Windows that share bars share their feel draws, so memory crosses the seams."""
     grid = np.zeros((10 * 16, layout.GROOVE_DEPTH), np.float32)
@@ -87,7 +98,8 @@ def test_windows_play_with_their_slice_of_one_songs_draws():
 
     def song_draws(copies, bars):  # Each step's draw names its bar and its copy.
         asked.append((copies, bars))
-        return np.repeat(np.arange(bars, dtype=np.float32), 16)[None, :, None] + 100 * np.arange(copies)[:, None, None]
+        return Draws(np.repeat(np.arange(bars, dtype=np.float32), 16)[None, :, None]
+                     + 100 * np.arange(copies)[:, None, None])
 
     def play_windows(w, draws):  # Plays each window's draws back as its first velocity.
         out = w.copy()
@@ -99,6 +111,48 @@ def test_windows_play_with_their_slice_of_one_songs_draws():
     chosen = windows.play(grid, play_windows, candidates=3, song_draws=song_draws)
     assert asked == [(1, 10), (3, 10)] and chosen.shape == grid.shape
     np.testing.assert_array_equal(chosen[:, layout.NUM_CLASSES] % 100, np.repeat(np.arange(10.0), 16))  # Any copy.
+
+
+@pytest.mark.parametrize("window, hop", [(4, 1), (4, 2), (4, 3), (8, 3)])
+def test_each_bar_is_owned_by_the_window_it_sits_most_centrally_in(window, hop):
+    for num_bars in range(window + 1, 60):
+        starts, owners = windows.plan(num_bars, window, hop)
+        centres = np.asarray(starts) + window / 2.0
+        assert owners == [int(np.argmin(np.abs(centres - (bar + 0.5)))) for bar in range(num_bars)]
+
+
+def test_a_songs_draws_made_a_span_of_bars_at_a_time_are_the_songs_draws():
+    memory = FeelMemory((0.1, 0.3, 0.5, 0.6, 0.7), 0.8, 0.4)
+    whole = memory.scores(3, 41, 9, 0.8).numpy()
+    song = memory.song(3, 41, 9, 0.8)
+    for first, stop in [(0, 4), (2, 6), (6, 30), (28, 41)]:  # Overlapping, skipping ahead, to the end.
+        np.testing.assert_array_equal(song.bars(first, stop), whole[:, first * 16 : stop * 16])
+    with pytest.raises(ValueError, match="go forward"):
+        song.bars(0, 4)
+
+
+def test_a_song_is_played_a_chunk_of_windows_at_a_time_as_in_one_batch():
+    """The model sees at most a chunk's windows at once, and the song comes out the same:
+    each chunk's first window is chosen by the window before it, and its draws continue
+    the song's."""
+    grid = np.random.default_rng(1).random((75 * 16, layout.GROOVE_DEPTH)).astype(np.float32)
+    memory = FeelMemory((0.5,), 0.7, 0.3)
+    batches = []
+
+    def play_windows(w, draws):  # Each copy plays its own draws.
+        batches.append(len(w))
+        return w + draws
+
+    def play(chunk_windows):
+        batches.clear()
+        return windows.play(grid, play_windows, candidates=4, chunk_windows=chunk_windows,
+                            song_draws=lambda copies, bars: memory.song(copies, bars, 5, 1.0))
+
+    whole = play(10**6)
+    assert batches == [37 * 4]  # 75 bars: windows at bars 0, 2, ..., 70 and 71.
+    chunked = play(5)
+    assert max(batches) == 5 * 4 and sum(batches) == 37 * 4
+    np.testing.assert_array_equal(chunked, whole)
 
 
 # === Continue ===
@@ -202,3 +256,92 @@ def test_tempo_changes_are_kept(vae, tmp_path):
     sixteenth_at_140 = 60.0 / 140.0 / 4
     assert max(abs(a - b) for a, b in zip(starts, sorted(n.start_time for n in ns.notes))) < sixteenth_at_140
     assert 9.6 + 4 * 4 * 60 / 140 - 0.5 < starts[-1] < 9.6 + 4 * 4 * 60 / 140
+
+
+@pytest.mark.slow
+def test_a_520_bar_song_is_reconstructed_and_drumified():
+    """520 bars, 17 minutes at 120 qpm: 259 windows, four copies each; once refused as too
+    big a batch of latents."""
+    song = groove_with(layout.CLOSED_HIHAT, bars=520, qpm=120.0)
+    for played in (groove_vae.load(precision="float32").reconstruct(song, seed=0),
+                   groove_vae.load("tap2drum", precision="float32").drumify(song, seed=0)):
+        grid = grid_of(played)
+        assert len(grid) == 520 * 16
+        assert all(layout.hits(grid[b * 16 : (b + 1) * 16]).sum() > 0 for b in range(0, 520, 13))  # Played throughout.
+
+
+PEAK_RSS = """
+import resource, sys
+import groove_vae
+from groove_vae import converter
+bars = int(sys.argv[1])
+ns = converter.groove_to_note_sequence(__import__("numpy").zeros((bars * 16, 27), "float32"), 120.0)
+for bar in range(0, bars, 3):  # Sparse: a kick every third bar.
+    ns.notes.add(pitch=36, velocity=90, start_time=bar * 2.0, end_time=bar * 2.0 + 0.1, is_drum=True, instrument=9)
+ns.notes.add(pitch=36, velocity=90, start_time=(bars - 1) * 2.0, end_time=(bars - 1) * 2.0 + 0.1, is_drum=True,
+             instrument=9)
+vae = groove_vae.load("humanize", precision="float32")
+vae.jit_max_batch = 0
+played = vae.humanize(ns, seed=0)
+print(len(played.notes), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.slow
+def test_humanizing_a_long_sparse_song_takes_about_the_memory_of_a_short_one(tmp_path):
+    """1,200 bars (40 minutes) took 520 MB more than 4 bars when every window was played
+    in one batch; a chunk at a time, what grows with the song is its grid and notes."""
+    import subprocess
+    import sys
+
+    import os
+
+    code = os.path.dirname(os.path.dirname(os.path.abspath(groove_vae.__file__)))  # This checkout's.
+    env = {**os.environ, "PYTHONPATH": code + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+    def peak(bars):
+        done = subprocess.run([sys.executable, "-c", PEAK_RSS, str(bars)], capture_output=True, text=True,
+                              cwd=tmp_path, env=env, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        notes, rss_kb = map(int, done.stdout.split()[-2:])
+        assert notes == len(set(range(0, bars, 3)) | {bars - 1})
+        return rss_kb * 1024
+
+    grown = peak(1200) - peak(4)
+    assert grown < 300 * 2**20, f"{grown / 2**20:.0f} MiB more"
+
+
+OVERWRITE_CASES = {  # Command, its flags, the files it would write (in the test's folder).
+    "humanize": (["--input=beat.mid", "--output=out.mid", "--png"], ["out.png"]),
+    "reconstruct": (["--input=beat.mid", "--output=out.mid"], ["out.mid"]),
+    "drumify": (["--input=beat.mid", "--output=out.mid", "--wav"], ["out.wav"]),
+    "infill": (["--input=beat.mid", "--keep=kick", "--output=out.mid"], ["out.mid"]),
+    "continue": (["--input=beat.mid", "--output=out.mid"], ["out.mid"]),
+    "steer": (["--input=beat.mid", "--attributes=density=1", "--output=out.mid", "--png"], ["out.png"]),
+    "interpolate": (["--input_a=beat.mid", "--input_b=beat.mid", "--num_steps=3", "--output_dir=."],
+                    ["step_02.mid"]),
+    "sample": (["--num_output=2", "--output_dir=.", "--png"], ["sample_001.png"]),
+    "export": (["--export_dir=models/7"], ["models/7"]),
+}
+
+
+@pytest.mark.parametrize("command", OVERWRITE_CASES)
+def test_an_existing_output_is_refused_before_the_model_loads(command, tmp_path, monkeypatch):
+    """A two-hour song was played (42 s, 3.2 GB) and only then refused."""
+    from groove_vae import api, cli
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(cli, "load_model", no_model)
+    monkeypatch.setattr(api.GrooveVAE, "load", no_model)
+    (tmp_path / "beat.mid").write_bytes(to_midi_bytes(groove_with(layout.CLOSED_HIHAT, bars=4)))
+    args, existing = OVERWRITE_CASES[command]
+    for name in existing:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"mine")
+    result = run_command(command, *args, cwd=tmp_path)
+    assert result.returncode != 0
+    assert f"{existing[0]} exists; pass --overwrite" in result.stderr and "the model was loaded" not in result.stderr
+    if command != "export":
+        assert (tmp_path / existing[0]).read_bytes() == b"mine"

@@ -34,6 +34,7 @@ def main(argv):
         checks.check_count("--num_bars", FLAGS.num_bars, 1, checks.MAX_NUM_BARS)
         if not 0.0 <= FLAGS.variation <= 1.0:
             raise ValueError(f"--variation must be between 0 and 1, got {FLAGS.variation}.")
+    cli.check_outputs(FLAGS.output)  # Before the model loads and the song is played.
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
         song = vae.continue_groove(FLAGS.input, FLAGS.num_bars, FLAGS.temperature, FLAGS.seed, FLAGS.variation)

@@ -27,6 +27,7 @@ def main(argv):
     del argv
     cli.start()
 
+    cli.check_outputs(FLAGS.output)  # Before the model loads and the song is played.
     vae = cli.load_model(FLAGS.run_dir or "tap2drum")
     with cli.usage_errors():
         groove = vae.drumify(FLAGS.input, FLAGS.temperature, FLAGS.seed)

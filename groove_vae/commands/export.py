@@ -25,9 +25,12 @@ def main(argv):
     del argv
     cli.start()
     import groove_vae
-    from groove_vae.export import SIGNATURES, export_model
+    from groove_vae.export import SIGNATURES, export_model, resolve_export_path
 
     try:
+        target = resolve_export_path(FLAGS.export_dir, FLAGS.version)
+        if os.path.exists(target) and not FLAGS.overwrite:  # Before the model loads.
+            raise FileExistsError(f"{target} exists; pass --overwrite to replace it, or export a new version.")
         vae = groove_vae.load(FLAGS.run_dir)
         path = export_model(vae, FLAGS.export_dir, FLAGS.version, FLAGS.overwrite)
     except (FileNotFoundError, FileExistsError, ValueError) as e:

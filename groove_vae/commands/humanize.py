@@ -25,6 +25,7 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     cli.start()
+    cli.check_outputs(FLAGS.output)  # Before the model loads and the song is played.
     vae = cli.load_model(FLAGS.run_dir or "humanize")
     with cli.usage_errors():
         played = vae.humanize(FLAGS.input, seed=FLAGS.seed)

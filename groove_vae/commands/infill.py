@@ -34,6 +34,7 @@ def main(argv):
         from groove_vae import api
 
         api.GrooveVAE._keep_classes(FLAGS.keep, FLAGS.add)  # Unknown names, before the model loads.
+    cli.check_outputs(FLAGS.output)  # Before the model loads and the song is played.
     vae = cli.load_model(FLAGS.run_dir or "infill")
     with cli.usage_errors():
         filled = vae.infill(FLAGS.input, keep=FLAGS.keep, add=FLAGS.add, temperature=FLAGS.temperature,

@@ -29,13 +29,16 @@ def main(argv):
     cli.start()
     import numpy as np
 
-    from groove_vae import converter, render
+    from groove_vae import checks, converter, render
 
+    with cli.usage_errors():
+        checks.check_count("--num_steps", FLAGS.num_steps, 2, checks.MAX_INTERPOLATION_STEPS)
+    # Before any work: the steps' files, and path.mid with its .wav and its strip, path.png.
+    names = [f"step_{i:02d}.mid" for i in range(FLAGS.num_steps)] + ["path.mid"]
+    cli.check_outputs(*(os.path.join(FLAGS.output_dir, n) for n in names))
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
         path = vae.interpolate(FLAGS.input_a, FLAGS.input_b, FLAGS.num_steps, FLAGS.method, FLAGS.temperature, FLAGS.seed)
-    names = [f"step_{i:02d}.mid" for i in range(len(path))] + ["path.mid"] + ["path.png"] * FLAGS.png
-    cli.check_writable([os.path.join(FLAGS.output_dir, n) for n in names], FLAGS.overwrite)
     for i, clip in enumerate(path):
         step_path = os.path.join(FLAGS.output_dir, f"step_{i:02d}.mid")
         cli.write(clip, step_path, FLAGS.wav, FLAGS.png, f"step {i + 1}/{len(path)}", overwrite=FLAGS.overwrite)

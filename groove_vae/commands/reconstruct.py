@@ -23,6 +23,7 @@ def main(argv):
     del argv
     cli.start()
 
+    cli.check_outputs(FLAGS.output)  # Before the model loads and the song is played.
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
         clip = vae.reconstruct(FLAGS.input, FLAGS.temperature, FLAGS.seed)

@@ -56,7 +56,7 @@ def main(argv):
         checks.check_qpm(FLAGS.qpm)
     prefix = f"{FLAGS.style}_" if FLAGS.style else ""
     paths = [os.path.join(FLAGS.output_dir, f"{prefix}sample_{i:03d}.mid") for i in range(FLAGS.num_output)]
-    cli.check_writable(paths, FLAGS.overwrite)  # Before any work, so nothing is half done.
+    cli.check_outputs(*paths)  # Before any work, so nothing is half done.
 
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():

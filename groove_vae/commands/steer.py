@@ -45,7 +45,7 @@ def main(argv):
         if amounts is not None:
             attributes.check_amounts(amounts, list(attributes.ATTRIBUTES))
         wanted = constraints.Constraints.parse(FLAGS.constraints) if FLAGS.constraints else None
-    cli.check_writable([FLAGS.output], FLAGS.overwrite)
+    cli.check_outputs(FLAGS.output)
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():
         steered = vae.steer(FLAGS.input, amounts, FLAGS.temperature, FLAGS.seed, constraints=wanted)
