@@ -12,8 +12,11 @@ feel and novelty beside the unconditional prior's:
   rejection      prior draws, kept at the first of 4 that meets the condition (4 decodes)
   vectors        the prior's draw moved along the attribute vectors toward the range's
                  middle (a style: the style's conditional prior), one decode
-  actor          the constraint actor's move of the prior's draw, one decode (tries=1)
-  actor+4        the actor, redrawn until one meets, at most 4 decodes (`sample`'s default)
+  actor          the paper's actor: the prior's draw moved by the constraint actor, one decode
+  critics        of 128 prior draws, the one the critics rank best, one decode (tries=1)
+  critics+4      the critics' ranking, decoded in turn until one meets, at most 4 decodes
+                 (`sample(constraints=...)`'s default)
+and, for scale, the test split's clips that meet the condition ("drummers").
 
 Then edits of test clips (`steer(constraints=...)`): how many meet the condition, and how
 much of each clip survives (hit F1 of the edit to the clip), for the attribute vectors, the
@@ -98,8 +101,13 @@ def main(argv):
             rows["vectors"] = vae.sample_tensors(n, t, seed, attributes=toward(wanted))
         elif wanted.style and not wanted.ranges:
             rows["vectors"] = vae.sample_tensors(n, t, seed, style=wanted.style)
-        rows["actor"] = vae.sample_tensors(n, t, seed, constraints=wanted, tries=1)
-        rows["actor+4"] = vae.sample_tensors(n, t, seed, constraints=wanted, tries=4)
+        moved = vae.constraint_model.actor_latents(vae.sample_latents(n, seed), wanted, t)
+        rows["actor"] = vae.decode_phrases(moved, None, t, seed)
+        rows["critics"] = vae.sample_tensors(n, t, seed, constraints=wanted, tries=1)
+        rows["critics+4"] = vae.sample_tensors(n, t, seed, constraints=wanted, tries=4)
+        drummers_meeting = test.groove[vae.meets(test.groove, wanted)]
+        if len(drummers_meeting):
+            rows["drummers"] = drummers_meeting
         results[text] = {method: figures(groove, wanted) for method, groove in rows.items()}
         for method, f in results[text].items():
             lines.append(f"{text:<42} {method:<10} {f['met']:>6.1%} {f['timekeeper']:>7.3f} {f['repetition']:>7.3f} "
