@@ -264,6 +264,11 @@ def test_client_script_against_a_local_rest_server(served, tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
         files = sorted((tmp_path / "out").glob("*.mid"))
         assert len(files) == 3 and all(converter.read_midi(f).notes for f in files)
+        again = subprocess.run(client + ["--signature=sample", "--num_output=3", "--output_dir=out"],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert again.returncode != 0 and "served_000.mid exists; pass --overwrite" in again.stderr
+        assert subprocess.run(client + ["--signature=sample", "--num_output=3", "--output_dir=out", "--overwrite"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120).returncode == 0
         refused = subprocess.run(client + ["--signature=sample", "--temperature=1", "--model_name=other"],
                                  cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert refused.returncode != 0 and "Servable not found" in refused.stderr

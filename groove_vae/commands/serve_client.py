@@ -33,6 +33,7 @@ flags.DEFINE_string("input", None, "A 4-bar drum MIDI file to encode (encode).")
 flags.DEFINE_float("qpm", 120.0, "Tempo of the written files.")
 flags.DEFINE_string("output_dir", "served", "Where to write .mid files (or encode's .json).")
 flags.DEFINE_bool("print_request", False, "Print the REST body and exit without sending it.")
+cli.define_overwrite()
 FLAGS = flags.FLAGS
 
 
@@ -74,6 +75,9 @@ def main(argv):
     if FLAGS.print_request:
         print(json.dumps(serving.rest_body(FLAGS.signature, inputs, FLAGS.form)))
         return
+    names = ["encoding.json"] if FLAGS.signature == "encode" else [
+        f"served_{i:03d}.mid" for i in range(FLAGS.num_output)]
+    cli.check_writable([os.path.join(FLAGS.output_dir, name) for name in names], FLAGS.overwrite)  # Before asking.
     try:
         if FLAGS.grpc:
             request = serving.predict_request(FLAGS.model_name, FLAGS.signature, inputs, FLAGS.version)
