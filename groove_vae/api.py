@@ -90,7 +90,7 @@ class GrooveVAE(GrooveGenerator):
         """
         ns, source = _read(midi)
         grid, tempo = self.grid(ns, source)
-        qpm = float(tempo.qpms[-1])  # The new bars go on at the input's last tempo.
+        qpm = tempo.qpm_at(len(grid) - 1)  # The tempo the music ends in (not a marker placed after it).
         played = converter.groove_to_note_sequence(self.continue_tensors(grid, num_bars, temperature, seed, variation),
                                                    qpm)
         return converter.append(ns, played, tempo.seconds(len(grid)))

@@ -314,6 +314,10 @@ class TempoMap:
     def constant(self) -> bool:
         return len(self.qpms) == 1
 
+    def qpm_at(self, steps: float) -> float:
+        """The tempo in effect at `steps` 16ths in."""
+        return float(self.qpms[max(int(np.searchsorted(self.starts, steps, side="right")) - 1, 0)])
+
     def steps(self, seconds: float) -> float:
         i = max(int(np.searchsorted(self.times, seconds, side="right")) - 1, 0)
         return float(self.starts[i] + (seconds - self.times[i]) * self.qpms[i] * STEPS_PER_QUARTER / 60.0)
@@ -474,9 +478,17 @@ def replace_instruments(
 
 
 def append(first: music_pb2.NoteSequence, then: music_pb2.NoteSequence, at: float) -> music_pb2.NoteSequence:
-    """`first` unchanged, with `then`'s notes after it, starting `at` seconds in."""
+    """`first`'s notes unchanged, with `then`'s notes and tempos after them, starting `at`
+    seconds in: a tempo marker of `first` at or after `at` would retime the new bars, so
+    it goes."""
     ns = music_pb2.NoteSequence()
     ns.CopyFrom(first)
+    kept = [t for t in ns.tempos if t.time < at]
+    del ns.tempos[:]
+    ns.tempos.extend(kept)
+    for tempo in then.tempos:
+        if not ns.tempos or abs(ns.tempos[-1].qpm - tempo.qpm) > 1e-3:
+            ns.tempos.add(time=at + tempo.time, qpm=tempo.qpm)
     for note in then.notes:
         moved = ns.notes.add()
         moved.CopyFrom(note)

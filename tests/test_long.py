@@ -169,6 +169,17 @@ def test_a_continuation_keeps_its_input_and_its_timekeeper(vae, keeper):
     assert np.mean(keepers == keeper) >= 0.75, keepers  # It heard the input: a ride groove goes on riding.
 
 
+def test_a_tempo_marker_after_the_music_does_not_slow_the_continuation(vae):
+    intro = groove_with(layout.CLOSED_HIHAT, bars=4, qpm=120.0)  # 8 s of music.
+    intro.tempos.add(time=9.0, qpm=60.0)  # A stray marker after it, as some DAWs leave.
+    song = vae.continue_groove(intro, num_bars=4, seed=1)
+    assert [(t.time, t.qpm) for t in song.tempos] == [(0.0, 120.0)]
+    new = [n for n in song.notes if n.start_time >= 8.0 - 1e-6]
+    assert new and max(n.start_time for n in new) < 16.0  # 4 more bars at 120 qpm, not at 60.
+    again = converter.read_midi(converter.note_sequence_to_midi_bytes(song))
+    assert max(n.start_time for n in again.notes) < 16.0
+
+
 def test_continue_is_a_command(tmp_path):
     (tmp_path / "intro.mid").write_bytes(to_midi_bytes(groove_with(layout.CLOSED_HIHAT, bars=1, qpm=120.0)))
     result = run_command("continue", "--input=intro.mid", "--num_bars=4", "--output=song.mid", cwd=tmp_path)
