@@ -15,6 +15,7 @@ MAX_TEMPERATURE = 10.0  # Past this, every logit is near 0: uniform noise, not a
 MAX_SEED = 2**31 - 1  # The decoder's seeds are int32: 2**32 would decode as 0 does.
 MAX_BATCH = 1024  # Clips per call: 1,024 decodes in well under 1 GB; far more is a typo.
 MAX_INTERPOLATION_STEPS = 256
+MAX_TRIES = 16  # Decodes per beat that `sample(constraints=...)` may try.
 MAX_NUM_BARS = 256  # Of sample or continue_groove: about 8.5 minutes at 120 qpm.
 
 

@@ -127,6 +127,21 @@ def load_model(run_dir: str | None):
     return vae
 
 
+def parse_steering(attributes_text: str | None, constraints_text: str | None):
+    """--attributes and --constraints -> (amounts or None, `Constraints` or None), checked
+    before the model loads; call it inside `usage_errors`."""
+    from groove_vae import attributes
+
+    amounts = attributes.parse_amounts(attributes_text) if attributes_text else None
+    if amounts is not None:
+        attributes.check_amounts(amounts, list(attributes.ATTRIBUTES))
+    if not constraints_text:
+        return amounts, None
+    with quietly():  # constraints imports TensorFlow.
+        from groove_vae.constraints import Constraints
+    return amounts, Constraints.parse(constraints_text)
+
+
 def check_writable(paths, overwrite: bool) -> None:
     """Refuses to replace existing files unless --overwrite says so."""
     existing = [p for p in paths if os.path.exists(p)]

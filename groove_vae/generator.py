@@ -15,6 +15,7 @@ import tensorflow as tf
 from groove_vae import bundled, checks, converter, paths, runs, windows
 from groove_vae import groove as layout
 from groove_vae.attributes import ATTRIBUTE_FILE, AttributeVectors, check_amounts, measure
+from groove_vae.checks import MAX_TRIES
 from groove_vae.constraints import CANDIDATES, CONSTRAIN_CHUNK, CONSTRAINT_FILE, ConstraintModel, Constraints
 from groove_vae.model import MusicVAE, build_model
 from groove_vae.sampling import Given, Prior, Sampler, SamplingOptions, SongDraws, StandardNormal, load_prior
@@ -51,7 +52,6 @@ def blend_latents(corners, x: float, y: float) -> np.ndarray:
 
 MORPH_PLANS = 8  # Morph plans (corner beats and thresholds) a model keeps for the Beat Blender.
 PROBES = 9  # Latents along an interpolation where the morph reads the hit probabilities.
-MAX_TRIES = 16  # Decodes per beat that `sample(constraints=...)` may try.
 
 
 class GrooveGenerator:

@@ -27,7 +27,7 @@ flags.DEFINE_string("attributes", None, "Move each beat along attribute vectors,
                     "(amounts -3 to 3; the names: docs/sampling.md).")
 flags.DEFINE_string("constraints", None, "Ask for what the beats play, e.g. density=20..30,timekeeper=ride,no=toms "
                     "(docs/sampling.md#latent-constraints).")
-flags.DEFINE_integer("tries", 4, "With --constraints: draws per beat until one meets them (1 to 16).")
+flags.DEFINE_integer("tries", 4, "With --constraints: decodes per beat until one meets them (1 to 16).")
 FLAGS = flags.FLAGS
 
 
@@ -38,17 +38,9 @@ def main(argv):
 
     from groove_vae import checks
 
-    from groove_vae import attributes
-
-    with cli.quietly():  # constraints imports TensorFlow.
-        from groove_vae import constraints
-
     with cli.usage_errors():  # Before the model loads (which checks the shared flags).
-        amounts = attributes.parse_amounts(FLAGS.attributes) if FLAGS.attributes else None
-        if amounts is not None:
-            attributes.check_amounts(amounts, list(attributes.ATTRIBUTES))
-        wanted = constraints.Constraints.parse(FLAGS.constraints) if FLAGS.constraints else None
-        checks.check_count("--tries", FLAGS.tries, 1, 16)
+        amounts, wanted = cli.parse_steering(FLAGS.attributes, FLAGS.constraints)
+        checks.check_count("--tries", FLAGS.tries, 1, checks.MAX_TRIES)
         checks.check_count("--num_output", FLAGS.num_output)
         checks.check_count("--num_bars", FLAGS.num_bars, 1, checks.MAX_NUM_BARS)
         if FLAGS.num_bars % 4:

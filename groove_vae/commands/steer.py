@@ -33,18 +33,10 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     cli.start()
-    from groove_vae import attributes
-
-    with cli.quietly():  # constraints imports TensorFlow.
-        from groove_vae import constraints
-
     with cli.usage_errors():  # Before the model loads.
         if not FLAGS.attributes and not FLAGS.constraints:
             raise ValueError("Nothing to steer by: give --attributes, --constraints, or both.")
-        amounts = attributes.parse_amounts(FLAGS.attributes) if FLAGS.attributes else None
-        if amounts is not None:
-            attributes.check_amounts(amounts, list(attributes.ATTRIBUTES))
-        wanted = constraints.Constraints.parse(FLAGS.constraints) if FLAGS.constraints else None
+        amounts, wanted = cli.parse_steering(FLAGS.attributes, FLAGS.constraints)
     cli.check_outputs(FLAGS.output)
     vae = cli.load_model(FLAGS.run_dir)
     with cli.usage_errors():

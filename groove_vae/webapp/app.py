@@ -44,7 +44,7 @@ from groove_vae import groove as layout
 from groove_vae import converter, paths, render
 from groove_vae.api import GrooveVAE, blend_latents
 from groove_vae.attributes import ATTRIBUTES
-from groove_vae.checks import MAX_QPM, MAX_SEED, MIN_QPM  # The API's ranges (a WAV at 1 qpm would be hours long).
+from groove_vae.checks import MAX_QPM, MAX_SEED, MAX_TRIES, MIN_QPM  # The API's ranges (a WAV at 1 qpm would be hours long).
 from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # The names a local app answers to (its Host header).
@@ -91,7 +91,7 @@ class SampleRequest(BaseModel):
     attributes: dict[str, float] | None = Field(None, description="attribute amounts, -3 to 3: {\"density\": 1.0}")
     constraints: str | None = Field(None, max_length=500,
                                     description="what the beat must play: \"density=20..30,timekeeper=ride,no=toms\"")
-    tries: int = Field(4, ge=1, le=16, description="with constraints: draws until one meets them")
+    tries: int = Field(4, ge=1, le=MAX_TRIES, description="with constraints: draws until one meets them")
 
 
 class DecodeRequest(BaseModel):
