@@ -334,13 +334,6 @@ class ConstraintModel:
             optimizer.apply_gradients([(tape.gradient(loss, moved), moved)])
         return moved.numpy()
 
-    def predict(self, z, temperature: float) -> dict[str, np.ndarray]:
-        """The attribute critics' reading of latents [n, z], in the attributes' units."""
-        z = np.asarray(z, np.float32)
-        t = np.full((len(z), 1), temperature, np.float32)
-        out = self.attribute_critic(np.concatenate([z, t], -1)).numpy() * self.std + self.mean
-        return {name: out[:, i] for i, name in enumerate(self.names)}
-
     def style_of(self, z) -> np.ndarray:
         """The style critic's reading of latents [n, z] -> style names [n]."""
         return np.array(self.styles)[np.argmax(self.style_critic(np.asarray(z, np.float32)).numpy(), -1)]
@@ -520,10 +513,6 @@ def _masked_mse(y, predicted):
 
 def _cross_entropy(y, logits):
     return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(tf.cast(y, tf.int32), logits))
-
-
-def _logistic(y, logits):
-    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(y, logits))
 
 
 def _train(net, inputs, targets, loss_fn, epochs: int, rng, log, batch_size: int = 256):
