@@ -98,10 +98,13 @@ class GrooveVAE(GrooveGenerator):
     def reconstruct(self, midi: MidiLike, temperature: float = 0.5, seed: int = 0) -> music_pb2.NoteSequence:
         """MIDI -> encoder -> mu -> decoder -> one NoteSequence at the input's tempo (a long
         input in overlapping windows; see the class docstring)."""
+        return self._play(midi, self.reconstruct_tensors, temperature, seed)
+
+    def _play(self, midi: MidiLike, play_tensors, temperature: float, seed: int) -> music_pb2.NoteSequence:
+        """MIDI -> `play_tensors`(windows, temperature, seed, draws) window by window -> MIDI."""
         grid, tempo = self.grid(midi)
-        played = self.play_windows(
-            grid, lambda w, draws: self.decode_tensors(self.encode_tensors(w), temperature, seed, draws), seed,
-            temperature=temperature)
+        played = self.play_windows(grid, lambda w, draws: play_tensors(w, temperature, seed, draws), seed,
+                                   temperature=temperature)
         return converter.groove_to_note_sequence(played, tempo_map=tempo)
 
     def interpolate(self, a: MidiLike, b: MidiLike, num_steps: int = 8, method: str = paths.DEFAULT_METHOD,
@@ -137,10 +140,12 @@ class GrooveVAE(GrooveGenerator):
         """A rhythm in (any drums; only when each step is hit counts); a full-kit groove out.
 
         GrooVAE's Tap2Drum: needs a model trained with input_transform=tap, such as
-        `load("tap2drum")`, whose encoder sees the rhythm collapsed onto one instrument.
+        `load("tap2drum")`, whose encoder sees the rhythm collapsed onto one instrument (and
+        whose decoder hears it at every step). The groove plays on the taps: at least one
+        drum on every tapped step, none between them.
         """
         self._check_tap()
-        return self.reconstruct(midi, temperature, seed)
+        return self._play(midi, self.drumify_tensors, temperature, seed)
 
     def infill(self, midi: MidiLike, keep: Sequence[str] | None = None, add: Sequence[str] | None = None,
                temperature: float = 0.5, seed: int = 0) -> music_pb2.NoteSequence:

@@ -33,6 +33,9 @@ class Config:
 
     # === Model ===
     decoder: str = "hierarchical"  # "hierarchical" (conductor + per-bar decoder) or "flat".
+    # What the decoder hears at each step beside z and the step before: "none", or "tap" (the
+    # tapped rhythm at that step, as GrooVAE's hits-as-controls: Drumify plays on the taps).
+    decoder_controls: str = "none"
     z_size: int = 256
     encoder_rnn_sizes: tuple[int, ...] = (512, 512)  # Bidirectional, per direction.
     conductor_rnn_sizes: tuple[int, ...] = (256, 256)
@@ -96,6 +99,9 @@ class Config:
         _check_choice("input_transform", self.input_transform, ("none", "humanize", "tap", "infill"))
         if self.input_transform != "none" and self.representation != "groove":
             raise ValueError(f"input_transform={self.input_transform} needs representation=groove.")
+        _check_choice("decoder_controls", self.decoder_controls, ("none", "tap"))
+        if self.decoder_controls != "none" and self.representation != "groove":
+            raise ValueError(f"decoder_controls={self.decoder_controls} needs representation=groove.")
         _check_choice("groove_loss", self.groove_loss, ("magenta", "masked"))
         _check_choice("sampling_schedule", self.sampling_schedule, ("constant", "inverse_sigmoid"))
         _check_choice("groove_heads", self.groove_heads, ("mse", "binned"))

@@ -138,12 +138,15 @@ class SegmentDecoder(keras.layers.Layer):
         # Float32 whatever the policy: the logits feed the loss and the sampler.
         self.output_projection = keras.layers.Dense(output_depth, name="output_projection", dtype="float32")
 
-    def teacher_forced(self, embeddings, previous, training=False):
+    def teacher_forced(self, embeddings, previous, training=False, controls=None):
         """Fast path. embeddings [batch, segments, emb]; previous [batch, steps, depth]
-        (the targets shifted right by one step) -> outputs [batch, steps, output_depth].
+        (the targets shifted right by one step); controls [batch, steps, c] or None ->
+        outputs [batch, steps, output_depth].
 
         All segments run as one batch of whole-sequence LSTM calls.
         """
+        if controls is not None:  # Heard beside the step before: [embedding, controls, previous].
+            previous = tf.concat([tf.cast(controls, previous.dtype), previous], -1)
         batch = tf.shape(embeddings)[0]
         num_segments, emb_size = embeddings.shape[1], embeddings.shape[2]
         depth = previous.shape[-1]
@@ -156,12 +159,13 @@ class SegmentDecoder(keras.layers.Layer):
         return self.output_projection(outputs)
 
     def autoregressive(self, embeddings, sample_step, targets=None, sampling_probability=0.0, seed=None,
-                       training=False):
+                       training=False, controls=None):
         """Step-by-step path: embeddings [batch, segments, emb] -> (outputs, samples), each
         [batch, steps, depth]. `sample_step(t, outputs)` turns step t's outputs into its
         sample (`sampling.StepSampler`; its `depth` is the sample's), which the next step hears; with `targets` given,
         the next step hears the true step instead unless a coin with
         `sampling_probability` (from `seed` [2]) says to feed the sample (scheduled sampling).
+        Step t also hears `controls[:, t]` ([batch, steps, c]) when given.
         """
         batch = tf.shape(embeddings)[0]
         num_segments = embeddings.shape[1]
@@ -171,7 +175,8 @@ class SegmentDecoder(keras.layers.Layer):
         kernel, bias = (tf.convert_to_tensor(w) for w in (self.output_projection.kernel, self.output_projection.bias))
 
         def body(step, t, previous, states, outputs_ta, samples_ta):
-            out, states = step(previous, states)
+            heard = previous if controls is None else tf.concat([tf.gather(controls, t, axis=1), previous], -1)
+            out, states = step(heard, states)
             output = tf.nn.bias_add(tf.matmul(tf.cast(out, tf.float32), kernel), bias)
             sample = sample_step(t, output)
             if targets is not None:
@@ -239,23 +244,24 @@ class Decoder(keras.layers.Layer):
     never reach into either.
     """
 
-    def teacher_forced(self, z, targets, training=False):
+    def teacher_forced(self, z, targets, training=False, controls=None):
         """Each step sees the true previous step: z and targets [batch, steps, depth] ->
-        raw outputs [batch, steps, output_depth] (training and reconstruction scores)."""
-        return self._segments.teacher_forced(self.embeddings(z, training), shift_right(targets), training)
+        raw outputs [batch, steps, output_depth] (training and reconstruction scores).
+        `controls` [batch, steps, c]: what each step hears besides (a tap model's rhythm)."""
+        return self._segments.teacher_forced(self.embeddings(z, training), shift_right(targets), training, controls)
 
-    def sample(self, z, sample_step):
+    def sample(self, z, sample_step, controls=None):
         """Each step hears the previous step's sample: z -> (raw outputs, samples), each
         [batch, steps, depth]; `sample_step(t, outputs)` draws each step (`sampling.StepSampler`)."""
-        return self._segments.autoregressive(self.embeddings(z), sample_step)
+        return self._segments.autoregressive(self.embeddings(z), sample_step, controls=controls)
 
-    def scheduled_sampling(self, z, targets, representation, seed, probability, training=False):
+    def scheduled_sampling(self, z, targets, representation, seed, probability, training=False, controls=None):
         """Each step sees its own sample with `probability`, else the true previous step:
         z and targets [batch, steps, depth] -> raw outputs."""
         seed = tf.cast(seed, tf.int32)
         sample_step = lambda t, output: representation.sample(output, 1.0, seed + tf.stack([0, 2 * t]))  # noqa: E731
         outputs, _ = self._segments.autoregressive(self.embeddings(z, training), sample_step, targets, probability,
-                                                   seed, training)
+                                                   seed, training, controls)
         return outputs
 
 

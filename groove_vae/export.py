@@ -51,7 +51,7 @@ from groove_vae.drums import NUM_CLASSES
 from groove_vae.attributes import ATTRIBUTES, MAX_AMOUNT
 from groove_vae.constraints import CANDIDATES, CONSTRAIN_CHUNK
 from groove_vae.model import build_model
-from groove_vae.sampling import Sampler, SamplingOptions
+from groove_vae.sampling import Given, Sampler, SamplingOptions
 
 CONFIG_ASSET = "groove_vae_config.json"
 ASSETS_EXTRA = "assets.extra"  # SavedModel's folder for files of higher-level libraries.
@@ -80,7 +80,9 @@ def _temperature_and_seed_checks(temperature, seed):
 
 def build_archive(model, sampler: Sampler, constraint_model=None) -> keras.export.ExportArchive:
     """The endpoints over a model and its sampler (prior, styles, feel memory, attribute
-    vectors), and its latent constraints' actor if it has one, in Keras's ExportArchive.
+    vectors), and its latent constraints' actor if it has one, in Keras's ExportArchive. A
+    model whose decoder hears controls (Tap2Drum) plays grooves, not latents: its
+    serving_default drumifies a groove, and encode is its only other signature.
 
     ExportArchive (rather than a hand-made tf.Module) keeps every variable tracked
     under a name that TF Serving's session-based loader finds.
@@ -150,19 +152,31 @@ def build_archive(model, sampler: Sampler, constraint_model=None) -> keras.expor
         z = tf.ensure_shape(tf.gather(candidates, best, axis=1, batch_dims=1), [None, z_size])
         return {**_split_groove(model.decode(z, SamplingOptions(temperature, seed))), "z": z}
 
-    def encode(groove):
-        groove = _checked(groove, tf.debugging.assert_less_equal(
+    def checked_groove(groove, *assertions):
+        groove = _checked(groove, *assertions, tf.debugging.assert_less_equal(
             tf.shape(groove)[0], checks.MAX_BATCH, message=f"at most {checks.MAX_BATCH} clips per request"))
-        tf.debugging.assert_all_finite(groove, message="groove must be finite (no NaN or Inf)")
+        groove = tf.debugging.assert_all_finite(groove, message="groove must be finite (no NaN or Inf)")
         hits = layout.hits(groove)
-        tf.debugging.assert_equal(
-            tf.reduce_all((hits == 0.0) | (hits == 1.0)), True, message="hits (groove[..., 0:9]) must be 0 or 1"
-        )
-        mu, sigma = model.encode(model.representation.to_inputs(groove))
+        return _checked(groove, tf.debugging.assert_equal(
+            tf.reduce_all((hits == 0.0) | (hits == 1.0)), True, message="hits (groove[..., 0:9]) must be 0 or 1"))
+
+    def encode(groove):
+        mu, sigma = model.encode(model.representation.to_inputs(checked_groove(groove)))
         return {"mu": mu, "sigma": sigma}
 
+    def drumify(groove, temperature=tf.constant(0.5), seed=tf.constant(0)):
+        inputs = model.representation.to_inputs(checked_groove(groove, *_temperature_and_seed_checks(temperature, seed)))
+        mu, _ = model.encode(inputs)
+        given = Given(controls=model.controls(inputs), rhythm=tf.reduce_max(layout.hits(inputs), axis=-1))
+        return _split_groove(model.decode(mu, SamplingOptions(temperature, seed), given))
+
+    groove_spec = tf.TensorSpec([None, steps, GROOVE_DEPTH], tf.float32, name="groove")
     archive = keras.export.ExportArchive()
     archive.track(model)
+    if model.config.decoder_controls != "none":  # Its decoder hears the rhythm: it plays grooves, not z.
+        archive.add_endpoint("serving_default", drumify, input_signature=[groove_spec, temperature_spec, seed_spec])
+        archive.add_endpoint("encode", encode, input_signature=[groove_spec])
+        return archive
     archive.add_endpoint(
         "serving_default", decode,
         input_signature=[tf.TensorSpec([None, z_size], tf.float32, name="z"), temperature_spec, seed_spec],
@@ -186,9 +200,7 @@ def build_archive(model, sampler: Sampler, constraint_model=None) -> keras.expor
                              tf.TensorSpec([len(ATTRIBUTES)], tf.float32, name="lows"),
                              tf.TensorSpec([len(ATTRIBUTES)], tf.float32, name="highs"),
                              tf.TensorSpec([], tf.string, name="style"), temperature_spec, seed_spec])
-    archive.add_endpoint(
-        "encode", encode, input_signature=[tf.TensorSpec([None, steps, GROOVE_DEPTH], tf.float32, name="groove")]
-    )
+    archive.add_endpoint("encode", encode, input_signature=[groove_spec])
     return archive
 
 

@@ -106,6 +106,18 @@ class GrooveGenerator:
             [z_spec, *scalar, tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32),
              tf.TensorSpec([None, converter.NUM_CLASSES], tf.float32)],
         )
+        groove_spec = tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32)
+        self._decode_heard = self._decoder(  # Each window played by a decoder that hears its controls.
+            lambda z, t, s, draws, groove: model.decode(z, SamplingOptions(t, s), Given(controls=model.controls(groove)),
+                                                        draws),
+            [z_spec, *scalar, groove_spec],
+        )
+        self._decode_on_taps = self._decoder(  # Drumify: each window's rhythm heard (if the decoder can) and kept.
+            lambda z, t, s, draws, groove: model.decode(
+                z, SamplingOptions(t, s), Given(controls=model.controls(groove),
+                                                rhythm=tf.reduce_max(layout.hits(groove), axis=-1)), draws),
+            [z_spec, *scalar, groove_spec],
+        )
         self._decode_outputs = tf.function(  # The morph's probes: each step's raw outputs too.
             lambda z, t, s, draws: model.decode(z, SamplingOptions(t, s), draws=draws, return_outputs=True),
             input_signature=[z_spec, *scalar])
@@ -464,9 +476,28 @@ class GrooveGenerator:
 
     def drumify_tensors(self, groove: np.ndarray, temperature: float = 0.5, seed: int = 0,
                         draws: np.ndarray | None = None) -> np.ndarray:
-        """Rhythm windows [batch, steps, 27] -> full-kit grooves [batch, steps, 27] (a tap model)."""
+        """Rhythm windows [batch, steps, 27] (a hit at a step, on any drum, is a tap) -> full-kit
+        grooves [batch, steps, 27] played on the taps: a hit on every tapped step, none
+        between (`sampling.on_the_taps`). Needs a tap model."""
         self._check_tap()
-        return self.decode_tensors(self.encode_tensors(groove), temperature, seed, draws)
+        return self._replay(self._decode_on_taps, groove, temperature, seed, draws)
+
+    def reconstruct_tensors(self, groove: np.ndarray, temperature: float = 0.5, seed: int = 0,
+                            draws: np.ndarray | None = None) -> np.ndarray:
+        """Groove windows [batch, steps, 27] -> each played from its posterior mean (and, for
+        a model whose decoder hears controls, with each step hearing the window's own)."""
+        if self.config.decoder_controls == "none":
+            return self.decode_tensors(self.encode_tensors(groove), temperature, seed, draws)
+        return self._replay(self._decode_heard, groove, temperature, seed, draws)
+
+    def _replay(self, decode, groove, temperature, seed, draws) -> np.ndarray:
+        """`decode`(z, temperature, seed, draws, groove) of windows from their posterior means."""
+        checks.check_temperature(temperature)
+        checks.check_seed(seed)
+        groove = np.asarray(groove, np.float32)
+        z = self.encode_tensors(groove)
+        return decode(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed),
+                      self._draws(draws, len(z), seed, temperature), tf.constant(groove)).numpy()
 
     def _check_tap(self) -> None:
         if self.config.input_transform != "tap":

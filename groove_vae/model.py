@@ -11,7 +11,8 @@ from groove_vae import configs, distribute
 from groove_vae.decoders import FlatDecoder, HierarchicalDecoder
 from groove_vae.encoder import BidirectionalLstmEncoder
 from groove_vae.precision import dtype_policy, resolve_precision
-from groove_vae.representations import get_representation, hide_instruments, random_keep, transform_inputs
+from groove_vae.representations import (decoder_controls, get_representation, hide_instruments, random_keep,
+                                         transform_inputs)
 from groove_vae.sampling import FeelMemory, Given, SamplingOptions, StepSampler
 
 
@@ -97,10 +98,15 @@ class MusicVAE(keras.Model):
             inputs = transform_inputs(inputs, self.config.input_transform)
         return self.encoder(inputs, training=training)
 
+    def controls(self, inputs):
+        """What the decoder hears at each step of [batch, steps, input_depth] inputs beside z
+        (a tap model with decoder_controls=tap: the tapped rhythm), or None."""
+        return decoder_controls(inputs, self.config.decoder_controls)
+
     def call(self, inputs, training=False):
         """Teacher-forced reconstruction from the posterior mean: raw outputs [batch, steps, depth]."""
         mu, _ = self.encode(inputs, training=training)
-        return self.decoder.teacher_forced(mu, inputs, training=training)
+        return self.decoder.teacher_forced(mu, inputs, training=training, controls=self.controls(inputs))
 
     def decode(self, z, options=SamplingOptions(), given=Given(), draws=None, return_outputs=False):
         """z [batch, z_size] -> sampled groove tensors [batch, steps, 27] (drums: at a fixed
@@ -108,13 +114,19 @@ class MusicVAE(keras.Model):
         `options.memory`). `given` fixes part of the output (`sampling.Given`: the hits to
         humanize, the instruments an infill keeps); `draws` [batch, steps, 27] are the feel
         memory's normal scores, when one song's windows share them. `return_outputs` also
-        returns the raw outputs each step was sampled from."""
+        returns the raw outputs each step was sampled from. A model with decoder_controls
+        plays only with `given.controls` (`controls(inputs)`: drumify's tapped rhythm)."""
+        if (given.controls is None) != (self.config.decoder_controls == "none"):
+            raise ValueError(
+                f"This model's decoder hears {self.config.decoder_controls!r} controls at every step: it plays a "
+                "given rhythm (drumify), it cannot decode z alone." if given.controls is None else
+                "controls given to a model whose decoder hears none (decoder_controls=none).")
         if draws is None:
             draws = self.feel.scores(tf.shape(z)[0], self.config.num_bars, options.seed, options.temperature,
                                      self.config.steps_per_bar, options.memory)
         seed = tf.stack([tf.cast(options.seed, tf.int32), tf.constant(0, tf.int32)])
         step = StepSampler(self.representation, options.temperature, seed, draws, given)
-        outputs, samples = self.decoder.sample(z, step)
+        outputs, samples = self.decoder.sample(z, step, given.controls)
         groove = self.representation.to_groove(samples)
         return (groove, outputs) if return_outputs else groove
 
@@ -122,17 +134,18 @@ class MusicVAE(keras.Model):
     def compute_losses(self, inputs, training=False):
         """Returns (mean loss, dict of per-batch metrics) for [batch, steps, depth] inputs."""
         mu, sigma = self.encode(inputs, training=training)
+        controls = self.controls(inputs)
         z = mu + sigma * distribute.replica_noise(tf.shape(mu), self.seed_generator)
         if self._use_scheduled_sampling and training:
             seed = keras.random.randint([2], 0, 2**30, seed=self.seed_generator, dtype="int32")
             outputs = tf.cond(
                 self.sampling_probability > 0.0,
                 lambda: self.decoder.scheduled_sampling(
-                    z, inputs, self.representation, seed, self.sampling_probability, training),
-                lambda: self.decoder.teacher_forced(z, inputs, training),
+                    z, inputs, self.representation, seed, self.sampling_probability, training, controls),
+                lambda: self.decoder.teacher_forced(z, inputs, training, controls),
             )
         else:
-            outputs = self.decoder.teacher_forced(z, inputs, training)
+            outputs = self.decoder.teacher_forced(z, inputs, training, controls)
         hit_nll = tf.reduce_sum(self.representation.hit_loss(inputs, outputs), axis=-1)
         feel_nll = tf.reduce_sum(self.representation.feel_loss(inputs, outputs), axis=-1)
         reconstruction = hit_nll + feel_nll

@@ -75,6 +75,26 @@ def transform_inputs(groove: tf.Tensor, transform: str) -> tf.Tensor:
     raise ValueError(f"Unknown input transform {transform!r}; expected one of {INPUT_TRANSFORMS}.")
 
 
+# What a decoder can hear at each step beside z and the step before, and how many numbers.
+CONTROL_DEPTHS = {"none": 0, "tap": 3}
+
+
+def decoder_controls(groove: tf.Tensor, controls: str) -> tf.Tensor | None:
+    """What the decoder hears at each step of a groove [..., steps, 27] (GrooVAE's hits as
+    controls), or None.
+
+    "tap": the tapped rhythm, [..., steps, 3]: whether the step is tapped, and the loudest
+    hit's velocity and offset, so every step's decoder knows where the taps fall (the
+    encoder alone blurs them: it hears all 64 steps at once through z).
+    """
+    if controls == "none":
+        return None
+    if controls == "tap":
+        tap = transform_inputs(groove, "tap")
+        return tf.gather(tap, [0, NUM_CLASSES, 2 * NUM_CLASSES], axis=-1)
+    raise ValueError(f"Unknown decoder controls {controls!r}; expected one of {tuple(CONTROL_DEPTHS)}.")
+
+
 class Representation(Protocol):
     """What the model, the sampler and the evaluation ask of a representation; callers use
     these and the two flags, never the representation's name. Tensors are [..., depth]:

@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 
+import numpy as np
 import tensorflow as tf
 
 from groove_vae import configs, weights
@@ -30,6 +31,7 @@ from groove_vae.drums import NUM_CLASSES
 from groove_vae.files import write_text
 from groove_vae.model import MusicVAE, build_model
 from groove_vae.optimizers import make_optimizer
+from groove_vae.representations import CONTROL_DEPTHS
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = weights.WEIGHTS_FILE
@@ -147,7 +149,9 @@ def transfer_weights(source: MusicVAE, target: MusicVAE) -> str:
     Every weight must exist in both with the same shape, except the decoder's output
     projection when the groove heads differ (squared-error vs binned): then its hit
     columns are copied and the new heads start fresh, so a model can switch heads
-    without forgetting its hits.
+    without forgetting its hits; and the decoder's first input kernel when the target's
+    decoder hears controls the source's did not (a tap model learning to hear its taps at
+    every step): their rows start at zero, so the new model first plays as the old one.
     """
     sources, targets = weights.named_weights(source), weights.named_weights(target)
     if list(sources) != list(targets):
@@ -163,13 +167,28 @@ def transfer_weights(source: MusicVAE, target: MusicVAE) -> str:
             new[..., :NUM_CLASSES] = value[..., :NUM_CLASSES]
             variable.assign(new)
             partial.append(key)
+        elif key.startswith("decoder/") and key.endswith("lstms/0/cell/kernel") and _gains_controls(source, target):
+            # Rows [embedding, previous step] -> [embedding, controls, previous step].
+            at = value.shape[0] - source.representation.input_depth
+            extra = CONTROL_DEPTHS[target.config.decoder_controls]
+            variable.assign(np.insert(value, [at] * extra, 0.0, axis=0))
+            partial.append(key)
         else:
             raise ValueError(f"its weights do not fit this config's architecture ({key}: "
                              f"{tuple(value.shape)} vs {tuple(variable.shape)}).")
-    if partial:
-        return (f"{len(targets) - len(partial)} of {len(targets)} weights copied; the {source.config.groove_heads} "
-                f"heads became {target.config.groove_heads} (hit logits copied, new heads start fresh)")
-    return f"all {len(targets)} weights copied"
+    if not partial:
+        return f"all {len(targets)} weights copied"
+    changes = []
+    if source.config.groove_heads != target.config.groove_heads:
+        changes.append(f"the {source.config.groove_heads} heads became {target.config.groove_heads} "
+                       "(hit logits copied, new heads start fresh)")
+    if _gains_controls(source, target):
+        changes.append(f"the decoder hears {target.config.decoder_controls} controls (their weights start at zero)")
+    return f"{len(targets) - len(partial)} of {len(targets)} weights copied; {'; '.join(changes)}"
+
+
+def _gains_controls(source: MusicVAE, target: MusicVAE) -> bool:
+    return source.config.decoder_controls == "none" and target.config.decoder_controls != "none"
 
 
 def package_run(run_dir: str, output_dir: str, provenance: dict | None = None, dtype: str = "float32",

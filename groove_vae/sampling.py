@@ -405,12 +405,19 @@ class Given:
     groove [batch, steps, 27] with keep [batch, 9]: the kept instruments exactly as given,
     heard by the model as it plays the others (infill). point_feel: every hit at its
     point velocity and offset rather than a draw (greedy reconstruction, humanize's MAE).
+    controls [batch, steps, c]: what a decoder with `decoder_controls` hears at each step
+    (a tap model's: the tapped rhythm, `representations.decoder_controls`). rhythm [batch,
+    steps] (1 = tapped): Drumify's rule, hits only on tapped steps and at least one on each
+    (the drum the model finds likeliest, where it drew none), as GrooVAE's hits-as-controls
+    play exactly the hits they are given.
     """
 
     hits: tf.Tensor | None = None
     groove: tf.Tensor | None = None
     keep: tf.Tensor | None = None
     point_feel: bool = False
+    controls: tf.Tensor | None = None
+    rhythm: tf.Tensor | None = None
 
 
 class StepSampler:
@@ -438,9 +445,24 @@ class StepSampler:
             sample = rep.point_estimate(output, hits)
         elif given.hits is not None:
             sample = rep.force_hits(output, given.hits[:, t], self.temperature, step_seed, draws)
+        if given.rhythm is not None:
+            hits = on_the_taps(layout.hits(sample), output[:, : layout.NUM_CLASSES], given.rhythm[:, t])
+            sample = (rep.point_estimate(output, hits) if given.point_feel else
+                      rep.force_hits(output, hits, self.temperature, step_seed, draws))
         if given.groove is not None:
             sample = rep.keep_given(sample, given.groove[:, t], given.keep)
         return sample
+
+
+def on_the_taps(hits, hit_logits, tapped):
+    """One step's hits [batch, 9] moved onto a rhythm (`tapped` [batch], 1 = tapped): none
+    where it is silent, and where it is tapped but nothing was drawn, the drum with the
+    highest logit (the groove heads' first 9 outputs)."""
+    tapped = tf.cast(tapped, hits.dtype)[:, None]
+    hits = hits * tapped
+    likeliest = tf.one_hot(tf.argmax(hit_logits, axis=-1), tf.shape(hits)[-1], dtype=hits.dtype)
+    silent = tf.cast(tf.reduce_sum(hits, axis=-1, keepdims=True) == 0.0, hits.dtype)
+    return hits + silent * tapped * likeliest
 
 
 # === A model's whole recipe ===

@@ -84,6 +84,16 @@ def main(argv):
         write_results(scores, output)
         return
     results = runners.evaluate(vae.model, groove, qpm, seed=FLAGS.seed)
+    if vae.config.input_transform == "tap":  # A Drumify model plays given rhythms: no prior samples.
+        played = runners.drumify_scores(vae, groove, seed=FLAGS.seed)
+        results.update({k: v for k, v in played.items() if k != "played"})
+        results.update(model=FLAGS.run_dir or "bundled", dataset=dataset, split=split)
+        print(reports.drumify_table(results, len(groove)))
+        print()
+        print(reports.feel_table(groove, {f"drumify T={played['temperature']:g}": played["played"]},
+                                 reference_name=f"{split} clips"))
+        write_results(results, output)
+        return
 
     # Exactly what `groove-vae sample --seed` writes: the model's own prior, the same seeds.
     samples = runners.prior_samples(vae, FLAGS.num_samples, 1.0, FLAGS.seed)

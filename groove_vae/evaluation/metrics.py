@@ -38,6 +38,30 @@ def hit_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     return {"hit_precision": precision, "hit_recall": recall, "hit_f1": f1}
 
 
+def hit_scores_per_clip(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Precision, recall, F1 and cell accuracy (silent cells included) of each clip's hits,
+    averaged over clips: how Haki et al. (NIME 2022) count with their GrooveEvaluator
+    ("Relative - Precision", "Relative - Accuracy"), a clip with no predicted hits scoring
+    precision 0. Pooled figures (`hit_scores`) weigh busy clips more."""
+    p, t = hits_of(predicted) > 0.5, hits_of(truth) > 0.5
+    true_positives = np.sum(p & t, axis=(1, 2)).astype(np.float64)
+    predicted_hits, true_hits = np.sum(p, axis=(1, 2)), np.sum(t, axis=(1, 2))
+    precision = np.where(predicted_hits > 0, true_positives / np.maximum(predicted_hits, 1), 0.0)
+    recall = np.where(true_hits > 0, true_positives / np.maximum(true_hits, 1), 0.0)
+    f1 = np.where(predicted_hits + true_hits > 0, 2 * true_positives / np.maximum(predicted_hits + true_hits, 1), 0.0)
+    accuracy = np.mean((p == t).reshape(len(p), -1), axis=1)
+    return {"hit_precision_per_clip": float(precision.mean()), "hit_recall_per_clip": float(recall.mean()),
+            "hit_f1_per_clip": float(f1.mean()), "hit_accuracy_per_clip": float(accuracy.mean())}
+
+
+def untapped_hit_share(predicted: np.ndarray, rhythm: np.ndarray) -> float:
+    """Of the hits played, the share on steps the rhythm [clips, steps, 27] leaves silent:
+    Drumify's own additions to what was tapped."""
+    hits = hits_of(predicted) > 0.5
+    silent = ~np.any(hits_of(rhythm) > 0.5, axis=-1)
+    return float(np.sum(hits & silent[..., None]) / max(int(np.sum(hits)), 1))
+
+
 def timing_errors(predicted: np.ndarray, truth: np.ndarray, qpm: np.ndarray) -> dict[str, float]:
     """Velocity MAE (MIDI units) and offset MAE (milliseconds at each clip's tempo),
     on cells that are hits in both."""

@@ -13,9 +13,9 @@ from groove_vae import groove as layout
 from groove_vae.converter import STEPS_PER_QUARTER
 from groove_vae.drums import DRUM_CLASS_NAMES, NUM_CLASSES
 from groove_vae.evaluation.metrics import (
-    TIMEKEEPERS, active_dimensions, bar_hit_agreement, hit_scores, hits_of, loudness_jump, offsets_of,
-    repeated_hit_offset_change, repeated_hit_velocity_change, step_accuracy, timekeeper_change_rate, timing_errors,
-    velocities_of)
+    TIMEKEEPERS, active_dimensions, bar_hit_agreement, hit_scores, hit_scores_per_clip, hits_of, loudness_jump,
+    offsets_of, repeated_hit_offset_change, repeated_hit_velocity_change, step_accuracy, timekeeper_change_rate,
+    timing_errors, untapped_hit_share, velocities_of)
 from groove_vae.model import MusicVAE, kl_divergence
 from groove_vae.sampling import Given, SamplingOptions
 
@@ -39,8 +39,9 @@ def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int
     lower temperature repeats more by itself and needs less. Returns the picks and the
     figures behind them."""
     model = vae.model
-    decode = tf.function(lambda z, t, s, hits, m: model.decode(z, SamplingOptions(t, s, memory=m), Given(hits=hits)),
-                         reduce_retracing=True)
+    decode = tf.function(lambda z, t, s, hits, m, controls: model.decode(
+        z, SamplingOptions(t, s, memory=m), Given(hits=hits, controls=controls)), reduce_retracing=True)
+    controls = model.controls(tf.constant(groove))  # A tap model's decoder hears each clip's rhythm.
     mu, sigma = zip(*(vae.posterior_tensors(groove[i : i + batch_size]) for i in range(0, len(groove), batch_size)))
     mu, sigma = np.concatenate(mu), np.concatenate(sigma)
     drawn = mu + sigma * np.random.default_rng(seed).standard_normal(mu.shape).astype(np.float32)
@@ -50,7 +51,8 @@ def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int
             decode(tf.constant(z[i : i + batch_size]), tf.constant(temperature, tf.float32),
                    tf.constant(seed + i // batch_size),  # Each batch its own draws.
                    None if forced_hits is None else tf.constant(forced_hits[i : i + batch_size]),
-                   tf.constant(memory, tf.float32)).numpy()
+                   tf.constant(memory, tf.float32),
+                   None if controls is None else controls[i : i + batch_size]).numpy()
             for i in range(0, len(groove), batch_size)])
 
     closest = lambda figures, target: min(figures, key=lambda m: abs(figures[m] - target))  # noqa: E731
@@ -94,12 +96,13 @@ def _batch_pass(model: MusicVAE):
     @tf.function(reduce_retracing=True)
     def run(groove, seed):
         inputs = rep.to_inputs(groove)
+        controls = model.controls(inputs)
         mu, sigma = model.encode(inputs)
-        outputs = decoder.teacher_forced(mu, inputs)
+        outputs = decoder.teacher_forced(mu, inputs, controls=controls)
         samples = model.decode(mu, SamplingOptions(GREEDY_TEMPERATURE, seed[0] + seed[1], memory=(0.0, 0.0, 0.0)),
-                               Given(point_feel=rep.plays_feel))
+                               Given(point_feel=rep.plays_feel, controls=controls))
         z = mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed=seed + 1)
-        outputs_z = decoder.teacher_forced(z, inputs)
+        outputs_z = decoder.teacher_forced(z, inputs, controls=controls)
         nll = tf.reduce_sum(rep.loss(inputs, outputs_z), -1)
         return outputs, samples, nll, kl_divergence(mu, sigma), mu
 
@@ -145,12 +148,33 @@ def evaluate(
     }
     if model.representation.plays_feel:
         for name, prediction in (("teacher_forced", teacher), ("sampled", sampled)):
-            scores = {**hit_scores(prediction, groove), **timing_errors(prediction, groove, qpm)}
+            scores = {**hit_scores(prediction, groove), **hit_scores_per_clip(prediction, groove),
+                      **timing_errors(prediction, groove, qpm)}
             results.update({f"{k}_{name}": v for k, v in scores.items()})
         weights = np.asarray(batch_weights) / np.sum(batch_weights)  # Per true hit.
         for key in batch_scores[0]:
             results[f"{key}_teacher_forced"] = float(sum(w * b[key] for w, b in zip(weights, batch_scores)))
     results["timekeeper_change_rate_sampled"] = timekeeper_change_rate(sampled)
+    if model.config.input_transform == "tap":  # What the decoder plays off the rhythm it was given.
+        results["untapped_hit_share_sampled"] = untapped_hit_share(sampled, groove)
+    return results
+
+
+def drumify_scores(vae, groove: np.ndarray, temperature: float = 0.5, seed: int = 0,
+                   batch_size: int = 256) -> dict:
+    """How a tap model drums each clip's tapped rhythm as users get it (`vae.drumify_tensors`),
+    greedily ("_greedy") and at `temperature` ("_played"), scored against what the drummer
+    played: hits pooled and per clip, the hits added on untapped steps, and how often the
+    timekeeper changes between bars, beside the drummers'. "played" holds the grooves."""
+    results = {"temperature": temperature, "timekeeper_change_rate_data": timekeeper_change_rate(groove)}
+    for name, t in (("greedy", GREEDY_TEMPERATURE), ("played", temperature)):
+        played = np.concatenate([vae.drumify_tensors(groove[i : i + batch_size], t, seed + i // batch_size)
+                                 for i in range(0, len(groove), batch_size)])
+        scores = {**hit_scores(played, groove), **hit_scores_per_clip(played, groove),
+                  "untapped_hit_share": untapped_hit_share(played, groove),
+                  "timekeeper_change_rate": timekeeper_change_rate(played)}
+        results.update({f"{k}_{name}": v for k, v in scores.items()})
+    results["played"] = played
     return results
 
 
@@ -169,12 +193,14 @@ def posterior_samples(model: MusicVAE, groove: np.ndarray, temperature: float = 
                       batch_size: int = 250) -> np.ndarray:
     """Clips decoded from a draw of their own posterior, z = mu + sigma * noise: what the
     decoder plays where the latent space is dense, to compare with prior samples."""
-    decode = tf.function(lambda z, t, s: model.decode(z, SamplingOptions(t, s)), reduce_retracing=True)
+    decode = tf.function(lambda z, t, s, controls: model.decode(z, SamplingOptions(t, s), Given(controls=controls)),
+                         reduce_retracing=True)
     batches = []
     for i, start in enumerate(range(0, len(groove), batch_size)):
-        mu, sigma = model.encode(tf.constant(groove[start : start + batch_size]))
+        clips = tf.constant(groove[start : start + batch_size])
+        mu, sigma = model.encode(clips)
         z = mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed=[seed, 2000 + i])
-        batches.append(decode(z, tf.constant(temperature), tf.constant(seed + i)).numpy())
+        batches.append(decode(z, tf.constant(temperature), tf.constant(seed + i), model.controls(clips)).numpy())
     return np.concatenate(batches)
 
 

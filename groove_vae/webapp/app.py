@@ -403,10 +403,11 @@ def create_app(vae: GrooveVAE, tap_vae: GrooveVAE | None = None, tap_message: st
 def warm_up(*models: GrooveVAE | None) -> None:
     """Traces every model function a request uses, so the first request is as fast as the rest."""
     for vae in filter(None, models):
+        if vae.config.input_transform == "tap":  # Plays a rhythm; with decoder controls it cannot sample.
+            vae.drumify_tensors(np.zeros((1, vae.config.num_steps, converter.GROOVE_DEPTH), np.float32))
+            continue
         groove = vae.sample_tensors(1, seed=0)
-        if vae.config.input_transform == "tap":
-            vae.drumify_tensors(groove)
-        elif vae.config.input_transform == "infill":
+        if vae.config.input_transform == "infill":
             vae.infill_tensors(groove, np.eye(NUM_CLASSES, dtype=np.float32)[0])
         else:
             vae.humanize_tensors(groove)
