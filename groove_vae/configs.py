@@ -67,6 +67,10 @@ class Config:
     hit_memory: tuple[float, ...] = (0.0,)
     velocity_memory: float = 0.0
     timing_memory: float = 0.0
+    # The share of each timekeeper hit draw (closed and open hi-hat, ride) that is one draw for
+    # the whole performance: its timekeeper then changes between bars about as often as a
+    # drummer's (fitted for the Drumify model, whose taps do not say which cymbal keeps time).
+    timekeeper_memory: float = 0.0
 
     # === Scheduled sampling ===
     sampling_schedule: str = "constant"  # "constant" or "inverse_sigmoid".
@@ -137,7 +141,7 @@ class Config:
 
 
 # How a trained model samples, fitted after training (`calibrate_feel`): a run resumes with them changed.
-SAMPLING_KEYS = ("hit_memory", "velocity_memory", "timing_memory")
+SAMPLING_KEYS = ("hit_memory", "velocity_memory", "timing_memory", "timekeeper_memory")
 # The sampling temperatures at which a hit memory table gives its values.
 MEMORY_TEMPERATURES = (0.5, 0.75, 1.0, 1.25, 1.5)
 

@@ -295,17 +295,20 @@ class FeelMemory:
     correlations: each draw is still one from the model's distribution, but patterns,
     accents and push repeat as a drummer's do. A lower temperature already makes bars
     repeat, so `hit` is one value or one for each of MEMORY_TEMPERATURES (read linearly
-    between them and held beyond).
+    between them and held beyond). `timekeeper`: the share of each timekeeper's hit score
+    that is one draw for the whole performance (`shared_timekeeper`).
     """
 
     hit: tuple[float, ...] = (0.0,)
     velocity: float = 0.0
     timing: float = 0.0
+    timekeeper: float = 0.0
 
     @classmethod
     def of(cls, config) -> "FeelMemory":
-        """A model config's fitted memory (its hit_memory, velocity_memory, timing_memory)."""
-        return cls(tuple(config.hit_memory), config.velocity_memory, config.timing_memory)
+        """A model config's fitted memory (its hit_memory, velocity_memory, timing_memory,
+        timekeeper_memory)."""
+        return cls(tuple(config.hit_memory), config.velocity_memory, config.timing_memory, config.timekeeper_memory)
 
     def at(self, temperature):
         """(hit, velocity, timing) at `temperature` (a float or a scalar tensor)."""
@@ -325,12 +328,14 @@ class FeelMemory:
         noise = tf.random.stateless_normal([n, num_bars, steps_per_bar, layout.GROOVE_DEPTH],
                                            seed=tf.stack([tf.cast(seed, tf.int32), 3]))
         memory = self.at(temperature) if memory is None else memory
-        return tf.reshape(remembered(noise, memory), [n, num_bars * steps_per_bar, layout.GROOVE_DEPTH])
+        scores = tf.reshape(remembered(noise, memory), [n, num_bars * steps_per_bar, layout.GROOVE_DEPTH])
+        return shared_timekeeper(scores, self.timekeeper, n, seed)
 
     def song(self, n: int, num_bars: int, seed: int, temperature: float, steps_per_bar: int = 16,
              memory=None) -> "SongDraws":
         """`scores` of one long song, made a span of bars at a time (eagerly): see `SongDraws`."""
-        return SongDraws(n, num_bars, seed, self.at(temperature) if memory is None else memory, steps_per_bar)
+        return SongDraws(n, num_bars, seed, self.at(temperature) if memory is None else memory, steps_per_bar,
+                         self.timekeeper)
 
 
 class SongDraws:
@@ -344,9 +349,9 @@ class SongDraws:
     before it: bars before the last span's first are dropped.
     """
 
-    def __init__(self, n: int, num_bars: int, seed: int, memory, steps_per_bar: int = 16):
+    def __init__(self, n: int, num_bars: int, seed: int, memory, steps_per_bar: int = 16, timekeeper: float = 0.0):
         self.n, self.num_bars, self.steps_per_bar = n, num_bars, steps_per_bar
-        self.memory = memory
+        self.memory, self.timekeeper, self.song_seed = memory, timekeeper, seed
         self.seed = tf.stack([tf.cast(seed, tf.int32), 3])  # As `FeelMemory.scores` seeds its noise.
         self.first = 0  # The first bar kept.
         self.kept = np.zeros((n, 0, steps_per_bar, layout.GROOVE_DEPTH), np.float32)
@@ -363,9 +368,10 @@ class SongDraws:
                               for c in range(self.n)]).reshape(self.n, stop - made, self.steps_per_bar, -1)
             previous = self.kept[:, -1] if made else None
             self.kept = np.concatenate([self.kept, remembered(tf.constant(noise), self.memory, previous).numpy()], 1)
-        self.kept = self.kept[:, first - self.first :]
+        self.kept = self.kept[:, first - self.first :]  # Before the shared timekeeper draw: the AR(1)'s own.
         self.first = first
-        return self.kept[:, : stop - first].reshape(self.n, -1, layout.GROOVE_DEPTH)
+        scores = self.kept[:, : stop - first].reshape(self.n, -1, layout.GROOVE_DEPTH)
+        return np.asarray(shared_timekeeper(tf.constant(scores), self.timekeeper, self.n, self.song_seed))
 
 
 def normal_span(seed, start: int, size: int) -> np.ndarray:
@@ -379,6 +385,21 @@ def normal_span(seed, start: int, size: int) -> np.ndarray:
     counter = tf.constant([low % 2**64, (high + low // 2**64) % 2**64], tf.uint64)
     draws = tf.raw_ops.StatelessRandomNormalV2(shape=[lead + size], key=key, counter=counter, alg=alg)
     return draws.numpy()[lead:]
+
+
+def shared_timekeeper(scores, share, n, seed):
+    """Normal scores [n, steps, 27] with each timekeeper's hit score (closed and open hi-hat,
+    ride) mixed with one draw per performance from `seed`, `share` of its variance (each score
+    still N(0, 1)): where the model wavers between hi-hat and ride, a performance keeps
+    choosing alike, bar after bar and window after window."""
+    if not share:
+        return scores
+    shared = tf.random.stateless_normal([n, 1, len(layout.TIMEKEEPERS)], seed=tf.stack([tf.cast(seed, tf.int32), 5]))
+    columns = tf.constant(layout.TIMEKEEPERS)
+    mixed = (tf.sqrt(1.0 - share) * tf.gather(scores, columns, axis=-1) + tf.sqrt(share) * tf.cast(shared, scores.dtype))
+    mask = tf.reduce_sum(tf.one_hot(columns, layout.GROOVE_DEPTH, dtype=scores.dtype), 0)  # [27]: 1 at the timekeepers.
+    spread = tf.reduce_sum(mixed[..., None] * tf.one_hot(columns, layout.GROOVE_DEPTH, dtype=scores.dtype), -2)
+    return scores * (1.0 - mask) + spread
 
 
 def remembered(noise, memory, previous=None):

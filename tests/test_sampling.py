@@ -188,3 +188,18 @@ def test_the_bundled_prior_makes_new_beats_at_both_temperatures(tfds_data_dir):
         figures = novelty.novelty(vae.sample_tensors(1000, temperature, seed=7), train.groove)
         assert figures["exact_copies"] <= 0.005 and figures["within_4"] <= 0.03, figures
         assert figures["mean_nearest"] >= nearest and figures["duplicates"] <= 0.005 and figures["empty"] == 0, figures
+
+
+def test_a_shared_timekeeper_draw_ties_only_the_timekeepers_scores_across_the_performance():
+    from groove_vae import groove as layout
+    from groove_vae.sampling import FeelMemory
+
+    plain = FeelMemory((0.0,), 0.0, 0.0).scores(4000, 4, 3, 0.5).numpy()
+    tied = FeelMemory((0.0,), 0.0, 0.0, 0.9).scores(4000, 4, 3, 0.5).numpy()
+    others = [c for c in range(layout.GROOVE_DEPTH) if c not in layout.TIMEKEEPERS]
+    np.testing.assert_array_equal(tied[..., others], plain[..., others])
+    keepers = tied[..., list(layout.TIMEKEEPERS)]
+    assert abs(keepers.std() - 1.0) < 0.02  # Still a normal score...
+    first, last = keepers[:, 0].ravel(), keepers[:, -1].ravel()  # ...but step 0 and step 63 move together.
+    assert np.corrcoef(first, last)[0, 1] == pytest.approx(0.9, abs=0.03)
+    assert abs(np.corrcoef(plain[:, 0, 2], plain[:, -1, 2])[0, 1]) < 0.05

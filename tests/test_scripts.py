@@ -227,6 +227,8 @@ def test_calibrate_feel_fits_the_memory_to_the_drummers_and_writes_it(tmp_path):
     assert open(os.path.join(bundled.resolve("humanize"), "config.json")).read() == bundled_config
     assert f"hit_memory={list(config.hit_memory)}," in written.stdout and len(config.hit_memory) == 5
     assert config.hit_memory[2] >= 0.5  # At temperature 1 the model needs memory to loop a bar.
+    assert f"timekeeper_memory={config.timekeeper_memory}" in written.stdout
+    assert "Timekeeper changes between bars (T=0.5)" in written.stdout
 
     mse = build_model(configs.apply_hparams(configs.load_config("groovae_4bar_cpu"), "groove_heads=mse"))
     (tmp_path / "mse").mkdir()

@@ -85,8 +85,12 @@ def main(argv):
                  for i, t in enumerate(temperatures)]
         print(f"{memory:>8.1f}" + "".join(cells))
     print(f"{'drummers':>8}" + f"{fit['hit_agreement_data']:>8.4f}  " * len(temperatures))
+    print("\nTimekeeper changes between bars (T=0.5) by the share of its draw held for the whole performance")
+    for memory, rate in fit["timekeeper_changes"].items():
+        print(f"{memory:>8.2f} {rate:>8.4f} {'<' if memory == fit['timekeeper_memory'] else ''}")
+    print(f"{'drummers':>8} {fit['timekeeper_changes_data']:>8.4f}")
     fitted = {"hit_memory": list(fit["hit_memory"]), "velocity_memory": fit["velocity_memory"],
-              "timing_memory": fit["timing_memory"]}
+              "timing_memory": fit["timing_memory"], "timekeeper_memory": fit["timekeeper_memory"]}
     print(", ".join(f"{key}={value}" for key, value in fitted.items()))
     if not FLAGS.write:
         return
@@ -95,8 +99,7 @@ def main(argv):
               f"--run_dir=<the copy>.")
         return
     path = os.path.join(bundled.resolve(FLAGS.run_dir), runs.CONFIG_FILE)
-    config = dataclasses.replace(configs.read_saved_config(path), hit_memory=fit["hit_memory"],
-                                 velocity_memory=fit["velocity_memory"], timing_memory=fit["timing_memory"])
+    config = dataclasses.replace(configs.read_saved_config(path), **fitted)
     configs.save_config(config, path)
     runs.record_digest(os.path.dirname(path), runs.CONFIG_FILE)
     print(f"Written to {path}")

@@ -17,7 +17,7 @@ from groove_vae.evaluation.metrics import (
     offsets_of, repeated_hit_offset_change, repeated_hit_velocity_change, step_accuracy, timekeeper_change_rate,
     timing_errors, untapped_hit_share, velocities_of)
 from groove_vae.model import MusicVAE, kl_divergence
-from groove_vae.sampling import Given, SamplingOptions
+from groove_vae.sampling import FeelMemory, Given, SamplingOptions
 
 # "Sampled" reconstruction feeds back (near-)argmax hits, played at the heads' point
 # velocity and offset: a draw fed back would score the feel's spread, not the model.
@@ -25,6 +25,7 @@ GREEDY_TEMPERATURE = 1e-4
 
 
 MEMORIES = tuple(round(0.1 * i, 1) for i in range(10))
+TIMEKEEPER_MEMORIES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98)
 
 
 def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int = 256, seed: int = 0) -> dict:
@@ -37,22 +38,28 @@ def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int
     `configs.MEMORY_TEMPERATURES` and picks, at each, the memory whose bars share as much
     of their pattern with the bar before as the drummers' do (`bar_hit_agreement`); a
     lower temperature repeats more by itself and needs less. Returns the picks and the
-    figures behind them."""
+    figures behind them. A tap model plays each clip's rhythm as drumify does."""
     model = vae.model
-    decode = tf.function(lambda z, t, s, hits, m, controls: model.decode(
-        z, SamplingOptions(t, s, memory=m), Given(hits=hits, controls=controls)), reduce_retracing=True)
-    controls = model.controls(tf.constant(groove))  # A tap model's decoder hears each clip's rhythm.
+    decode = tf.function(lambda z, t, s, hits, m, controls, rhythm, draws: model.decode(
+        z, SamplingOptions(t, s, memory=m), Given(hits=hits, controls=controls, rhythm=rhythm), draws),
+        reduce_retracing=True)
+    controls = model.controls(tf.constant(groove))  # A tap model's decoder hears each clip's rhythm...
+    rhythm = hits_of(groove).max(-1) if model.config.input_transform == "tap" else None  # ...and drumify keeps it.
     mu, sigma = zip(*(vae.posterior_tensors(groove[i : i + batch_size]) for i in range(0, len(groove), batch_size)))
     mu, sigma = np.concatenate(mu), np.concatenate(sigma)
     drawn = mu + sigma * np.random.default_rng(seed).standard_normal(mu.shape).astype(np.float32)
 
-    def play(z, temperature, memory, forced_hits=None):
+    def play(z, temperature, memory, forced_hits=None, timekeeper=0.0):
+        feel = FeelMemory((memory[0],), memory[1], memory[2], timekeeper)
         return np.concatenate([
             decode(tf.constant(z[i : i + batch_size]), tf.constant(temperature, tf.float32),
                    tf.constant(seed + i // batch_size),  # Each batch its own draws.
                    None if forced_hits is None else tf.constant(forced_hits[i : i + batch_size]),
                    tf.constant(memory, tf.float32),
-                   None if controls is None else controls[i : i + batch_size]).numpy()
+                   None if controls is None else controls[i : i + batch_size],
+                   None if rhythm is None else tf.constant(rhythm[i : i + batch_size]),
+                   feel.scores(len(z[i : i + batch_size]), model.config.num_bars, seed + i // batch_size, temperature,
+                               model.config.steps_per_bar)).numpy()
             for i in range(0, len(groove), batch_size)])
 
     closest = lambda figures, target: min(figures, key=lambda m: abs(figures[m] - target))  # noqa: E731
@@ -67,11 +74,17 @@ def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int
             closest(timing, data["timing"]) if timing else 0.0)
     hits = {t: {m: bar_hit_agreement(play(drawn, t, (m, *feel))) for m in memories}
             for t in configs.MEMORY_TEMPERATURES}
-    return {"hit_memory": tuple(closest(hits[t], data["hits"]) for t in configs.MEMORY_TEMPERATURES),
-            "velocity_memory": feel[0], "timing_memory": feel[1],
-            "hit_agreement": hits, "velocity_change": velocity, "offset_change": timing,
+    hit_memory = tuple(closest(hits[t], data["hits"]) for t in configs.MEMORY_TEMPERATURES)
+    # The timekeeper's shared draw, at the default temperature with the memories above.
+    default = configs.MEMORY_TEMPERATURES.index(0.5)
+    switches = {m: timekeeper_change_rate(play(drawn, 0.5, (hit_memory[default], *feel), timekeeper=m))
+                for m in TIMEKEEPER_MEMORIES}
+    data["timekeeper"] = timekeeper_change_rate(groove)
+    return {"hit_memory": hit_memory, "velocity_memory": feel[0], "timing_memory": feel[1],
+            "timekeeper_memory": closest(switches, data["timekeeper"]),
+            "hit_agreement": hits, "velocity_change": velocity, "offset_change": timing, "timekeeper_changes": switches,
             "hit_agreement_data": data["hits"], "velocity_change_data": data["velocity"],
-            "offset_change_data": data["timing"]}
+            "offset_change_data": data["timing"], "timekeeper_changes_data": data["timekeeper"]}
 
 
 def groove_scores(model: MusicVAE, outputs: np.ndarray, truth: np.ndarray, qpm: np.ndarray) -> dict[str, float]:
