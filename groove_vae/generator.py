@@ -110,15 +110,15 @@ class GrooveGenerator:
         self._decode_heard = self._decoder(  # Each window played by a decoder that hears its controls.
             lambda z, t, s, draws, groove: model.decode(z, SamplingOptions(t, s), Given(controls=model.controls(groove)),
                                                         draws),
-            [z_spec, *scalar, groove_spec],
+            [z_spec, *scalar, groove_spec], from_z_alone=False,
         )
         self._decode_on_taps = self._decoder(  # Drumify: each window's rhythm heard (if the decoder can) and kept.
             lambda z, t, s, draws, groove: model.decode(
                 z, SamplingOptions(t, s), Given(controls=model.controls(groove),
                                                 rhythm=tf.reduce_max(layout.hits(groove), axis=-1)), draws),
-            [z_spec, *scalar, groove_spec],
+            [z_spec, *scalar, groove_spec], from_z_alone=False,
         )
-        self._decode_outputs = tf.function(  # The morph's probes: each step's raw outputs too.
+        self._probes = tf.function(  # The morph's probes: each step's raw outputs too.
             lambda z, t, s, draws: model.decode(z, SamplingOptions(t, s), draws=draws, return_outputs=True),
             input_signature=[z_spec, *scalar])
         self._plans: dict = {}  # `_morph_plan`'s last few, oldest first.
@@ -128,13 +128,21 @@ class GrooveGenerator:
             input_signature=[tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32)],
         )
 
-    def _decoder(self, decode, input_signature):
+    def _decode_outputs(self, z, temperature, seed, draws):
+        """The morph's probes: latents -> (grooves, each step's raw outputs)."""
+        self._check_plays_z()
+        return self._probes(z, temperature, seed, draws)
+
+    def _decoder(self, decode, input_signature, from_z_alone=True):
         """decode(z, ...) as a tf.function, XLA-compiled for batches of at most `jit_max_batch`
-        (padded with zero rows to the next power of two: XLA compiles each batch size anew)."""
+        (padded with zero rows to the next power of two: XLA compiles each batch size anew).
+        `from_z_alone`: it plays latents alone, which a decoder that hears controls cannot."""
         graph = tf.function(decode, input_signature=input_signature)
         xla = tf.function(decode, input_signature=input_signature, jit_compile=True)
 
         def run(z, *args):
+            if from_z_alone:
+                self._check_plays_z()
             n = int(z.shape[0])
             if n > self.jit_max_batch:
                 return graph(z, *args)
@@ -498,6 +506,12 @@ class GrooveGenerator:
         z = self.encode_tensors(groove)
         return decode(tf.constant(z), tf.constant(temperature, tf.float32), tf.constant(seed),
                       self._draws(draws, len(z), seed, temperature), tf.constant(groove)).numpy()
+
+    def _check_plays_z(self) -> None:
+        if self.config.decoder_controls != "none":
+            raise ValueError(f"This model's decoder hears a tapped rhythm at every step (decoder_controls="
+                             f"{self.config.decoder_controls}): it drumifies rhythms, it cannot play latents alone "
+                             "(sample, decode, interpolate, steer); use the bundled groovae_4bar for those.")
 
     def _check_tap(self) -> None:
         if self.config.input_transform != "tap":

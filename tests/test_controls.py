@@ -77,8 +77,10 @@ def test_a_controlled_model_needs_its_controls_and_others_refuse_them(controlled
     with pytest.raises(ValueError, match="decoder_controls=none"):
         plain.decode(z, SamplingOptions(0.5, 0), Given(controls=tf.zeros([1, 64, 3])))
     vae = api.GrooveVAE(controlled)
-    with pytest.raises(ValueError, match="plays a given rhythm"):
-        vae.sample_tensors(1)
+    for verb in (lambda: vae.sample_tensors(1), lambda: vae.decode_tensors(np.zeros((1, vae.config.z_size))),
+                 lambda: vae.blend_tensors(np.zeros((4, vae.config.z_size), np.float32), 0.5, 0.5)):
+        with pytest.raises(ValueError, match="cannot play latents alone"):
+            verb()
 
 
 def test_a_tap_model_learns_to_hear_its_taps_starting_from_where_it_was():
