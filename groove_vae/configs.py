@@ -103,9 +103,7 @@ class Config:
         _check_choice("input_transform", self.input_transform, ("none", "humanize", "tap", "infill"))
         if self.input_transform != "none" and self.representation != "groove":
             raise ValueError(f"input_transform={self.input_transform} needs representation=groove.")
-        _check_choice("decoder_controls", self.decoder_controls, ("none", "tap", "tap_bar"))
-        if self.decoder_controls == "tap_bar" and self.steps_per_bar != 16:
-            raise ValueError("decoder_controls=tap_bar needs steps_per_bar=16.")
+        _check_choice("decoder_controls", self.decoder_controls, ("none", "tap"))
         if self.decoder_controls != "none" and self.representation != "groove":
             raise ValueError(f"decoder_controls={self.decoder_controls} needs representation=groove.")
         _check_choice("groove_loss", self.groove_loss, ("magenta", "masked"))

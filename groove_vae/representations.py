@@ -76,7 +76,7 @@ def transform_inputs(groove: tf.Tensor, transform: str) -> tf.Tensor:
 
 
 # What a decoder can hear at each step beside z and the step before, and how many numbers.
-CONTROL_DEPTHS = {"none": 0, "tap": 3, "tap_bar": 3 + 2 * 16}
+CONTROL_DEPTHS = {"none": 0, "tap": 3}
 
 
 def decoder_controls(groove: tf.Tensor, controls: str) -> tf.Tensor | None:
@@ -86,21 +86,12 @@ def decoder_controls(groove: tf.Tensor, controls: str) -> tf.Tensor | None:
     "tap": the tapped rhythm, [..., steps, 3]: whether the step is tapped, and the loudest
     hit's velocity and offset, so every step's decoder knows where the taps fall (the
     encoder alone blurs them: it hears all 64 steps at once through z).
-    "tap_bar": "tap", then the whole bar's taps and their velocities (16 + 16, for 16-step
-    bars), [..., steps, 35]: each step also hears the taps still to come in its bar.
     """
     if controls == "none":
         return None
-    if controls not in CONTROL_DEPTHS:
-        raise ValueError(f"Unknown decoder controls {controls!r}; expected one of {tuple(CONTROL_DEPTHS)}.")
-    tap = tf.gather(transform_inputs(groove, "tap"), [0, NUM_CLASSES, 2 * NUM_CLASSES], axis=-1)
     if controls == "tap":
-        return tap
-    bar = (CONTROL_DEPTHS[controls] - 3) // 2
-    steps = tap.shape[-2]
-    bars = tf.reshape(tap[..., :2], tf.concat([tf.shape(tap)[:-2], [steps // bar, 1, bar, 2]], 0))
-    whole_bar = tf.repeat(tf.concat([bars[..., 0], bars[..., 1]], -1), bar, axis=-2)  # [..., bars, bar, 2 * bar]
-    return tf.concat([tap, tf.reshape(whole_bar, tf.concat([tf.shape(tap)[:-1], [2 * bar]], 0))], -1)
+        tap = transform_inputs(groove, "tap")
+        return tf.gather(tap, [0, NUM_CLASSES, 2 * NUM_CLASSES], axis=-1)
     raise ValueError(f"Unknown decoder controls {controls!r}; expected one of {tuple(CONTROL_DEPTHS)}.")
 
 

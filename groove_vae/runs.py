@@ -168,9 +168,9 @@ def transfer_weights(source: MusicVAE, target: MusicVAE) -> str:
             variable.assign(new)
             partial.append(key)
         elif key.startswith("decoder/") and key.endswith("lstms/0/cell/kernel") and _gains_controls(source, target):
-            # Rows [embedding, controls, previous step] -> [embedding, controls, new controls, previous step].
+            # Rows [embedding, previous step] -> [embedding, controls, previous step].
             at = value.shape[0] - source.representation.input_depth
-            extra = CONTROL_DEPTHS[target.config.decoder_controls] - CONTROL_DEPTHS[source.config.decoder_controls]
+            extra = CONTROL_DEPTHS[target.config.decoder_controls]
             variable.assign(np.insert(value, [at] * extra, 0.0, axis=0))
             partial.append(key)
         else:
@@ -183,16 +183,12 @@ def transfer_weights(source: MusicVAE, target: MusicVAE) -> str:
         changes.append(f"the {source.config.groove_heads} heads became {target.config.groove_heads} "
                        "(hit logits copied, new heads start fresh)")
     if _gains_controls(source, target):
-        changes.append(f"the decoder hears {target.config.decoder_controls} controls (the new ones' weights start at "
-                       "zero)")
+        changes.append(f"the decoder hears {target.config.decoder_controls} controls (their weights start at zero)")
     return f"{len(targets) - len(partial)} of {len(targets)} weights copied; {'; '.join(changes)}"
 
 
 def _gains_controls(source: MusicVAE, target: MusicVAE) -> bool:
-    """The target's decoder hears what the source's did and more after it ("tap" is where
-    "tap_bar" starts)."""
-    return (source.config.decoder_controls, target.config.decoder_controls) in (
-        ("none", "tap"), ("none", "tap_bar"), ("tap", "tap_bar"))
+    return source.config.decoder_controls == "none" and target.config.decoder_controls != "none"
 
 
 def package_run(run_dir: str, output_dir: str, provenance: dict | None = None, dtype: str = "float32",

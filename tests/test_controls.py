@@ -39,20 +39,6 @@ def test_tap_controls_are_each_steps_rhythm_with_the_loudest_hits_feel():
     assert decoder_controls(tf.constant(tapped_groove()), "none") is None
 
 
-def test_tap_bar_controls_add_the_whole_bars_taps_to_every_step():
-    groove = tapped_groove()
-    groove[0, 16:32] = 0.0  # Bar 2 silent.
-    controls = decoder_controls(tf.constant(groove), "tap_bar").numpy()[0]
-    assert controls.shape == (64, 35)
-    tap = decoder_controls(tf.constant(groove), "tap").numpy()[0]
-    np.testing.assert_array_equal(controls[:, :3], tap)  # "tap" first, so a tap model grows into it.
-    for step in (0, 7, 15):  # Every step of bar 1 hears bar 1's taps and their velocities, later ones too.
-        np.testing.assert_array_equal(controls[step, 3:19], tap[:16, 0])
-        np.testing.assert_allclose(controls[step, 19:], tap[:16, 1])
-    np.testing.assert_array_equal(controls[16:32, 3:], 0.0)
-    np.testing.assert_array_equal(controls[63, 3:19], tap[48:, 0])
-
-
 def test_decoder_controls_are_checked():
     with pytest.raises(ValueError, match="decoder_controls must be one of"):
         tiny_config(extra="decoder_controls=hits")
@@ -110,9 +96,6 @@ def test_a_tap_model_learns_to_hear_its_taps_starting_from_where_it_was():
     np.testing.assert_allclose(target(groove).numpy(), source(groove).numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="do not fit"):  # The other way round drops what was learned.
         runs.transfer_weights(target, source)
-    wider = build_model(configs.from_dict({"decoder_controls": "tap_bar"}, source.config))
-    assert "tap_bar controls" in runs.transfer_weights(target, wider)  # From "tap" to "tap_bar": 32 rows more.
-    np.testing.assert_allclose(wider(groove).numpy(), source(groove).numpy(), atol=1e-5)
 
 
 @pytest.mark.parametrize("decoder_controls", ["tap", "none"])
