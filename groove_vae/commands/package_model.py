@@ -25,13 +25,16 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     cli.start()
-    from groove_vae import runs
+    from groove_vae import configs, runs
 
     try:
         provenance = {"note": FLAGS.note} if FLAGS.note else None
         path = runs.package_run(FLAGS.run_dir, FLAGS.output_dir, provenance, FLAGS.dtype, FLAGS.overwrite)
     except (FileNotFoundError, ValueError, OSError) as e:
         raise app.UsageError(str(e)) from None
+    if configs.read_saved_config(os.path.join(path, runs.CONFIG_FILE)).decoder_controls != "none":
+        print(f"Model written to {path}; it drumifies rhythms (its decoder hears them), so it needs no prior.")
+        return
     print(f"Model written to {path}; fit the prior its new beats come from with "
           f"`groove-vae fit_prior --run_dir={path}` (until then it samples from N(0, I)).")
 
