@@ -125,11 +125,11 @@ def test_the_bundled_tap2drum_model_drums_to_a_tapped_rhythm():
     rhythm = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75]  # Eighth notes, tapped on one drum.
     taps = make_sequence([(38, 90, t + bar * 2.0) for bar in range(4) for t in rhythm])
     tapped = hits_of(converter.note_sequence_to_groove(taps)).max(-1) > 0.5
-    hits = hits_of(converter.note_sequence_to_groove(tap.drumify(taps, temperature=0.5, seed=0))) > 0.5
-    played = hits.any(-1)
-    assert (played & tapped).sum() >= 0.6 * tapped.sum()  # Most taps become hits...
-    assert (played & ~tapped).sum() <= 4  # ...and it rarely plays where nothing was tapped...
-    assert len(np.flatnonzero(hits.sum(0))) >= 2  # ...on more than one drum.
+    assert tap.config.decoder_controls == "tap"  # Its decoder hears the taps at every step.
+    for seed in range(3):
+        hits = hits_of(converter.note_sequence_to_groove(tap.drumify(taps, temperature=0.5, seed=seed))) > 0.5
+        np.testing.assert_array_equal(hits.any(-1), tapped)  # Every tap is played, and nothing else...
+        assert len(np.flatnonzero(hits.sum(0) >= 4)) >= 2  # ...on more than one drum.
 
 
 def test_the_bundled_humanize_model_keeps_the_hits_and_plays_them_with_a_drummers_spread():
