@@ -35,7 +35,10 @@ SIGNATURE_INPUTS = {
     "steer": ("z", "amounts", "temperature", "seed"),
     "constrain": ("batch_size", "lows", "highs", "style", "temperature", "seed"),
     "encode": ("groove",),
+    "drumify": ("groove", "temperature", "seed"),
 }
+# What a Drumify model (decoder_controls) exports as serving_default: the client calls it "drumify".
+SERVED_AS = {"drumify": "serving_default"}
 
 
 class ServingError(RuntimeError):
@@ -74,7 +77,9 @@ def example_inputs(signature: str, num_output: int = 1, z_size: int = 256, tempe
         amounts = [float((attributes or {}).get(name, 0.0)) for name in ATTRIBUTES]
         return {"z": z, "amounts": amounts, "temperature": temperature, "seed": seed}
     if groove is None:
-        raise ValueError("encode needs a groove tensor [steps, 27] (from a MIDI file).")
+        raise ValueError(f"{signature} needs a groove tensor [steps, 27] (from a MIDI file).")
+    if signature == "drumify":
+        return {"groove": np.asarray(groove)[None], "temperature": temperature, "seed": seed}
     return {"groove": np.asarray(groove)[None]}
 
 
@@ -108,6 +113,7 @@ def rest_body(signature: str, inputs: Mapping[str, Any], form: str = "inputs") -
     scalars then take the defaults recorded in the SignatureDef.
     """
     arrays = check_inputs(signature, inputs)
+    signature = SERVED_AS.get(signature, signature)
     if form == "inputs":
         return {"signature_name": signature, "inputs": {k: _json_value(v) for k, v in arrays.items()}}
     if form != "instances":
@@ -177,7 +183,7 @@ def predict_request(model_name: str, signature: str, inputs: Mapping[str, Any], 
 
     request = predict_pb2.PredictRequest()
     request.model_spec.name = model_name
-    request.model_spec.signature_name = signature
+    request.model_spec.signature_name = SERVED_AS.get(signature, signature)
     if version:
         request.model_spec.version.value = version
     for key, value in check_inputs(signature, inputs).items():

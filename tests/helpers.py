@@ -1,6 +1,8 @@
 """Helpers the tests share: tiny configs, MIDI built in code, a server in a thread."""
 
 import contextlib
+import http.server
+import json
 import io
 import os
 import socket
@@ -112,3 +114,59 @@ def run_command(name, *args, cwd):
     finally:
         os.chdir(previous)
     return subprocess.CompletedProcess([name, *args], returncode, stdout.getvalue(), stderr.getvalue())
+
+
+def serve_rest(served, body):
+    """What TF Serving does with a REST body: parse, fill SignatureDef defaults, run, format."""
+    import tensorflow as tf
+
+    loaded, meta_graph = served
+    name = body.get("signature_name", "serving_default")
+    signature_def = meta_graph.signature_def[name]
+    function = loaded.signatures[name]
+    if "instances" in body:
+        rows = body["instances"]
+        values = {k: np.asarray([row[k] for row in rows]) for k in rows[0]}
+    else:
+        values = {k: np.asarray(v) for k, v in body["inputs"].items()}
+    for key, default in signature_def.defaults.items():
+        values.setdefault(key, tf.make_ndarray(default))
+    missing = set(signature_def.inputs) - set(values)
+    if missing:
+        return {"error": f"Missing inputs: {sorted(missing)}"}
+    tensors = {
+        k: tf.constant(v, tf.as_dtype(signature_def.inputs[k].dtype)) for k, v in values.items()
+    }
+    try:
+        outputs = {k: v.numpy() for k, v in function(**tensors).items()}
+    except (tf.errors.InvalidArgumentError, ValueError, TypeError) as e:
+        return {"error": str(e).splitlines()[0]}
+    if "instances" in body:
+        batch = len(next(iter(outputs.values())))
+        return {"predictions": [{k: v[i].tolist() for k, v in outputs.items()} for i in range(batch)]}
+    return {"outputs": {k: v.tolist() for k, v in outputs.items()}}
+
+
+@contextlib.contextmanager
+def rest_server(answer):
+    """A stand-in for TF Serving's REST port on 127.0.0.1: answer(path, body) -> the JSON
+    reply (400 when it holds an error). Yields the server."""
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            reply = answer(self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            data = json.dumps(reply).encode()
+            self.send_response(200 if "error" not in reply else 400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()

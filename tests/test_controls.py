@@ -181,3 +181,31 @@ def test_the_bundled_tap2drum_recovers_more_of_the_drummers_hits_than_before(tfd
     assert scores["hit_precision_greedy"] >= 0.57 and scores["hit_recall_greedy"] >= 0.55
     assert scores["untapped_hit_share_greedy"] == scores["untapped_hit_share_played"] == 0.0
     assert scores["timekeeper_change_rate_played"] <= 1.5 * scores["timekeeper_change_rate_data"] + 0.03
+
+
+def test_serve_client_drumifies_a_rhythm_with_a_served_drumify_model(tmp_path, controlled):
+    """--signature=drumify sends the rhythm to a Drumify export's serving_default and
+    writes the groove it plays, on the taps."""
+    from helpers import rest_server, serve_rest
+    from tensorflow.python.tools import saved_model_utils
+
+    from groove_vae import serving
+    from groove_vae.export import export_model
+
+    path = export_model(api.GrooveVAE(controlled), str(tmp_path / "export"))
+    served = tf.saved_model.load(path), saved_model_utils.get_meta_graph_def(path, "serve")
+    taps = make_sequence([(38, 90, t + bar * 2.0) for bar in range(4) for t in (0.0, 0.5, 0.75, 1.5)])
+    converter.write_midi(taps, tmp_path / "taps.mid")
+    body = serving.rest_body("drumify", serving.example_inputs("drumify", groove=converter.midi_to_groove(
+        str(tmp_path / "taps.mid")), temperature=0.5, seed=2))
+    assert body["signature_name"] == "serving_default" and sorted(body["inputs"]) == ["groove", "seed", "temperature"]
+    with rest_server(lambda _, request: serve_rest(served, request)) as server:
+        result = run_command("serve_client", f"--server=http://127.0.0.1:{server.server_address[1]}",
+                             "--signature=drumify", "--input=taps.mid", "--output_dir=out", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        refused = run_command("serve_client", "--signature=drumify", "--output_dir=out2", cwd=tmp_path)
+    assert refused.returncode != 0 and "--signature=drumify needs --input" in refused.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["served_000.mid"]
+    played = hits_of(converter.note_sequence_to_groove(converter.read_midi(tmp_path / "out" / "served_000.mid"))) > 0.5
+    tapped = hits_of(converter.note_sequence_to_groove(taps)).max(-1) > 0.5
+    np.testing.assert_array_equal(played.any(-1), tapped)

@@ -1,18 +1,15 @@
 """The served model, tested around TF Serving (whose binary does not install here)."""
 
-import contextlib
-import http.server
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import ROOT, make_sequence, to_midi_bytes
+from helpers import ROOT, make_sequence, rest_server, serve_rest, to_midi_bytes
 from tensorflow.python.tools import saved_model_utils
 
 from groove_vae import api, converter, serving
@@ -66,35 +63,6 @@ def export_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served(export_dir):
     return tf.saved_model.load(export_dir), saved_model_utils.get_meta_graph_def(export_dir, "serve")
-
-
-def serve_rest(served, body):
-    """What TF Serving does with a REST body: parse, fill SignatureDef defaults, run, format."""
-    loaded, meta_graph = served
-    name = body.get("signature_name", "serving_default")
-    signature_def = meta_graph.signature_def[name]
-    function = loaded.signatures[name]
-    if "instances" in body:
-        rows = body["instances"]
-        values = {k: np.asarray([row[k] for row in rows]) for k in rows[0]}
-    else:
-        values = {k: np.asarray(v) for k, v in body["inputs"].items()}
-    for key, default in signature_def.defaults.items():
-        values.setdefault(key, tf.make_ndarray(default))
-    missing = set(signature_def.inputs) - set(values)
-    if missing:
-        return {"error": f"Missing inputs: {sorted(missing)}"}
-    tensors = {
-        k: tf.constant(v, tf.as_dtype(signature_def.inputs[k].dtype)) for k, v in values.items()
-    }
-    try:
-        outputs = {k: v.numpy() for k, v in function(**tensors).items()}
-    except (tf.errors.InvalidArgumentError, ValueError, TypeError) as e:
-        return {"error": str(e).splitlines()[0]}
-    if "instances" in body:
-        batch = len(next(iter(outputs.values())))
-        return {"predictions": [{k: v[i].tolist() for k, v in outputs.items()} for i in range(batch)]}
-    return {"outputs": {k: v.tolist() for k, v in outputs.items()}}
 
 
 def test_export_is_versioned_with_the_config_as_an_asset(export_dir, tmp_path):
@@ -225,31 +193,6 @@ def test_recorded_responses_become_midi(served, tmp_path):
         assert len(ns.notes) == int(hits_of(groove[0]).sum()) > 0
     with pytest.raises(serving.ServingError, match="refused"):
         serving.outputs_from_rest_response({"error": "bad"})
-
-
-@contextlib.contextmanager
-def rest_server(answer):
-    """A stand-in for TF Serving's REST port on 127.0.0.1: answer(path, body) -> the JSON
-    reply (400 when it holds an error). Yields the server."""
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            reply = answer(self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            data = json.dumps(reply).encode()
-            self.send_response(200 if "error" not in reply else 400)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
 
 
 def test_client_script_against_a_local_rest_server(served, tmp_path):

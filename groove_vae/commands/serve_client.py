@@ -4,6 +4,7 @@ Start the server first (see docs/serving.md), then:
   python scripts/serve_client.py --signature=sample --num_output=4 --output_dir=served
   python scripts/serve_client.py --signature=serving_default --num_output=2 --seed=3 --temperature=0.8
   python scripts/serve_client.py --signature=encode --input=beat.mid          # prints mu and sigma
+  python scripts/serve_client.py --signature=drumify --input=taps.mid         # a served Drumify model
   python scripts/serve_client.py --grpc=localhost:8500 --signature=sample      # gRPC instead of REST
   python scripts/serve_client.py --signature=sample --print_request           # the REST body only
 """
@@ -19,7 +20,8 @@ flags.DEFINE_string("server", "http://localhost:8501", "TF Serving REST address.
 flags.DEFINE_string("grpc", None, "TF Serving gRPC address (host:port); uses gRPC when set.")
 flags.DEFINE_string("model_name", "groove_vae", "Model name the server was started with.")
 flags.DEFINE_integer("version", None, "Model version (default: the server's latest).")
-flags.DEFINE_enum("signature", "sample", ["sample", "serving_default", "steer", "constrain", "encode"], "Signature to call.")
+flags.DEFINE_enum("signature", "sample", ["sample", "serving_default", "steer", "constrain", "encode", "drumify"],
+                  "Signature to call (drumify: a Drumify model's serving_default, which plays --input's rhythm).")
 flags.DEFINE_enum("form", "inputs", ["inputs", "instances"], "REST body form: columnar or row.")
 flags.DEFINE_integer("num_output", 4, "Clips to ask for (sample, serving_default).")
 flags.DEFINE_integer("z_size", 256, "Latent size of the served model (serving_default).")
@@ -29,7 +31,7 @@ flags.DEFINE_string("style", None, "sample: steer toward this GMD style (the ser
 flags.DEFINE_float("strength", 1.0, "sample: how far toward --style (0 to 3).")
 flags.DEFINE_string("attributes", None, "steer: attribute amounts, e.g. density=+1,swing=+0.5 (-3 to 3).")
 flags.DEFINE_string("constraints", None, "constrain: what the beats play, e.g. density=20..30,timekeeper=ride.")
-flags.DEFINE_string("input", None, "A 4-bar drum MIDI file to encode (encode).")
+flags.DEFINE_string("input", None, "A 4-bar drum MIDI file to encode (encode) or drumify (drumify).")
 flags.DEFINE_float("qpm", 120.0, "Tempo of the written files.")
 flags.DEFINE_string("output_dir", "served", "Where to write .mid files (or encode's .json).")
 flags.DEFINE_bool("print_request", False, "Print the REST body and exit without sending it.")
@@ -41,9 +43,9 @@ def build_inputs():
     from groove_vae import converter, serving
 
     groove = None
-    if FLAGS.signature == "encode":
+    if FLAGS.signature in ("encode", "drumify"):
         if not FLAGS.input:
-            raise app.UsageError("--signature=encode needs --input=<a drum MIDI file>.")
+            raise app.UsageError(f"--signature={FLAGS.signature} needs --input=<a drum MIDI file>.")
         try:
             groove = converter.midi_to_groove(FLAGS.input)
         except converter.ConversionError as e:
@@ -75,8 +77,8 @@ def main(argv):
     if FLAGS.print_request:
         print(json.dumps(serving.rest_body(FLAGS.signature, inputs, FLAGS.form)))
         return
-    names = ["encoding.json"] if FLAGS.signature == "encode" else [
-        f"served_{i:03d}.mid" for i in range(FLAGS.num_output)]
+    count = 1 if FLAGS.signature == "drumify" else FLAGS.num_output  # One rhythm in, one groove out.
+    names = ["encoding.json"] if FLAGS.signature == "encode" else [f"served_{i:03d}.mid" for i in range(count)]
     cli.check_writable([os.path.join(FLAGS.output_dir, name) for name in names], FLAGS.overwrite)  # Before asking.
     try:
         if FLAGS.grpc:
@@ -99,7 +101,7 @@ def main(argv):
         return
     try:
         grooves = serving.outputs_to_groove(outputs)
-        expected = FLAGS.num_output if FLAGS.signature in ("sample", "serving_default", "steer", "constrain") else len(grooves)
+        expected = len(names)
         if len(grooves) != expected:
             raise serving.ServingError(f"The server returned {len(grooves)} beats for {expected} asked; none written.")
     except serving.ServingError as e:
