@@ -51,7 +51,7 @@ from groove_vae.drums import NUM_CLASSES
 from groove_vae.attributes import ATTRIBUTES, MAX_AMOUNT
 from groove_vae.constraints import CANDIDATES, CONSTRAIN_CHUNK
 from groove_vae.model import build_model
-from groove_vae.sampling import Given, Sampler, SamplingOptions
+from groove_vae.sampling import Sampler, SamplingOptions
 
 CONFIG_ASSET = "groove_vae_config.json"
 ASSETS_EXTRA = "assets.extra"  # SavedModel's folder for files of higher-level libraries.
@@ -167,8 +167,7 @@ def build_archive(model, sampler: Sampler, constraint_model=None) -> keras.expor
     def drumify(groove, temperature=tf.constant(0.5), seed=tf.constant(0)):
         inputs = model.representation.to_inputs(checked_groove(groove, *_temperature_and_seed_checks(temperature, seed)))
         mu, _ = model.encode(inputs)
-        given = Given(controls=model.controls(inputs), rhythm=tf.reduce_max(layout.hits(inputs), axis=-1))
-        return _split_groove(model.decode(mu, SamplingOptions(temperature, seed), given))
+        return _split_groove(model.decode(mu, SamplingOptions(temperature, seed), model.drumify_given(inputs)))
 
     groove_spec = tf.TensorSpec([None, steps, GROOVE_DEPTH], tf.float32, name="groove")
     archive = keras.export.ExportArchive()

@@ -113,9 +113,7 @@ class GrooveGenerator:
             [z_spec, *scalar, groove_spec], from_z_alone=False,
         )
         self._decode_on_taps = self._decoder(  # Drumify: each window's rhythm heard (if the decoder can) and kept.
-            lambda z, t, s, draws, groove: model.decode(
-                z, SamplingOptions(t, s), Given(controls=model.controls(groove),
-                                                rhythm=tf.reduce_max(layout.hits(groove), axis=-1)), draws),
+            lambda z, t, s, draws, groove: model.decode(z, SamplingOptions(t, s), model.drumify_given(groove), draws),
             [z_spec, *scalar, groove_spec], from_z_alone=False,
         )
         self._probes = tf.function(  # The morph's probes: each step's raw outputs too.

@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from groove_vae import configs, distribute
+from groove_vae import groove as layout
 from groove_vae.decoders import FlatDecoder, HierarchicalDecoder
 from groove_vae.encoder import BidirectionalLstmEncoder
 from groove_vae.precision import dtype_policy, resolve_precision
@@ -102,6 +103,12 @@ class MusicVAE(keras.Model):
         """What the decoder hears at each step of [batch, steps, input_depth] inputs beside z
         (a tap model with decoder_controls=tap: the tapped rhythm), or None."""
         return decoder_controls(inputs, self.config.decoder_controls)
+
+    def drumify_given(self, inputs) -> Given:
+        """What Drumify fixes when it plays the rhythm of [batch, steps, input_depth] inputs:
+        the controls the decoder hears (if it hears any) and the tapped steps, which the
+        sampler keeps (`sampling.on_the_taps`)."""
+        return Given(controls=self.controls(inputs), rhythm=tf.reduce_max(layout.hits(inputs), axis=-1))
 
     def call(self, inputs, training=False):
         """Teacher-forced reconstruction from the posterior mean: raw outputs [batch, steps, depth]."""

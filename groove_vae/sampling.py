@@ -395,11 +395,10 @@ def shared_timekeeper(scores, share, n, seed):
     if not share:
         return scores
     shared = tf.random.stateless_normal([n, 1, len(layout.TIMEKEEPERS)], seed=tf.stack([tf.cast(seed, tf.int32), 5]))
-    columns = tf.constant(layout.TIMEKEEPERS)
-    mixed = (tf.sqrt(1.0 - share) * tf.gather(scores, columns, axis=-1) + tf.sqrt(share) * tf.cast(shared, scores.dtype))
-    mask = tf.reduce_sum(tf.one_hot(columns, layout.GROOVE_DEPTH, dtype=scores.dtype), 0)  # [27]: 1 at the timekeepers.
-    spread = tf.reduce_sum(mixed[..., None] * tf.one_hot(columns, layout.GROOVE_DEPTH, dtype=scores.dtype), -2)
-    return scores * (1.0 - mask) + spread
+    own = np.ones(layout.GROOVE_DEPTH, np.float32)  # How much of each score is its own draw.
+    own[list(layout.TIMEKEEPERS)] = np.sqrt(np.float32(1.0 - share))
+    placed = np.eye(layout.GROOVE_DEPTH, dtype=np.float32)[list(layout.TIMEKEEPERS)]  # [3, 27]: where each shared draw goes.
+    return scores * own + np.sqrt(np.float32(share)) * tf.matmul(tf.cast(shared, scores.dtype), placed)
 
 
 def remembered(noise, memory, previous=None):

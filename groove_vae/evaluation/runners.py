@@ -3,6 +3,7 @@ scores, and the feel memory fitted to the drummers; the figures come from `metri
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -40,11 +41,11 @@ def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int
     lower temperature repeats more by itself and needs less. Returns the picks and the
     figures behind them. A tap model plays each clip's rhythm as drumify does."""
     model = vae.model
-    decode = tf.function(lambda z, t, s, hits, m, controls, rhythm, draws: model.decode(
-        z, SamplingOptions(t, s, memory=m), Given(hits=hits, controls=controls, rhythm=rhythm), draws),
+    drumify = model.config.input_transform == "tap"  # Plays each clip's rhythm, as drumify does.
+    decode = tf.function(lambda z, t, s, hits, m, clips, draws: model.decode(
+        z, SamplingOptions(t, s, memory=m), dataclasses.replace(
+            model.drumify_given(clips) if drumify else Given(controls=model.controls(clips)), hits=hits), draws),
         reduce_retracing=True)
-    controls = model.controls(tf.constant(groove))  # A tap model's decoder hears each clip's rhythm...
-    rhythm = hits_of(groove).max(-1) if model.config.input_transform == "tap" else None  # ...and drumify keeps it.
     mu, sigma = zip(*(vae.posterior_tensors(groove[i : i + batch_size]) for i in range(0, len(groove), batch_size)))
     mu, sigma = np.concatenate(mu), np.concatenate(sigma)
     drawn = mu + sigma * np.random.default_rng(seed).standard_normal(mu.shape).astype(np.float32)
@@ -55,9 +56,7 @@ def calibrate_memory(vae, groove: np.ndarray, memories=MEMORIES, batch_size: int
             decode(tf.constant(z[i : i + batch_size]), tf.constant(temperature, tf.float32),
                    tf.constant(seed + i // batch_size),  # Each batch its own draws.
                    None if forced_hits is None else tf.constant(forced_hits[i : i + batch_size]),
-                   tf.constant(memory, tf.float32),
-                   None if controls is None else controls[i : i + batch_size],
-                   None if rhythm is None else tf.constant(rhythm[i : i + batch_size]),
+                   tf.constant(memory, tf.float32), tf.constant(groove[i : i + batch_size]),
                    feel.scores(len(z[i : i + batch_size]), model.config.num_bars, seed + i // batch_size, temperature,
                                model.config.steps_per_bar)).numpy()
             for i in range(0, len(groove), batch_size)])
