@@ -24,11 +24,11 @@ import functools
 import keras
 import tensorflow as tf
 
-from groove_vae.lstm import LSTM
+from groove_vae.lstm import LSTM, BuildsOnFirstCall
 
 
 @keras.saving.register_keras_serializable(package="groove_vae")
-class StackedLstm(keras.layers.Layer):
+class StackedLstm(BuildsOnFirstCall, keras.layers.Layer):
     """LSTM layers with dropout on each layer's input, callable per sequence or per step.
 
     States are a flat list [h_0, c_0, h_1, c_1, ...].
@@ -69,36 +69,43 @@ class StackedLstm(keras.layers.Layer):
             new_states += [h, c]
         return x, new_states
 
-    def conditioned_step(self, conditioning):
+    def inference_weights(self):
+        """The kernels and biases `conditioned_step` multiplies by, prepared once per decode:
+        each layer's input and recurrent kernels as one matrix, cast to the compute dtype,
+        and the gate columns from Keras's (input, forget, cell, output) to (input, forget,
+        output, cell), so the three sigmoid gates are one slice and one activation per step."""
+        dtype = self.compute_dtype
+        cells = [lstm.cell for lstm in self.lstms]
+        kernels = [tf.concat([tf.cast(c.kernel, dtype), tf.cast(c.recurrent_kernel, dtype)], 0) for c in cells]
+        biases = [tf.cast(c.bias, dtype) for c in cells]
+        return [_gates_last_cell(k) for k in kernels], [_gates_last_cell(b) for b in biases]
+
+    def conditioned_step(self, conditioning, weights=None):
         """An inference step function for a loop whose input at every step is
         [conditioning, x], with conditioning [batch, c] fixed for the whole loop.
 
         The same function as `step` (no dropout), with less work per step: the
         conditioning's product with the first kernel is computed here, once, and each
-        layer's input and recurrent products are one matmul. Returns
+        layer's input and recurrent products are one matmul. `weights`: this layer's
+        `inference_weights()`, when one decode makes several step functions. Returns
         step(x [batch, depth], states) -> (output [batch, last size], new states).
         """
         dtype = self.compute_dtype
-        cells = [lstm.cell for lstm in self.lstms]
-        first = tf.cast(cells[0].kernel, dtype)
+        kernels, biases = self.inference_weights() if weights is None else weights
         size = conditioning.shape[-1]
-        fixed = tf.matmul(tf.cast(conditioning, dtype), first[:size]) + tf.cast(cells[0].bias, dtype)
-        kernels = [tf.concat([first[size:], tf.cast(cells[0].recurrent_kernel, dtype)], 0)]
-        kernels += [tf.concat([tf.cast(c.kernel, dtype), tf.cast(c.recurrent_kernel, dtype)], 0) for c in cells[1:]]
-        biases = [fixed] + [tf.cast(c.bias, dtype) for c in cells[1:]]
-        # Gate columns from Keras's (input, forget, cell, output) to (input, forget, output,
-        # cell): the three sigmoid gates are then one slice and one activation per step.
-        kernels, biases = zip(*(( _gates_last_cell(k), _gates_last_cell(b)) for k, b in zip(kernels, biases)))
+        fixed = tf.matmul(tf.cast(conditioning, dtype), kernels[0][:size]) + biases[0]
+        kernels, biases = [kernels[0][size:], *kernels[1:]], [fixed, *biases[1:]]
+        activations = [(lstm.cell.recurrent_activation, lstm.cell.activation) for lstm in self.lstms]
 
         def step(x, states):
             x, new_states = tf.cast(x, dtype), []
-            for i, cell in enumerate(cells):
+            for i, (gate, activation) in enumerate(activations):
                 h, c = states[2 * i : 2 * i + 2]
                 z = tf.matmul(tf.concat([x, h], -1), kernels[i]) + biases[i]
                 units = c.shape[-1]
-                z_i, z_f, z_o = tf.split(_in_float32(cell.recurrent_activation, z[:, : 3 * units]), 3, axis=-1)
-                c = z_f * c + z_i * cell.activation(z[:, 3 * units :])
-                x = z_o * cell.activation(c)
+                z_i, z_f, z_o = tf.split(_in_float32(gate, z[:, : 3 * units]), 3, axis=-1)
+                c = z_f * c + z_i * activation(z[:, 3 * units :])
+                x = z_o * activation(c)
                 new_states += [x, c]
             return x, new_states
 
@@ -173,6 +180,7 @@ class SegmentDecoder(keras.layers.Layer):
         segment_states = self.initial_state(embeddings)  # [batch, segments, state_size]
         # The projection's weights read once, not at every step (the same arithmetic as the layer's).
         kernel, bias = (tf.convert_to_tensor(w) for w in (self.output_projection.kernel, self.output_projection.bias))
+        weights = None if training and self.dropout_rate > 0 else self.lstm.inference_weights()
 
         def body(step, t, previous, states, outputs_ta, samples_ta):
             heard = previous if controls is None else tf.concat([tf.gather(controls, t, axis=1), previous], -1)
@@ -188,7 +196,7 @@ class SegmentDecoder(keras.layers.Layer):
 
         def segment_body(segment, previous, outputs_ta, samples_ta):
             """One segment: a loop over its steps from the segment's fresh state."""
-            step = self._step_function(tf.gather(embeddings, segment, axis=1), training)
+            step = self._step_function(tf.gather(embeddings, segment, axis=1), training, weights)
             states = self.lstm.split_state(tf.gather(segment_states, segment, axis=1))
             start = segment * self.segment_length
             _, previous, _, outputs_ta, samples_ta = tf.while_loop(
@@ -212,13 +220,14 @@ class SegmentDecoder(keras.layers.Layer):
         samples = tf.transpose(samples_ta.stack(), [1, 0, 2])
         return outputs, samples
 
-    def _step_function(self, embedding, training):
-        """step(previous [batch, depth], states) -> (output, states) for one segment."""
+    def _step_function(self, embedding, training, weights):
+        """step(previous [batch, depth], states) -> (output, states) for one segment
+        (`weights`: the LSTM's `inference_weights()`, where it runs without dropout)."""
         if training and self.dropout_rate > 0:  # Dropout masks the embedding too, at each step.
             return lambda x, states: self.lstm.step(
                 tf.concat([embedding, tf.cast(x, embedding.dtype)], -1), states, training=True
             )
-        return self.lstm.conditioned_step(embedding)
+        return self.lstm.conditioned_step(embedding, weights)
 
     def get_config(self):
         return {
@@ -266,7 +275,7 @@ class Decoder(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="groove_vae")
-class Conductor(keras.layers.Layer):
+class Conductor(BuildsOnFirstCall, keras.layers.Layer):
     """z -> one embedding per bar: an LSTM with no input whose initial state comes from z."""
 
     def __init__(self, rnn_sizes=(256, 256), num_bars=4, output_size=256, **kwargs):

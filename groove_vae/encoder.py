@@ -5,11 +5,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from groove_vae.lstm import LSTM
+from groove_vae.lstm import LSTM, BuildsOnFirstCall
 
 
 @keras.saving.register_keras_serializable(package="groove_vae")
-class BidirectionalLstmEncoder(keras.layers.Layer):
+class BidirectionalLstmEncoder(BuildsOnFirstCall, keras.layers.Layer):
     """A stacked bidirectional LSTM whose final states give mu and sigma.
 
     The last layer's final forward and backward outputs are concatenated and mapped

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import threading
 
@@ -22,6 +23,10 @@ from groove_vae.sampling import Given, Prior, Sampler, SamplingOptions, SongDraw
 from groove_vae.styles import StylePriors
 
 STYLE_FILE = "styles.npz"
+# A graph of our own TensorFlow code, traced as written: its loops are tf.while_loops
+# already, and AutoGraph's rewrite of every function it calls took most of a cold
+# `groove-vae sample`'s first decode (3-4 s of its 10).
+_graph = functools.partial(tf.function, autograph=False)
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -116,12 +121,18 @@ class GrooveGenerator:
             lambda z, t, s, draws, groove: model.decode(z, SamplingOptions(t, s), model.drumify_given(groove), draws),
             [z_spec, *scalar, groove_spec], from_z_alone=False,
         )
-        self._probes = tf.function(  # The morph's probes: each step's raw outputs too.
+        self._probes = _graph(  # The morph's probes: each step's raw outputs too.
             lambda z, t, s, draws: model.decode(z, SamplingOptions(t, s), draws=draws, return_outputs=True),
             input_signature=[z_spec, *scalar])
         self._plans: dict = {}  # `_morph_plan`'s last few, oldest first.
         self._plans_lock = threading.Lock()
-        self._posterior = tf.function(
+        # A seed's plain latents and feel draws as graphs: run eagerly, their few dozen small
+        # ops took 7 ms of a 64-beat sample's 80 (the same kernels, so the same numbers).
+        self._plain_latents = _graph(
+            lambda n, seed, prior: self.sampler.latents(n, SamplingOptions(seed=seed, prior=prior)))
+        self._scores = _graph(lambda n, num_bars, seed, temperature: model.feel.scores(
+            n, num_bars, seed, temperature, self.config.steps_per_bar))
+        self._posterior = _graph(
             lambda groove: model.encode(model.representation.to_inputs(groove)),
             input_signature=[tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32)],
         )
@@ -132,11 +143,11 @@ class GrooveGenerator:
         return self._probes(z, temperature, seed, draws)
 
     def _decoder(self, decode, input_signature, from_z_alone=True):
-        """decode(z, ...) as a tf.function, XLA-compiled for batches of at most `jit_max_batch`
+        """decode(z, ...) as a graph, XLA-compiled for batches of at most `jit_max_batch`
         (padded with zero rows to the next power of two: XLA compiles each batch size anew).
         `from_z_alone`: it plays latents alone, which a decoder that hears controls cannot."""
-        graph = tf.function(decode, input_signature=input_signature)
-        xla = tf.function(decode, input_signature=input_signature, jit_compile=True)
+        graph = _graph(decode, input_signature=input_signature)
+        xla = _graph(decode, input_signature=input_signature, jit_compile=True)
 
         def run(z, *args):
             if from_z_alone:
@@ -219,7 +230,7 @@ class GrooveGenerator:
         slices of one song's, so the memory carries across the seams between them."""
         checks.check_seed(seed)
         checks.check_temperature(temperature)
-        return self.model.feel.scores(n, num_bars, seed, temperature, self.config.steps_per_bar).numpy()
+        return self._scores(tf.constant(n), num_bars, tf.constant(seed), tf.constant(temperature, tf.float32)).numpy()
 
     def song_draws(self, n: int, num_bars: int, seed: int = 0, *, temperature: float) -> SongDraws:
         """`feel_draws` of one long song, made a span of bars at a time: `.bars(first, stop)`
@@ -318,6 +329,8 @@ class GrooveGenerator:
         checks.check_count("The number of samples", n)
         options = SamplingOptions(seed=seed, prior=prior, style=style, strength=strength, steer=steer,
                                   attributes=attributes)
+        if style is None and not attributes:
+            return self._plain_latents(tf.constant(n), tf.constant(seed), options.prior).numpy()
         return self.sampler.latents(n, options).numpy()
 
     def encode_tensors(self, groove: np.ndarray) -> np.ndarray:

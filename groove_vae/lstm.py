@@ -59,3 +59,12 @@ class LSTM(keras.layers.LSTM):
         # As Keras returns them: [batch, steps, units], in the order of processing.
         outputs = tf.transpose(outputs[0].stack(), [1, 0, 2]) if outputs else h
         return h, outputs, [h, c]
+
+
+class BuildsOnFirstCall:
+    """A mixin for a layer made only of sublayers, each of which builds its weights on its
+    first call: Keras's default build would first trace the whole call symbolically (most
+    of a second of every model load), only to build the same sublayers."""
+
+    def build(self, input_shape=None):
+        self.built = True

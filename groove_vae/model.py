@@ -72,8 +72,13 @@ class MusicVAE(keras.Model):
         }
 
     def build(self, input_shape=None):
-        """Creates every weight by running the reconstruction path once."""
-        self.call(tf.zeros([1, self.config.num_steps, self.representation.input_depth]))
+        """Creates every weight with one eager pass of the reconstruction path, the encoder
+        reading a single step: its weights do not depend on the length, and 64 eager steps
+        of its LSTMs took most of a second of every cold start."""
+        depth = self.representation.input_depth
+        mu, _ = self.encode(tf.zeros([1, 1, depth]))
+        inputs = tf.zeros([1, self.config.num_steps, depth])
+        self.decoder.teacher_forced(mu, inputs, controls=self.controls(inputs))
         super().build(input_shape)
 
     @property

@@ -333,13 +333,13 @@ class BinnedGrooveRepresentation(GrooveRepresentation):
         if self.velocity_bins == self.offset_bins:  # One softmax and quantile for both: fewer ops per step.
             shape = tf.concat([tf.shape(outputs)[:-1], [2 * NUM_CLASSES, self.velocity_bins]], 0)
             logits = tf.reshape(outputs[..., NUM_CLASSES:], shape)
-            feel = _quantile(tf.nn.softmax(logits / feel_temperature), quantiles[..., NUM_CLASSES:])
+            feel = _quantile(_softmax_weights(logits / feel_temperature), quantiles[..., NUM_CLASSES:])
             velocity, offset = tf.split(feel, 2, axis=-1)
         else:
             _, velocity_logits, offset_logits = self.bin_logits(outputs)
             _, velocity_q, offset_q = tf.split(quantiles, 3, axis=-1)
-            velocity = _quantile(tf.nn.softmax(velocity_logits / feel_temperature), velocity_q)
-            offset = _quantile(tf.nn.softmax(offset_logits / feel_temperature), offset_q)
+            velocity = _quantile(_softmax_weights(velocity_logits / feel_temperature), velocity_q)
+            offset = _quantile(_softmax_weights(offset_logits / feel_temperature), offset_q)
         return tf.concat([hits, velocity * hits, (offset * 2.0 - 1.0) * hits], axis=-1)
 
 
@@ -353,20 +353,30 @@ class BinnedGrooveRepresentation(GrooveRepresentation):
                 "velocity_bin_nll": velocity_nll, "offset_bin_nll": offset_nll}
 
 
-def _quantile(probs: tf.Tensor, q) -> tf.Tensor:
+def _quantile(weights: tf.Tensor, q) -> tf.Tensor:
     """The q-quantile in [0, 1] of distributions over equal bins [..., bins], uniform
-    within each bin; q broadcasts to [...]. At a uniform random q it is a draw.
+    within each bin; q broadcasts to [...]. At a uniform random q it is a draw. `weights`
+    are the bins' probabilities or any positive multiple of them (a softmax before its
+    division: `_softmax_weights`), since only their shares of the total count.
 
-    Bin j spans [j, j + 1) / bins and holds probability p_j above the CDF C_(j-1) below
-    it, so the quantile is the sum over bins of clip((q - C_(j-1)) / p_j, 0, 1) / bins:
-    each bin wholly below q counts 1, the one q falls in its fraction. A handful of ops
-    with no gather (this runs at every decoding step); the CDF is a product with a
-    triangular matrix of ones, as tf.cumsum is several times slower on a short axis on CPU."""
-    bins = probs.shape[-1]
-    triangle = np.triu(np.ones([bins, bins], probs.dtype.as_numpy_dtype))
-    below = tf.matmul(probs, triangle) - probs  # C_(j-1), broadcast over the leading axes.
-    q = tf.cast(q, probs.dtype)[..., None]
-    return tf.reduce_sum(tf.clip_by_value((q - below) / tf.maximum(probs, 1e-12), 0.0, 1.0), axis=-1) / bins
+    Bin j spans [j, j + 1) / bins and holds weight w_j above the cumulative weight W_(j-1)
+    below it, so the quantile is the sum over bins of clip((q W - W_(j-1)) / w_j, 0, 1) /
+    bins, W being the total: each bin wholly below q counts 1, the one q falls in its
+    fraction. A handful of ops with no gather (this runs at every decoding step); the
+    cumulative weights are a product with a triangular matrix of ones, as tf.cumsum is
+    several times slower on a short axis on CPU."""
+    bins = weights.shape[-1]
+    triangle = np.triu(np.ones([bins, bins], weights.dtype.as_numpy_dtype))
+    cumulative = tf.matmul(weights, triangle)  # W_j, broadcast over the leading axes.
+    target = tf.cast(q, weights.dtype)[..., None] * cumulative[..., -1:]
+    return tf.reduce_sum(tf.clip_by_value((target - cumulative + weights) / tf.maximum(weights, 1e-12), 0.0, 1.0),
+                         axis=-1) / bins
+
+
+def _softmax_weights(logits: tf.Tensor) -> tf.Tensor:
+    """exp(logits - their max) [..., bins]: proportional to the softmax, largest 1, without
+    its division (`_quantile` needs only the proportions; a third fewer ops per step)."""
+    return tf.exp(logits - tf.reduce_max(logits, axis=-1, keepdims=True))
 
 
 def _median(probs: tf.Tensor) -> tf.Tensor:
