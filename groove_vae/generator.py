@@ -74,8 +74,9 @@ class GrooveGenerator:
     # Batches of up to this many latents decode through an XLA-compiled function: 2-3x faster
     # at batch 1 (fewer, fused ops per step), 1.3x at 64; batches are padded to a power of two,
     # so at most 7 sizes compile (a second or two each, once per process). Above it the
-    # graph's oneDNN matmuls win. 0 never compiles (the commands, which decode once). Hits are
-    # the same either way; velocities and offsets can differ in the last float bits.
+    # graph's oneDNN matmuls win. 0 never compiles (the commands, which decode once), and then
+    # the latents and feel draws run eagerly too, where tracing them would cost more than it
+    # saves. Hits are the same either way; velocities and offsets can differ in the last float bits.
     jit_max_batch = 64
 
     def __init__(self, model: MusicVAE, styles: StylePriors | None = None, prior: Prior | None = None,
@@ -126,12 +127,12 @@ class GrooveGenerator:
             input_signature=[z_spec, *scalar])
         self._plans: dict = {}  # `_morph_plan`'s last few, oldest first.
         self._plans_lock = threading.Lock()
-        # A seed's plain latents and feel draws as graphs: run eagerly, their few dozen small
-        # ops took 7 ms of a 64-beat sample's 80 (the same kernels, so the same numbers).
-        self._plain_latents = _graph(
-            lambda n, seed, prior: self.sampler.latents(n, SamplingOptions(seed=seed, prior=prior)))
-        self._scores = _graph(lambda n, num_bars, seed, temperature: model.feel.scores(
-            n, num_bars, seed, temperature, self.config.steps_per_bar))
+        # A seed's plain latents and feel draws, also as graphs: run eagerly, their few dozen
+        # small ops took 7 ms of a 64-beat sample's 80 (the same kernels, so the same numbers).
+        self._plain_latents = lambda n, seed, prior: self.sampler.latents(n, SamplingOptions(seed=seed, prior=prior))
+        self._scores = lambda n, num_bars, seed, temperature: model.feel.scores(
+            n, num_bars, seed, temperature, self.config.steps_per_bar)
+        self._plain_latents_graph, self._scores_graph = _graph(self._plain_latents), _graph(self._scores)
         self._posterior = _graph(
             lambda groove: model.encode(model.representation.to_inputs(groove)),
             input_signature=[tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32)],
@@ -230,7 +231,8 @@ class GrooveGenerator:
         slices of one song's, so the memory carries across the seams between them."""
         checks.check_seed(seed)
         checks.check_temperature(temperature)
-        return self._scores(tf.constant(n), num_bars, tf.constant(seed), tf.constant(temperature, tf.float32)).numpy()
+        scores = self._scores_graph if self.jit_max_batch else self._scores
+        return scores(tf.constant(n), num_bars, tf.constant(seed), tf.constant(temperature, tf.float32)).numpy()
 
     def song_draws(self, n: int, num_bars: int, seed: int = 0, *, temperature: float) -> SongDraws:
         """`feel_draws` of one long song, made a span of bars at a time: `.bars(first, stop)`
@@ -330,7 +332,8 @@ class GrooveGenerator:
         options = SamplingOptions(seed=seed, prior=prior, style=style, strength=strength, steer=steer,
                                   attributes=attributes)
         if style is None and not attributes:
-            return self._plain_latents(tf.constant(n), tf.constant(seed), options.prior).numpy()
+            latents = self._plain_latents_graph if self.jit_max_batch else self._plain_latents
+            return latents(tf.constant(n), tf.constant(seed), options.prior).numpy()
         return self.sampler.latents(n, options).numpy()
 
     def encode_tensors(self, groove: np.ndarray) -> np.ndarray:
