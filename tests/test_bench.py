@@ -28,3 +28,15 @@ def test_bench_smoke_run_writes_every_figure(tmp_path, tfds_data_dir):
     assert results["decode_clips_per_s"].keys() == results["decode_clips_per_s_bf16"].keys() == {"1", "2"}
     assert results["data"]["clips"] > 0 and results["serving_default_batch1"]["p50_ms"] > 0
     assert "training peak RSS" in run.stdout and "bf16 matmul peak" in run.stdout
+
+
+@pytest.mark.slow  # About a minute: two fresh TensorFlow processes per checkout.
+def test_decode_ab_times_each_checkout_in_turn(tmp_path):
+    """bench/decode_ab.py, one round over this checkout twice: every figure for each, in the table."""
+    output = tmp_path / "ab.json"
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "decode_ab.py"), f"--checkouts={ROOT},{ROOT}",
+                          "--rounds=1", f"--output={output}"], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    figures = json.loads(output.read_text())["figures"][ROOT]
+    assert len(figures) == 5 and all(len(values) == 2 and min(values) > 0 for values in figures.values())
+    assert "cold sample --num_output=5 (s)" in run.stdout and "float32 batch 64 (clips/s)" in run.stdout

@@ -148,6 +148,9 @@ def test_evaluate_scores_a_tap_model_as_drumify(tmp_path, tfds_data_dir, control
                 "timekeeper_change_rate_played", "untapped_hit_share_played"):
         assert 0.0 <= results[key] <= 1.0, key
     assert "novelty" not in results  # A tap model draws no prior samples.
+    # Haki et al.'s hit accuracy beside what an empty grid scores, the share of silent cells.
+    assert f"{results['hit_accuracy_per_clip_silent']:.3f} if nothing were played" in result.stdout
+    assert 0.5 < results["hit_accuracy_per_clip_silent"] < 1.0
 
 
 def test_an_exported_tap_model_drumifies_as_the_api_does(tmp_path, controlled):

@@ -178,7 +178,10 @@ def drumify_scores(vae, groove: np.ndarray, temperature: float = 0.5, seed: int 
     greedily ("_greedy") and at `temperature` ("_played"), scored against what the drummer
     played: hits pooled and per clip, the hits added on untapped steps, and how often the
     timekeeper changes between bars, beside the drummers'. "played" holds the grooves."""
-    results = {"temperature": temperature, "timekeeper_change_rate_data": timekeeper_change_rate(groove)}
+    results = {"temperature": temperature, "timekeeper_change_rate_data": timekeeper_change_rate(groove),
+               # What the cells figure would be if nothing were played: most cells are silent.
+               "hit_accuracy_per_clip_silent": hit_scores_per_clip(np.zeros_like(groove), groove)[
+                   "hit_accuracy_per_clip"]}
     for name, t in (("greedy", GREEDY_TEMPERATURE), ("played", temperature)):
         played = np.concatenate([vae.drumify_tensors(groove[i : i + batch_size], t, seed + i // batch_size)
                                  for i in range(0, len(groove), batch_size)])
