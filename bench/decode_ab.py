@@ -51,8 +51,10 @@ print(json.dumps(figures))
 def run_in(checkout: str, *args: str) -> str:
     """`python *args` with `checkout`'s groove_vae first on the path; its stdout."""
     env = {**os.environ, "PYTHONPATH": os.path.abspath(checkout), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return subprocess.run([sys.executable, *args], cwd=checkout, env=env, check=True, capture_output=True,
-                          text=True).stdout
+    run = subprocess.run([sys.executable, *args], cwd=checkout, env=env, capture_output=True, text=True)
+    if run.returncode:
+        raise RuntimeError(f"{checkout}: exit {run.returncode}:\n{run.stderr[-3000:]}")
+    return run.stdout
 
 
 def cold_seconds(checkout: str) -> float:
@@ -68,19 +70,20 @@ def warm_seconds(checkout: str) -> dict:
 
 def main(argv):
     del argv
-    figures = {checkout: {} for checkout in FLAGS.checkouts}
+    columns = [f"{i + 1}: {checkout}" for i, checkout in enumerate(FLAGS.checkouts)]  # The same one may come twice.
+    figures = {column: {} for column in columns}
     for _ in range(FLAGS.rounds):
-        for checkout in FLAGS.checkouts:
-            runs = figures[checkout]
+        for column, checkout in zip(columns, FLAGS.checkouts):
+            runs = figures[column]
             runs.setdefault("cold sample --num_output=5 (s)", []).append(cold_seconds(checkout))
             for name, seconds in warm_seconds(checkout).items():
                 batch = int(name.split()[-1])
                 key = f"{name} ({'ms per beat' if batch == 1 else 'clips/s'})"
                 runs.setdefault(key, []).append(1000 * seconds if batch == 1 else batch / seconds)
     lines = [f"{cpu_model()} ({cpu_features()}), {os.cpu_count()} CPUs; {FLAGS.rounds} rounds, checkouts in turn",
-             f"{'figure':<44}" + "".join(f"{c[-24:]:>26}" for c in FLAGS.checkouts)]
-    for key in figures[FLAGS.checkouts[0]]:
-        cells = [f"{min(v):.1f}-{max(v):.1f}" for v in (figures[c][key] for c in FLAGS.checkouts)]
+             f"{'figure':<44}" + "".join(f"{c[-24:]:>26}" for c in columns)]
+    for key in figures[columns[0]]:
+        cells = [f"{min(v):.1f}-{max(v):.1f}" for v in (figures[c][key] for c in columns)]
         lines.append(f"{key:<44}" + "".join(f"{cell:>26}" for cell in cells))
     report("\n".join(lines), {"machine": {"cpu": cpu_model(), "features": cpu_features(), "cpus": os.cpu_count()},
                               "figures": figures}, FLAGS.output)

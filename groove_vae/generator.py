@@ -127,12 +127,14 @@ class GrooveGenerator:
             input_signature=[z_spec, *scalar])
         self._plans: dict = {}  # `_morph_plan`'s last few, oldest first.
         self._plans_lock = threading.Lock()
-        # A seed's plain latents and feel draws, also as graphs: run eagerly, their few dozen
-        # small ops took 7 ms of a 64-beat sample's 80 (the same kernels, so the same numbers).
+        # A seed's plain latents and a window's feel draws, also as graphs: run eagerly, their
+        # few dozen small ops took 7 ms of a 64-beat sample's 80 (the same kernels, so the
+        # same numbers). The latents' graph holds its prior's arrays: one per prior.
         self._plain_latents = lambda n, seed, prior: self.sampler.latents(n, SamplingOptions(seed=seed, prior=prior))
         self._scores = lambda n, num_bars, seed, temperature: model.feel.scores(
             n, num_bars, seed, temperature, self.config.steps_per_bar)
-        self._plain_latents_graph, self._scores_graph = _graph(self._plain_latents), _graph(self._scores)
+        self._scores_graph = _graph(self._scores)
+        self._latents_graphs: dict = {}  # id(prior) -> (prior, its graph)
         self._posterior = _graph(
             lambda groove: model.encode(model.representation.to_inputs(groove)),
             input_signature=[tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32)],
@@ -231,7 +233,8 @@ class GrooveGenerator:
         slices of one song's, so the memory carries across the seams between them."""
         checks.check_seed(seed)
         checks.check_temperature(temperature)
-        scores = self._scores_graph if self.jit_max_batch else self._scores
+        # Graphs for the one window's length: each other length would trace (and unroll) anew.
+        scores = self._scores_graph if self.jit_max_batch and num_bars == self.config.num_bars else self._scores
         return scores(tf.constant(n), num_bars, tf.constant(seed), tf.constant(temperature, tf.float32)).numpy()
 
     def song_draws(self, n: int, num_bars: int, seed: int = 0, *, temperature: float) -> SongDraws:
@@ -332,9 +335,16 @@ class GrooveGenerator:
         options = SamplingOptions(seed=seed, prior=prior, style=style, strength=strength, steer=steer,
                                   attributes=attributes)
         if style is None and not attributes:
-            latents = self._plain_latents_graph if self.jit_max_batch else self._plain_latents
+            latents = self._latents_graph() if self.jit_max_batch else self._plain_latents
             return latents(tf.constant(n), tf.constant(seed), options.prior).numpy()
         return self.sampler.latents(n, options).numpy()
+
+    def _latents_graph(self):
+        """`_plain_latents` as a graph of the current prior (a new one for a replaced prior)."""
+        prior = self.sampler.prior
+        if id(prior) not in self._latents_graphs:
+            self._latents_graphs = {id(prior): (prior, _graph(self._plain_latents))}  # Keeps the prior alive.
+        return self._latents_graphs[id(prior)][1]
 
     def encode_tensors(self, groove: np.ndarray) -> np.ndarray:
         """Groove tensors [batch, steps, 27] -> posterior means [batch, z_size]."""

@@ -1,6 +1,8 @@
 """The sampler: its priors, their file, the feel memory's table, the options, and that every
 door (the Python API, `groove-vae sample`, the web app, the SavedModel) plays the same beat."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -33,6 +35,26 @@ def test_a_mixture_draws_each_component_by_its_weight_with_its_own_spread():
     np.testing.assert_array_equal(z, again)  # A seed, the same latents.
     normal = Sampler(prior, StylePriors.empty(3), FeelMemory()).latents(5_000, SamplingOptions(seed=1, prior="normal"))
     assert abs(float(tf.reduce_mean(normal))) < 0.05 and float(tf.math.reduce_std(normal)) == pytest.approx(1.0, abs=0.05)
+
+
+def test_the_api_draws_from_a_replaced_prior():
+    """The API draws latents through a graph holding its prior's arrays (batches up to
+    `jit_max_batch`): a prior put in its place is the one drawn from, not the first."""
+    from helpers import tiny_config
+
+    from groove_vae.model import build_model
+
+    config = tiny_config()
+    vae = api.GrooveVAE(build_model(config), prior=two_bumps(config.z_size))
+    vae.jit_max_batch = 64
+    drawn = []
+    for spread in (1.0, 0.01):  # Then each bump 10 times narrower.
+        vae.sampler.prior = dataclasses.replace(vae.sampler.prior, spread=spread)
+        drawn.append(vae.sample_latents(64, seed=2))
+        np.testing.assert_array_equal(drawn[-1], vae.sampler.latents(64, SamplingOptions(seed=2)).numpy())
+    wide, narrow = drawn
+    near_a_centre = lambda z: np.all(np.abs(np.abs(z) - 4.0) < 1.0)  # noqa: E731
+    assert near_a_centre(narrow) and not near_a_centre(wide)
 
 
 def test_a_prior_file_round_trips_and_a_bad_one_is_refused_by_name(tmp_path):

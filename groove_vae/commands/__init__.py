@@ -15,6 +15,7 @@ this process (a notebook, a test), with the flags of the command before it remov
 from __future__ import annotations
 
 import ast
+import atexit
 import gc
 import importlib
 import os
@@ -69,12 +70,10 @@ def run(command: str, argv: list[str] | None = None) -> None:
     if main_module is not None and module.__doc__:
         main_module.__doc__ = module.__doc__  # And the main module's docstring as the usage.
     sys.argv = [program] + argv
-    try:
-        app.run(main)  # Ends the process (sys.exit).
-    finally:
-        # Python's last garbage collection walks every object TensorFlow and Keras made: a
-        # second of each command's exit. Frozen, they are left for the OS to reclaim.
-        gc.freeze()
+    # Python's last garbage collection, as the process ends, walks every object TensorFlow
+    # and Keras made: a second of each command's exit. Frozen then, they are left to the OS.
+    atexit.register(gc.freeze)
+    app.run(main)
 
 
 _loaded: dict[str, set[str]] = {}  # The command `call` last imported -> the flags it defined.
