@@ -134,7 +134,7 @@ class GrooveGenerator:
         self._scores = lambda n, num_bars, seed, temperature: model.feel.scores(
             n, num_bars, seed, temperature, self.config.steps_per_bar)
         self._scores_graph = _graph(self._scores)
-        self._latents_graphs: dict = {}  # id(prior) -> (prior, its graph)
+        self._latents_graph_of = (None, None)  # (the prior, its graph): the last one drawn from.
         self._posterior = _graph(
             lambda groove: model.encode(model.representation.to_inputs(groove)),
             input_signature=[tf.TensorSpec([None, steps, converter.GROOVE_DEPTH], tf.float32)],
@@ -341,10 +341,11 @@ class GrooveGenerator:
 
     def _latents_graph(self):
         """`_plain_latents` as a graph of the current prior (a new one for a replaced prior)."""
-        prior = self.sampler.prior
-        if id(prior) not in self._latents_graphs:
-            self._latents_graphs = {id(prior): (prior, _graph(self._plain_latents))}  # Keeps the prior alive.
-        return self._latents_graphs[id(prior)][1]
+        prior, graph = self._latents_graph_of
+        if prior is not self.sampler.prior:
+            prior, graph = self.sampler.prior, _graph(self._plain_latents)
+            self._latents_graph_of = (prior, graph)
+        return graph
 
     def encode_tensors(self, groove: np.ndarray) -> np.ndarray:
         """Groove tensors [batch, steps, 27] -> posterior means [batch, z_size]."""
