@@ -166,13 +166,14 @@ class SegmentDecoder(keras.layers.Layer):
         return self.output_projection(outputs)
 
     def autoregressive(self, embeddings, sample_step, targets=None, sampling_probability=0.0, seed=None,
-                       training=False, controls=None):
+                       training=False, controls=None, with_outputs=True):
         """Step-by-step path: embeddings [batch, segments, emb] -> (outputs, samples), each
         [batch, steps, depth]. `sample_step(t, outputs)` turns step t's outputs into its
         sample (`sampling.StepSampler`; its `depth` is the sample's), which the next step hears; with `targets` given,
         the next step hears the true step instead unless a coin with
         `sampling_probability` (from `seed` [2]) says to feed the sample (scheduled sampling).
-        Step t also hears `controls[:, t]` ([batch, steps, c]) when given.
+        Step t also hears `controls[:, t]` ([batch, steps, c]) when given. Without
+        `with_outputs`, outputs is None: a decode that only plays skips writing them.
         """
         batch = tf.shape(embeddings)[0]
         num_segments = embeddings.shape[1]
@@ -182,26 +183,37 @@ class SegmentDecoder(keras.layers.Layer):
         kernel, bias = (tf.convert_to_tensor(w) for w in (self.output_projection.kernel, self.output_projection.bias))
         weights = None if training and self.dropout_rate > 0 else self.lstm.inference_weights()
 
-        def body(step, t, previous, states, outputs_ta, samples_ta):
+        chains = _chains(embeddings.shape[0], training, sample_step)
+        samplers = [sample_step] if chains == [None] else [sample_step.rows(rows) for rows in chains]
+
+        def body(steps, t, previous, states, outputs_ta, samples_ta):
             heard = previous if controls is None else tf.concat([tf.gather(controls, t, axis=1), previous], -1)
-            out, states = step(heard, states)
-            output = tf.nn.bias_add(tf.matmul(tf.cast(out, tf.float32), kernel), bias)
-            sample = sample_step(t, output)
+            outputs, samples, new_states = [], [], []
+            for step, sampler, rows, chain_states in zip(steps, samplers, chains, states):
+                out, chain_states = step(_rows(heard, rows), chain_states)
+                outputs.append(tf.nn.bias_add(tf.matmul(tf.cast(out, tf.float32), kernel), bias))
+                samples.append(sampler(t, outputs[-1]))
+                new_states.append(chain_states)
+            output, sample = (tf.concat(x, 0) if len(x) > 1 else x[0] for x in (outputs, samples))
+            states = new_states
             if targets is not None:
                 coin = tf.random.stateless_uniform([batch, 1], seed=seed + tf.stack([0, 2 * t + 1]))
                 sample_fed = tf.where(coin < sampling_probability, sample, targets[:, t])
             else:
                 sample_fed = sample
-            return t + 1, sample_fed, states, outputs_ta.write(t, output), samples_ta.write(t, sample)
+            if with_outputs:
+                outputs_ta = outputs_ta.write(t, output)
+            return t + 1, sample_fed, states, outputs_ta, samples_ta.write(t, sample)
 
         def segment_body(segment, previous, outputs_ta, samples_ta):
             """One segment: a loop over its steps from the segment's fresh state."""
-            step = self._step_function(tf.gather(embeddings, segment, axis=1), training, weights)
-            states = self.lstm.split_state(tf.gather(segment_states, segment, axis=1))
+            embedding, flat_states = (tf.gather(x, segment, axis=1) for x in (embeddings, segment_states))
+            steps = [self._step_function(_rows(embedding, rows), training, weights) for rows in chains]
+            states = [self.lstm.split_state(_rows(flat_states, rows)) for rows in chains]
             start = segment * self.segment_length
             _, previous, _, outputs_ta, samples_ta = tf.while_loop(
                 lambda t, *_: t < start + self.segment_length,
-                functools.partial(body, step),
+                functools.partial(body, steps),
                 (start, previous, states, outputs_ta, samples_ta),
                 maximum_iterations=self.segment_length,
             )
@@ -212,11 +224,11 @@ class SegmentDecoder(keras.layers.Layer):
         _, _, outputs_ta, samples_ta = tf.while_loop(
             lambda segment, *_: segment < num_segments,
             segment_body,
-            (tf.constant(0), previous, tf.TensorArray(tf.float32, size=num_steps),
+            (tf.constant(0), previous, tf.TensorArray(tf.float32, size=num_steps if with_outputs else 0),
              tf.TensorArray(tf.float32, size=num_steps)),
             maximum_iterations=num_segments,
         )
-        outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])
+        outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2]) if with_outputs else None
         samples = tf.transpose(samples_ta.stack(), [1, 0, 2])
         return outputs, samples
 
@@ -239,6 +251,30 @@ class SegmentDecoder(keras.layers.Layer):
         }
 
 
+# Rows per chain of the inference step loop (`_chains`).
+CHAIN_ROWS = 16
+
+
+def _chains(batch_size: int | None, training: bool, sample_step) -> list:
+    """The row slices the inference step loop runs as independent chains, each with its
+    own LSTM states, matmuls and draws, joined only to be written out. XLA's CPU runtime
+    runs independent ops at once, so four chains of 16 rows keep both cores busy where
+    one chain of 64 waits on each small matmul and then on the sampler
+    (experiments/2026-12-07-sampling-speed.md). Rows do not mix, so each row is decoded
+    as alone (to float rounding: a matmul's sums may run in another order). One chain
+    of all rows (None) where the batch size is unknown when traced, under
+    2 * CHAIN_ROWS, in training, or where the sampler draws over the whole batch."""
+    if (training or batch_size is None or batch_size < 2 * CHAIN_ROWS
+            or not getattr(sample_step, "draws_by_row", False)):
+        return [None]
+    return [slice(start, start + CHAIN_ROWS) for start in range(0, batch_size, CHAIN_ROWS)]
+
+
+def _rows(x, rows: slice | None):
+    """x's rows of one chain (`_chains`): all of them for None."""
+    return x if rows is None else x[rows]
+
+
 def shift_right(x):
     """[batch, steps, depth] -> the same, one step later, with zeros at step 0."""
     return tf.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
@@ -259,10 +295,13 @@ class Decoder(keras.layers.Layer):
         `controls` [batch, steps, c]: what each step hears besides (a tap model's rhythm)."""
         return self._segments.teacher_forced(self.embeddings(z, training), shift_right(targets), training, controls)
 
-    def sample(self, z, sample_step, controls=None):
-        """Each step hears the previous step's sample: z -> (raw outputs, samples), each
-        [batch, steps, depth]; `sample_step(t, outputs)` draws each step (`sampling.StepSampler`)."""
-        return self._segments.autoregressive(self.embeddings(z), sample_step, controls=controls)
+    def sample(self, z, sample_step, controls=None, return_outputs=False):
+        """Each step hears the previous step's sample: z -> samples [batch, steps, depth],
+        and with `return_outputs` the raw outputs each was drawn from, (outputs, samples);
+        `sample_step(t, outputs)` draws each step (`sampling.StepSampler`)."""
+        outputs, samples = self._segments.autoregressive(self.embeddings(z), sample_step, controls=controls,
+                                                         with_outputs=return_outputs)
+        return (outputs, samples) if return_outputs else samples
 
     def scheduled_sampling(self, z, targets, representation, seed, probability, training=False, controls=None):
         """Each step sees its own sample with `probability`, else the true previous step:

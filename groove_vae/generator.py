@@ -147,10 +147,12 @@ class GrooveGenerator:
 
     def _decoder(self, decode, input_signature, from_z_alone=True):
         """decode(z, ...) as a graph, XLA-compiled for batches of at most `jit_max_batch`
-        (padded with zero rows to the next power of two: XLA compiles each batch size anew).
-        `from_z_alone`: it plays latents alone, which a decoder that hears controls cannot."""
+        (padded with zero rows to the next power of two: XLA compiles each batch size anew,
+        and each is traced with its size known, so the step loop can split it into chains,
+        `decoders._chains`). `from_z_alone`: it plays latents alone, which a decoder that
+        hears controls cannot."""
         graph = _graph(decode, input_signature=input_signature)
-        xla = _graph(decode, input_signature=input_signature, jit_compile=True)
+        xla = _graph(decode, jit_compile=True)
 
         def run(z, *args):
             if from_z_alone:

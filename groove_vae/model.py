@@ -138,9 +138,10 @@ class MusicVAE(keras.Model):
                                      self.config.steps_per_bar, options.memory)
         seed = tf.stack([tf.cast(options.seed, tf.int32), tf.constant(0, tf.int32)])
         step = StepSampler(self.representation, options.temperature, seed, draws, given)
-        outputs, samples = self.decoder.sample(z, step, given.controls)
-        groove = self.representation.to_groove(samples)
-        return (groove, outputs) if return_outputs else groove
+        if return_outputs:
+            outputs, samples = self.decoder.sample(z, step, given.controls, return_outputs=True)
+            return self.representation.to_groove(samples), outputs
+        return self.representation.to_groove(self.decoder.sample(z, step, given.controls))
 
     # === Training ===
     def compute_losses(self, inputs, training=False):

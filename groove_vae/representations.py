@@ -97,7 +97,7 @@ def decoder_controls(groove: tf.Tensor, controls: str) -> tf.Tensor | None:
 
 class Representation(Protocol):
     """What the model, the sampler and the evaluation ask of a representation; callers use
-    these and the two flags, never the representation's name. Tensors are [..., depth]:
+    these and the three flags, never the representation's name. Tensors are [..., depth]:
     model inputs and samples `input_depth` deep, raw decoder outputs `output_depth`, grooves 27."""
 
     name: str
@@ -105,6 +105,7 @@ class Representation(Protocol):
     output_depth: int
     plays_feel: bool  # Each hit has its own velocity and offset (else a fixed velocity on the grid).
     draws_feel: bool  # They are drawn from a distribution (else played at the heads' point value).
+    draws_by_row: bool  # Given quantiles, a row's draw reads only its own: a batch can be drawn in slices.
 
     def to_inputs(self, groove: tf.Tensor) -> tf.Tensor:
         """Groove tensors -> model inputs."""
@@ -154,6 +155,7 @@ class GrooveRepresentation:
     heads = "mse"
     plays_feel = True
     draws_feel = False
+    draws_by_row = True
     input_depth = GROOVE_DEPTH
     output_depth = GROOVE_DEPTH
 
@@ -390,6 +392,7 @@ class DrumsRepresentation:
     name = "drums"
     plays_feel = False
     draws_feel = False
+    draws_by_row = False  # Each step's pattern is drawn from the seed, over the whole batch.
     input_depth = NUM_DRUM_PATTERNS
     output_depth = NUM_DRUM_PATTERNS
     velocity = 80.0 / 127.0

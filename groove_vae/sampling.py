@@ -439,6 +439,12 @@ class Given:
     controls: tf.Tensor | None = None
     rhythm: tf.Tensor | None = None
 
+    def rows(self, rows: slice) -> Given:
+        """What is given of a slice of the batch's rows."""
+        return dataclasses.replace(self, **{
+            field.name: value[rows] for field in dataclasses.fields(self)
+            if tf.is_tensor(value := getattr(self, field.name))})
+
 
 class StepSampler:
     """sample(t, outputs [batch, output depth]) -> step t's sample [batch, depth]: each hit,
@@ -452,8 +458,18 @@ class StepSampler:
         self.temperature = tf.cast(temperature, tf.float32)
         self.seed = seed
         self.given = given
+        self.draws_by_row = representation.draws_by_row  # Each row's draws read only its own scores.
+        self.scores = scores
         self.quantiles = tf.clip_by_value(0.5 * (1.0 + tf.math.erf(tf.cast(scores, tf.float32) / 2**0.5)),
                                           1e-6, 1.0 - 1e-6)
+
+    def rows(self, rows: slice) -> StepSampler:
+        """This sampler over a slice of its batch's rows, drawing for them what it would
+        draw in the whole batch (the step loop's chains, `decoders.SegmentDecoder`): only
+        where `draws_by_row`."""
+        if not self.draws_by_row:
+            raise ValueError(f"The {self.representation.name} representation draws over the whole batch, not by row.")
+        return StepSampler(self.representation, self.temperature, self.seed, self.scores[rows], self.given.rows(rows))
 
     def __call__(self, t, output):
         rep, given = self.representation, self.given

@@ -6,13 +6,13 @@ import dataclasses
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import run_command, serve_in_thread
+from helpers import random_groove, run_command, serve_in_thread, tiny_config
 
 from groove_vae import api, converter
 from groove_vae.groove import hits as hits_of
 from groove_vae.groove import velocities as velocities_of
-from groove_vae.sampling import (FeelMemory, GaussianMixture, Sampler, SamplingOptions, StandardNormal,
-                                 load_prior)
+from groove_vae.sampling import (FeelMemory, GaussianMixture, Given, Sampler, SamplingOptions, StandardNormal,
+                                 StepSampler, load_prior)
 from groove_vae.styles import StylePriors
 
 
@@ -142,6 +142,65 @@ def test_xla_on_a_padded_batch_plays_the_graphs_hits(float32_vae):
     assert xla.shape == (3, 64, 27)
     np.testing.assert_array_equal(hits_of(xla), hits_of(graph))
     np.testing.assert_allclose(xla, graph, atol=1e-3)
+
+
+@pytest.mark.parametrize("verb", ["sample", "humanize"])
+def test_a_batch_decoded_in_chains_plays_what_one_chain_plays(float32_vae, verb):
+    """XLA traces each padded batch size with its size known, and from 32 rows on the step
+    loop runs as chains of 16 rows, each drawing its own rows' draws: the beats are the
+    ones the graph plays in one chain of all rows, what is given included."""
+    from groove_vae import decoders
+
+    vae, n = float32_vae, 40  # Padded to 64: four chains.
+    grooves = random_groove(np.random.default_rng(5), n)
+
+    def play():
+        if verb == "sample":
+            return vae.decode_tensors(vae.sample_latents(n, seed=3), 0.5, 3)
+        return vae.humanize_tensors(grooves, seed=3)
+
+    chained = play()
+    vae.jit_max_batch = 0
+    try:
+        one_chain = play()
+    finally:
+        vae.jit_max_batch = 64
+    assert len(decoders._chains(64, False, _step_sampler(vae, 64))) == 4
+    np.testing.assert_array_equal(hits_of(chained), hits_of(one_chain))
+    np.testing.assert_allclose(chained, one_chain, atol=1e-3)
+    if verb == "humanize":
+        np.testing.assert_array_equal(hits_of(chained), hits_of(grooves))
+
+
+def _step_sampler(vae, n, given=Given()):
+    scores = vae.model.feel.scores(n, vae.config.num_bars, 0, 0.5, vae.config.steps_per_bar)
+    return StepSampler(vae.model.representation, 0.5, tf.constant([0, 0]), scores, given)
+
+
+def test_a_step_sampler_of_some_rows_draws_what_the_whole_batch_draws_for_them(float32_vae):
+    rng = np.random.default_rng(2)
+    n, rows = 8, slice(2, 6)
+    given = Given(hits=tf.constant(rng.random((n, 64, 9)) < 0.2, tf.float32), point_feel=False)
+    outputs = tf.constant(rng.normal(size=(n, float32_vae.model.representation.output_depth)), tf.float32)
+    for sampler in (_step_sampler(float32_vae, n), _step_sampler(float32_vae, n, given)):
+        whole, part = sampler(7, outputs), sampler.rows(rows)(7, outputs[rows])
+        np.testing.assert_array_equal(part.numpy(), whole.numpy()[rows])
+    assert given.rows(rows).hits.shape == (4, 64, 9) and given.rows(rows).groove is None
+
+
+def test_a_representation_that_draws_over_the_whole_batch_decodes_in_one_chain(float32_vae):
+    """The drums representation draws each step's pattern from the seed over the batch:
+    split into chains, a row would draw another row's numbers."""
+    from groove_vae import decoders
+    from groove_vae.model import build_model
+
+    model = build_model(tiny_config("drums_4bar_flat"))
+    sampler = StepSampler(model.representation, 1.0, tf.constant([0, 0]), tf.zeros([64, 64, 27]))
+    assert decoders._chains(64, False, sampler) == [None]
+    with pytest.raises(ValueError, match="drums representation draws over the whole batch"):
+        sampler.rows(slice(0, 16))
+    grooves = _step_sampler(float32_vae, 64)
+    assert decoders._chains(None, False, grooves) == decoders._chains(64, True, grooves) == [None]  # Unknown size, training.
 
 
 def test_the_savedmodel_steers_toward_a_style_as_the_api_does_and_refuses_an_unknown_one(float32_vae, tmp_path):
