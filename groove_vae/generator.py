@@ -152,7 +152,14 @@ class GrooveGenerator:
         `decoders._chains`). `from_z_alone`: it plays latents alone, which a decoder that
         hears controls cannot."""
         graph = _graph(decode, input_signature=input_signature)
-        xla = _graph(decode, jit_compile=True)
+        compiled = {}  # Padded batch size -> decode, XLA-compiled for it.
+
+        def xla(size):
+            if size not in compiled:
+                specs = [tf.TensorSpec([size, *spec.shape[1:]], spec.dtype) if spec.shape.rank else spec
+                         for spec in input_signature]
+                compiled[size] = _graph(decode, input_signature=specs, jit_compile=True)
+            return compiled[size]
 
         def run(z, *args):
             if from_z_alone:
@@ -163,7 +170,7 @@ class GrooveGenerator:
             size = 1 << (n - 1).bit_length()
             pad = lambda x: x if x.shape.rank == 0 or size == n else tf.pad(  # noqa: E731
                 x, [[0, size - n]] + [[0, 0]] * (x.shape.rank - 1))
-            return xla(pad(z), *map(pad, args))[:n]
+            return xla(size)(pad(z), *map(pad, args))[:n]
 
         return run
 
