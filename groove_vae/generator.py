@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import threading
@@ -18,7 +17,8 @@ from groove_vae import groove as layout
 from groove_vae.attributes import ATTRIBUTE_FILE, AttributeVectors, check_amounts, measure
 from groove_vae.checks import MAX_TRIES
 from groove_vae.constraints import CANDIDATES, CONSTRAIN_CHUNK, CONSTRAINT_FILE, ConstraintModel, Constraints
-from groove_vae.model import MusicVAE, build_model
+from groove_vae.model import MusicVAE
+from groove_vae.precision import generation_precision
 from groove_vae.sampling import Given, Prior, Sampler, SamplingOptions, SongDraws, StandardNormal, load_prior
 from groove_vae.styles import StylePriors
 
@@ -178,9 +178,11 @@ class GrooveGenerator:
     def load(cls, path: str | None = None, precision: str | None = None) -> "GrooveGenerator":
         """Loads a bundled model (no `path`, or its name) or a model or training run directory.
 
-        `precision` ("float32" or "mixed_bfloat16") overrides the one the model was
-        trained with: bfloat16 decodes faster on a CPU with AVX512-BF16, with nearly all
-        sampled hits unchanged (the figures are in experiments/2026-12-05-performance.md).
+        `precision` ("float32" or "mixed_bfloat16"): the one to generate in; none:
+        float32 on a machine without a GPU, where it decodes faster, else the one the
+        model was trained with (`precision.generation_precision`). bfloat16 decodes
+        batches above `jit_max_batch` faster on a CPU with AVX512-BF16 or AMX, with nearly
+        all sampled hits unchanged (experiments/2026-12-05-performance.md).
         """
         path = bundled.resolve(path)
         if not os.path.isdir(path) and not os.path.exists(path + ".index"):  # A directory, or one checkpoint.
@@ -188,7 +190,7 @@ class GrooveGenerator:
             raise FileNotFoundError(f"{path}: no such model directory (bundled models: {names}).")
         style_path = os.path.join(path, STYLE_FILE)
         styles = StylePriors.load(style_path) if os.path.exists(style_path) else None
-        model = runs.restore_model(path)
+        model = runs.restore_model(path, precision=precision or generation_precision)
         model_dir = path if os.path.isdir(path) else os.path.dirname(path)
         prior = load_prior(model_dir, model.config.z_size)
         attributes_path = os.path.join(model_dir, ATTRIBUTE_FILE)
@@ -204,10 +206,6 @@ class GrooveGenerator:
         if constraints is not None and constraints.z_size != model.config.z_size:
             raise ValueError(f"{constraints_path}: constraints over z of size {constraints.z_size}, the model's is "
                              f"{model.config.z_size}; refit them with `groove-vae fit_constraints --run_dir={model_dir}`.")
-        if precision and precision != model.config.precision:
-            weights = model.get_weights()
-            model = build_model(dataclasses.replace(model.config, precision=precision))
-            model.set_weights(weights)
         return cls(model, styles, prior, attributes, constraints)
 
     @property

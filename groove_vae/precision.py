@@ -23,6 +23,18 @@ def resolve_precision(name: str) -> str:
     return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
 
 
+def generation_precision(name: str) -> str:
+    """The precision a model trained in `name` generates in (`groove_vae.load()` without
+    one): `resolve_precision(name)` on a machine with a GPU, float32 on one without. On a
+    CPU the API decodes its batches through XLA, whose CPU backend computes bfloat16 dots
+    in float32, so bfloat16 only adds casts there: 859 against 966 clips/s at batch 64 on
+    an AVX512-BF16 CPU (experiments/2026-12-07-sampling-speed.md). Every door then plays
+    the same float32 beat; `precision="mixed_bfloat16"` still asks for bfloat16."""
+    if tf.config.list_physical_devices("GPU"):
+        return resolve_precision(name)
+    return "float32"
+
+
 def cpu_has_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
     """Whether this CPU has bfloat16 arithmetic units (Linux: the flags in /proc/cpuinfo)."""
     try:

@@ -102,10 +102,12 @@ def resolve_run_config(config: configs.Config, run_dir: str, write: bool = True)
     return config
 
 
-def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
+def restore_model(run_dir: str, prefer_best: bool = True, precision=None) -> MusicVAE:
     """Loads a model directory, or a run's best weights (else its latest checkpoint).
     `run_dir` may also name one checkpoint of a run (`<run>/checkpoints/ckpt-1000`);
-    `prefer_best=False` reads a run's latest checkpoint even where it has best weights."""
+    `prefer_best=False` reads a run's latest checkpoint even where it has best weights.
+    `precision`: "float32", "mixed_bfloat16", or a function of the config's precision
+    that gives one; none: the config's."""
     checkpoint = None
     if os.path.exists(run_dir + ".index"):
         checkpoint, run_dir, prefer_best = run_dir, os.path.dirname(os.path.dirname(run_dir)), False
@@ -113,7 +115,11 @@ def restore_model(run_dir: str, prefer_best: bool = True) -> MusicVAE:
     if not os.path.exists(path):
         raise FileNotFoundError(f"{run_dir}: no {CONFIG_FILE}; not a groove-vae run directory.")
     verify_digests(run_dir)
-    model = build_model(configs.read_saved_config(path))
+    config = configs.read_saved_config(path)
+    if precision is not None:
+        precision = precision(config.precision) if callable(precision) else precision
+        config = dataclasses.replace(config, precision=precision)
+    model = build_model(config)
     checkpoints = os.path.join(run_dir, "checkpoints")
     latest = checkpoint or tf.train.latest_checkpoint(checkpoints)
     best = os.path.join(run_dir, WEIGHTS_FILE)

@@ -16,3 +16,22 @@ def test_auto_precision_follows_the_cpu(tmp_path):
     if not tf.config.list_physical_devices("GPU"):
         assert resolve_precision("auto") == expected
 
+
+
+def test_a_model_generates_in_float32_on_a_cpu_unless_asked_and_loads_its_weights_either_way():
+    """XLA's CPU backend computes bfloat16 dots in float32: generating in bfloat16 on a CPU
+    only adds casts, so `load()` asks for float32 there, whatever the model trained in."""
+    from groove_vae import api
+    from groove_vae.precision import generation_precision
+
+    if tf.config.list_physical_devices("GPU"):
+        assert generation_precision("auto") == resolve_precision("auto")
+        return
+    assert generation_precision("auto") == generation_precision("mixed_bfloat16") == "float32"
+    default, bf16 = api.load(), api.load(precision="mixed_bfloat16")
+    assert default.model.config.precision == "float32"  # The bundled model trained in "auto".
+    assert default.model.decoder.bar_decoder.lstm.compute_dtype == "float32"
+    assert bf16.model.decoder.bar_decoder.lstm.compute_dtype == "bfloat16"
+    kernel = default.model.decoder.bar_decoder.output_projection.kernel
+    assert kernel.numpy().std() > 0
+    assert (kernel.numpy() == bf16.model.decoder.bar_decoder.output_projection.kernel.numpy()).all()
