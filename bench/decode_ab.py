@@ -6,9 +6,9 @@ Usage:
 
 Each round runs, for each checkout in turn and each in a fresh process: a cold
 `groove-vae sample --num_output=5` (wall clock from launch to exit), then warm
-`sample_tensors` at batch 1 and 64 in float32 and in bfloat16 (best of 15 each). A shared
-VM's speed drifts by 10-20% from one minute to the next, so the checkouts alternate and
-the table gives each figure's range over the rounds.
+`sample_tensors` at batch 1 and 64 in the precision `load()` picks, in float32 and in
+bfloat16 (best of 15 each). A shared VM's speed drifts by 10-20% from one minute to the
+next, so the checkouts alternate and the table gives each figure's range over the rounds.
 """
 
 import json
@@ -39,11 +39,11 @@ def timed(vae, batch, seed):
     return time.perf_counter() - start
 
 figures = {}
-for precision in ("float32", "mixed_bfloat16"):
+for precision in (None, "float32", "mixed_bfloat16"):  # None: what load() picks here.
     vae = groove_vae.load(precision=precision)
     for batch in (1, 64):
         vae.sample_tensors(batch, seed=0)  # Trace and compile.
-        figures[f"{precision} batch {batch}"] = min(timed(vae, batch, seed) for seed in range(15))
+        figures[f"{precision or 'default'} batch {batch}"] = min(timed(vae, batch, seed) for seed in range(15))
 print(json.dumps(figures))
 """
 
