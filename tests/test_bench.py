@@ -40,5 +40,19 @@ def test_decode_ab_times_each_checkout_in_turn(tmp_path):
     columns = json.loads(output.read_text())["figures"]
     assert sorted(columns) == [f"1: {ROOT}", f"2: {ROOT}"]
     for figures in columns.values():
-        assert len(figures) == 5 and all(len(values) == 1 and values[0] > 0 for values in figures.values())
+        assert len(figures) == 7 and all(len(values) == 1 and values[0] > 0 for values in figures.values())
     assert "cold sample --num_output=5 (s)" in run.stdout and "float32 batch 64 (clips/s)" in run.stdout
+    assert "default batch 64 (clips/s)" in run.stdout
+
+
+@pytest.mark.slow  # About half a minute: the bundled model loaded and compiled twice.
+def test_chains_bench_times_one_chain_against_chains_and_finds_the_same_hits(tmp_path):
+    output = tmp_path / "chains.json"
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "chains.py"), "--rows=16", "--batch=32",
+                          "--rounds=1", f"--output={output}"], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(output.read_text())
+    assert sorted(results["figures"]) == ["decode_tensors chains of 16", "decode_tensors one chain",
+                                          "sample_tensors chains of 16", "sample_tensors one chain"]
+    assert all(f["best_clips_per_s"] > 0 for f in results["figures"].values())
+    assert results["same_hits"] == {"one chain": True, "chains of 16": True}
