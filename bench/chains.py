@@ -8,9 +8,11 @@ Loads the bundled model once per chain size (in float32, as `load()` decodes on 
 each traces its XLA decode with `CHAIN_ROWS` set), then times, in turns in one process
 so that the machine's drift touches all alike: `sample_tensors` (a seed to beats: the
 latents, the feel draws and the decode) and `decode_tensors` (given latents and draws).
-It checks that every chain size plays the same hits as one chain.
+It checks that every chain size plays the same hits as one chain, and prints what a
+sample adds to the decode: the seed's latents and feel draws.
 """
 
+import functools
 import os
 import time
 
@@ -53,9 +55,12 @@ def main(argv):
     for i in range(FLAGS.rounds):
         for name, call in calls.items():
             for rows, vae in vaes.items():
-                start = time.perf_counter()
-                call(vae, i)
-                seconds[name, rows].append(time.perf_counter() - start)
+                seconds[name, rows].append(timed(functools.partial(call, vae), i))
+
+    vae = vaes[ONE_CHAIN]  # What a sample adds to the decode: the seed's latents and feel draws.
+    extras = {"sample_latents": lambda i: vae.sample_latents(batch, seed=i),
+              "feel_draws": lambda i: vae.feel_draws(batch, 4, seed=i, temperature=0.5)}
+    extra_ms = {name: 1000 * min(timed(call, i) for i in range(FLAGS.rounds)) for name, call in extras.items()}
 
     label = lambda rows: "one chain" if rows == ONE_CHAIN else f"chains of {rows}"  # noqa: E731
     lines = [f"{cpu_model()} ({cpu_features()}), {os.cpu_count()} CPUs; batch {batch}, {FLAGS.rounds} rounds in turn",
@@ -68,9 +73,16 @@ def main(argv):
             figures[f"{name} {label(rows)}"] = {"best_clips_per_s": batch / best, "median_clips_per_s": batch / median}
             cells.append(f"{batch / best:.0f}; {batch / median:.0f}")
         lines.append(f"{label(rows):<16}" + "".join(f"{c:>42}" for c in cells) + f"{str(same_hits[rows]):>11}")
+    lines.append("best of each, in a sample: " + "; ".join(f"{name} {ms:.2f} ms" for name, ms in extra_ms.items()))
     report("\n".join(lines), {"machine": {"cpu": cpu_model(), "features": cpu_features(), "cpus": os.cpu_count()},
-                              "batch": batch, "figures": figures, "same_hits": {label(r): v for r, v in same_hits.items()}},
-           FLAGS.output)
+                              "batch": batch, "figures": figures, "same_hits": {label(r): v for r, v in same_hits.items()},
+                              "ms": extra_ms}, FLAGS.output)
+
+
+def timed(call, i: int) -> float:
+    start = time.perf_counter()
+    call(i)
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

@@ -56,3 +56,4 @@ def test_chains_bench_times_one_chain_against_chains_and_finds_the_same_hits(tmp
                                           "sample_tensors chains of 16", "sample_tensors one chain"]
     assert all(f["best_clips_per_s"] > 0 for f in results["figures"].values())
     assert results["same_hits"] == {"one chain": True, "chains of 16": True}
+    assert sorted(results["ms"]) == ["feel_draws", "sample_latents"] and min(results["ms"].values()) > 0
