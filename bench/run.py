@@ -108,18 +108,26 @@ def cold_sample_seconds(num_output: int = 5) -> float:
 
 
 def decode_throughput(batch_sizes, repeats: int, precision: str = "float32") -> dict:
+    """Warm clips/s per batch size, as the Python API runs them (small batches through XLA):
+    "sample", a seed to beats (its latents, feel draws and decode: `sample_tensors`), and
+    "decode", given latents and feel draws to beats (`decode_tensors`)."""
     import groove_vae
 
-    vae = groove_vae.load(precision=precision)  # As the API decodes: small batches through XLA.
-    result = {}
+    vae = groove_vae.load(precision=precision)
+    result = {"sample": {}, "decode": {}}
     for batch in batch_sizes:
-        vae.sample_tensors(batch, seed=0)  # Trace (and compile).
-        best = float("inf")
-        for i in range(repeats):  # The best of the repeats: other work on the machine only slows one down.
-            start = time.perf_counter()
-            vae.sample_tensors(batch, seed=i)
-            best = min(best, time.perf_counter() - start)
-        result[str(batch)] = batch / best
+        z = vae.sample_latents(batch, seed=0)
+        draws = vae.feel_draws(batch, vae.config.num_bars, seed=0, temperature=0.5)
+        calls = {"sample": lambda i: vae.sample_tensors(batch, seed=i),
+                 "decode": lambda i: vae.decode_tensors(z, 0.5, i, draws)}
+        for name, call in calls.items():
+            call(0)  # Trace (and compile).
+            best = float("inf")
+            for i in range(repeats):  # The best of the repeats: other work on the machine only slows one down.
+                start = time.perf_counter()
+                call(i)
+                best = min(best, time.perf_counter() - start)
+            result[name][str(batch)] = batch / best
     return result
 
 
@@ -202,8 +210,8 @@ def main(argv):
     results["data"] = data_conversion(FLAGS.tfds_name, "validation[:2%]" if smoke else "train")
     results["sample_cold_s"] = cold_sample_seconds(1 if smoke else 5)
     batches, repeats = ([1, 2], 1) if smoke else ([1, 64], 5) if quick else ([1, 64, 1024], 10)
-    results["decode_clips_per_s"] = decode_throughput(batches, repeats)
-    results["decode_clips_per_s_bf16"] = decode_throughput(batches, repeats, "mixed_bfloat16")
+    results["clips_per_s"] = decode_throughput(batches, repeats)  # float32: what load() decodes in on a CPU.
+    results["clips_per_s_bf16"] = decode_throughput(batches, repeats, "mixed_bfloat16")
     results["serving_default_batch1"] = serving_latency(2 if smoke else 20 if quick else 100)
     memory = {**toy, "batch_size": 4 if smoke else 512}
     steps = 1 if smoke else 2 if quick else 4
@@ -230,11 +238,12 @@ def format_table(r: dict) -> str:
     lines.append(f"{'convert train split, cold (s; clips/s)':<52} {d['cold_s']:.1f}; {d['cold_clips_per_s']:.0f}")
     lines.append(f"{'read train split cache, warm (s; clips/s)':<52} {d['warm_s']:.2f}; {d['warm_clips_per_s']:.0f}")
     lines.append(f"{'cold scripts/sample.py --num_output=5 (s)':<52} {r['sample_cold_s']:>12.1f}")
-    for batch, value in r["decode_clips_per_s"].items():
-        bf16 = r["decode_clips_per_s_bf16"][batch]
-        lines.append(f"{f'warm decode, batch {batch} (clips/s; bf16)':<52} {value:.1f}; {bf16:.1f}")
-        if batch == "1":
-            lines.append(f"{'warm decode, batch 1 (ms per beat; bf16)':<52} {1000 / value:.1f}; {1000 / bf16:.1f}")
+    for name, what in (("sample", "warm sample, seed to beats"), ("decode", "warm decode, latents to beats")):
+        for batch, value in r["clips_per_s"][name].items():
+            bf16 = r["clips_per_s_bf16"][name][batch]
+            lines.append(f"{f'{what}, batch {batch} (clips/s; bf16)':<52} {value:.1f}; {bf16:.1f}")
+            if batch == "1":
+                lines.append(f"{f'{what}, batch 1 (ms per beat; bf16)':<52} {1000 / value:.1f}; {1000 / bf16:.1f}")
     s = r["serving_default_batch1"]
     lines.append(f"{'SavedModel serving_default b1 (p50; p99 ms)':<52} {s['p50_ms']:.1f}; {s['p99_ms']:.1f}")
     lines.append(f"{'training peak RSS, batch 512 (MB; bf16)':<52} "

@@ -8,7 +8,7 @@ import pytest
 from helpers import ROOT
 
 FIGURES = ["machine", "command", "date", "matmul_peak_gflops", "matmul_gflop_per_cpu_s", "matmul_peak_gflops_bf16",
-           "training", "data", "sample_cold_s", "decode_clips_per_s", "decode_clips_per_s_bf16",
+           "training", "data", "sample_cold_s", "clips_per_s", "clips_per_s_bf16",
            "serving_default_batch1", "training_peak_rss_mb_batch512", "training_peak_rss_mb_batch512_bf16"]
 
 
@@ -25,7 +25,10 @@ def test_bench_smoke_run_writes_every_figure(tmp_path, tfds_data_dir):
         ("groovae_4bar", "float32"), ("groovae_4bar", "mixed_bfloat16"), ("hierdec_drums_4bar", "float32")]
     for row in results["training"]:
         assert row["examples_per_s"] > 0 and 0 < row["cpu_ratio_to_peak"]
-    assert results["decode_clips_per_s"].keys() == results["decode_clips_per_s_bf16"].keys() == {"1", "2"}
+    for speeds in (results["clips_per_s"], results["clips_per_s_bf16"]):
+        assert speeds.keys() == {"sample", "decode"}
+        assert all(s.keys() == {"1", "2"} and min(s.values()) > 0 for s in speeds.values())
+    assert "warm sample, seed to beats, batch 2" in run.stdout and "warm decode, latents to beats, batch 2" in run.stdout
     assert results["data"]["clips"] > 0 and results["serving_default_batch1"]["p50_ms"] > 0
     assert "training peak RSS" in run.stdout and "bf16 matmul peak" in run.stdout
 
