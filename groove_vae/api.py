@@ -198,7 +198,8 @@ def _read(midi: MidiLike, source: str | None = None) -> tuple[music_pb2.NoteSequ
 
 def load(path: str | None = None, precision: str | None = None) -> GrooveVAE:
     """Loads a bundled model (none given: "groovae_4bar"; or "tap2drum", "humanize") or a model or run directory;
-    `precision` overrides the model's ("mixed_bfloat16" decodes faster on CPUs with AVX512-BF16)."""
+    `precision`: none generates in float32 on a machine without a GPU, else in the model's own
+    ("mixed_bfloat16" decodes batches over 64 faster on CPUs with AVX512-BF16)."""
     return GrooveVAE.load(path, precision)
 
 

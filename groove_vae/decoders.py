@@ -263,11 +263,17 @@ def _chains(batch_size: int | None, training: bool, sample_step) -> list:
     (experiments/2026-12-07-sampling-speed.md). Rows do not mix, so each row is decoded
     as alone (to float rounding: a matmul's sums may run in another order). One chain
     of all rows (None) where the batch size is unknown when traced, under
-    2 * CHAIN_ROWS, in training, or where the sampler draws over the whole batch."""
+    2 * CHAIN_ROWS, in training, where the sampler draws over the whole batch, or on a
+    GPU, where one wide kernel beats several narrow ones."""
     if (training or batch_size is None or batch_size < 2 * CHAIN_ROWS
-            or not getattr(sample_step, "draws_by_row", False)):
+            or not getattr(sample_step, "draws_by_row", False) or _has_gpu()):
         return [None]
     return [slice(start, start + CHAIN_ROWS) for start in range(0, batch_size, CHAIN_ROWS)]
+
+
+@functools.cache
+def _has_gpu() -> bool:
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def _rows(x, rows: slice | None):

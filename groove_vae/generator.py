@@ -72,9 +72,11 @@ class GrooveGenerator:
     hop_bars = windows.HOP_BARS
     window_candidates = windows.CANDIDATES
     # Batches of up to this many latents decode through an XLA-compiled function: 2-3x faster
-    # at batch 1 (fewer, fused ops per step), 1.3x at 64; batches are padded to a power of two,
+    # at batch 1 (fewer, fused ops per step), 1.7x at 64 (where the rows also run as chains at
+    # once, `decoders._chains`); batches are padded to a power of two,
     # so at most 7 sizes compile (a second or two each, once per process). Above it the
-    # graph's oneDNN matmuls win. 0 never compiles (the commands, which decode once), and then
+    # graph's larger matmuls catch up (1,000 beats: 970 clips/s, 876 in compiled chunks of
+    # 64; experiments/2026-12-07-sampling-speed.md). 0 never compiles (the commands, which decode once), and then
     # the latents and feel draws run eagerly too, where tracing them would cost more than it
     # saves. Hits are the same either way; velocities and offsets can differ in the last float bits.
     jit_max_batch = 64
@@ -152,14 +154,15 @@ class GrooveGenerator:
         `decoders._chains`). `from_z_alone`: it plays latents alone, which a decoder that
         hears controls cannot."""
         graph = _graph(decode, input_signature=input_signature)
-        compiled = {}  # Padded batch size -> decode, XLA-compiled for it.
+        compiled, lock = {}, threading.Lock()  # Padded batch size -> decode, XLA-compiled for it.
 
         def xla(size):
-            if size not in compiled:
-                specs = [tf.TensorSpec([size, *spec.shape[1:]], spec.dtype) if spec.shape.rank else spec
-                         for spec in input_signature]
-                compiled[size] = _graph(decode, input_signature=specs, jit_compile=True)
-            return compiled[size]
+            with lock:  # The web app decodes from several threads: one function per size.
+                if size not in compiled:
+                    specs = [tf.TensorSpec([size, *spec.shape[1:]], spec.dtype) if spec.shape.rank else spec
+                             for spec in input_signature]
+                    compiled[size] = _graph(decode, input_signature=specs, jit_compile=True)
+                return compiled[size]
 
         def run(z, *args):
             if from_z_alone:

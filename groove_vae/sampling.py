@@ -440,10 +440,10 @@ class Given:
     rhythm: tf.Tensor | None = None
 
     def rows(self, rows: slice) -> Given:
-        """What is given of a slice of the batch's rows."""
+        """What is given of a slice of the batch's rows (every field but `point_feel` is batch-first)."""
         return dataclasses.replace(self, **{
             field.name: value[rows] for field in dataclasses.fields(self)
-            if tf.is_tensor(value := getattr(self, field.name))})
+            if (value := getattr(self, field.name)) is not None and not isinstance(value, bool)})
 
 
 class StepSampler:

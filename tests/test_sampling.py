@@ -144,32 +144,42 @@ def test_xla_on_a_padded_batch_plays_the_graphs_hits(float32_vae):
     np.testing.assert_allclose(xla, graph, atol=1e-3)
 
 
-@pytest.mark.parametrize("verb", ["sample", "humanize"])
-def test_a_batch_decoded_in_chains_plays_what_one_chain_plays(float32_vae, verb):
+@pytest.fixture(scope="module")
+def float32_tap_vae():
+    vae = api.load("tap2drum", precision="float32")
+    vae.jit_max_batch = 64
+    return vae
+
+
+@pytest.mark.parametrize("verb", ["sample", "humanize", "infill", "drumify"])
+def test_a_batch_decoded_in_chains_plays_what_one_chain_plays(float32_vae, float32_tap_vae, verb, monkeypatch):
     """XLA traces each padded batch size with its size known, and from 32 rows on the step
     loop runs as chains of 16 rows, each drawing its own rows' draws: the beats are the
-    ones the graph plays in one chain of all rows, what is given included."""
-    from groove_vae import decoders
-
-    vae, n = float32_vae, 40  # Padded to 64: four chains.
+    ones the graph plays in one chain of all rows, what is given (hits, kept drums, taps)
+    included."""
+    loaded = float32_tap_vae if verb == "drumify" else float32_vae
+    vae = api.GrooveVAE(loaded.model, prior=loaded.sampler.prior)  # Its own graphs, traced below.
+    vae.jit_max_batch = 64
+    chains, rows = [], StepSampler.rows
+    monkeypatch.setattr(StepSampler, "rows", lambda sampler, part: chains.append(part) or rows(sampler, part))
+    n, keep = 40, np.eye(9, dtype=np.float32)[[0, 1]].sum(0)  # Padded to 64: four chains. Infill keeps kick, snare.
     grooves = random_groove(np.random.default_rng(5), n)
-
-    def play():
-        if verb == "sample":
-            return vae.decode_tensors(vae.sample_latents(n, seed=3), 0.5, 3)
-        return vae.humanize_tensors(grooves, seed=3)
+    play = {"sample": lambda: vae.decode_tensors(vae.sample_latents(n, seed=3), 0.5, 3),
+            "humanize": lambda: vae.humanize_tensors(grooves, seed=3),
+            "infill": lambda: vae.infill_tensors(grooves, keep, seed=3),
+            "drumify": lambda: vae.drumify_tensors(grooves, seed=3)}[verb]
 
     chained = play()
+    assert chains == [slice(start, start + 16) for start in (0, 16, 32, 48)]
     vae.jit_max_batch = 0
-    try:
-        one_chain = play()
-    finally:
-        vae.jit_max_batch = 64
-    assert len(decoders._chains(64, False, _step_sampler(vae, 64))) == 4
+    one_chain = play()
+    assert len(chains) == 4  # The graph's batch size is unknown when traced: one chain.
     np.testing.assert_array_equal(hits_of(chained), hits_of(one_chain))
     np.testing.assert_allclose(chained, one_chain, atol=1e-3)
     if verb == "humanize":
         np.testing.assert_array_equal(hits_of(chained), hits_of(grooves))
+    if verb == "infill":
+        np.testing.assert_array_equal(chained[..., [0, 1, 9, 10, 18, 19]], grooves[..., [0, 1, 9, 10, 18, 19]])
 
 
 def _step_sampler(vae, n, given=Given()):
