@@ -175,16 +175,22 @@ class GaussianMixture:
 
     def latents(self, noise, pick):
         noise = tf.convert_to_tensor(noise, tf.float32)
-        cumulative, means, scales = self._tensors() if tf.executing_eagerly() else (
-            tf.constant(array) for array in self._arrays)  # In a graph (the SavedModel's): its own constants.
+        if tf.executing_eagerly():
+            cumulative, means, _, factors = self._tensors()
+        else:  # In a graph (the SavedModel's): its own constants.
+            cumulative, means, scales = (tf.constant(array) for array in self._arrays)
+            factors = tf.unstack(scales)
         k = tf.minimum(tf.searchsorted(cumulative, tf.cast(pick, tf.float32), side="right"), len(self.weights) - 1)
-        # Every component's draw [n, K, z], then each row's own: K is small, and one einsum
-        # keeps the arithmetic the same eagerly and in a graph, whatever the batch.
-        spread = tf.einsum("kij,nj->nki", scales, noise)
-        return tf.gather(means, k) + tf.gather(spread, k, axis=1, batch_dims=1)
+        # The rows that picked each component, times its factor alone: a K-th of the arithmetic
+        # of every component's draw for every row (0.8 against 2.6 ms for 64 rows of 26
+        # components). The same numbers eagerly and in a graph; a row's last bits can depend
+        # on how many rows picked its component.
+        rows = tf.dynamic_partition(tf.range(tf.shape(noise)[0]), k, len(factors))
+        spread = [tf.matmul(tf.gather(noise, r), factor, transpose_b=True) for r, factor in zip(rows, factors)]
+        return tf.gather(means, k) + tf.dynamic_stitch(rows, spread)
 
     def log_density(self, z):
-        _, means, scales = self._tensors()
+        _, means, scales, _ = self._tensors()
         z = tf.convert_to_tensor(z, tf.float32)
         centred = tf.transpose(z[None] - means[:, None], [0, 2, 1])  # [K, z, n]
         whitened = tf.linalg.triangular_solve(scales, centred, lower=True)
@@ -200,9 +206,11 @@ class GaussianMixture:
                 (np.sqrt(self.spread) * self.scales).astype(np.float32))
 
     def _tensors(self):
-        """`_arrays` as tensors, made once: converting 26 x 256 x 256 scales took longer than the draw."""
+        """`_arrays` as tensors, and the scales one per component, made once: converting
+        26 x 256 x 256 scales took longer than the draw."""
         if "_cached_tensors" not in self.__dict__:
-            self.__dict__["_cached_tensors"] = tuple(tf.constant(array) for array in self._arrays)
+            tensors = tuple(tf.constant(array) for array in self._arrays)
+            self.__dict__["_cached_tensors"] = (*tensors, tuple(tf.unstack(tensors[2])))
         return self.__dict__["_cached_tensors"]
 
     # === Files ===

@@ -37,6 +37,21 @@ def test_a_mixture_draws_each_component_by_its_weight_with_its_own_spread():
     assert abs(float(tf.reduce_mean(normal))) < 0.05 and float(tf.math.reduce_std(normal)) == pytest.approx(1.0, abs=0.05)
 
 
+def test_a_mixture_draw_is_its_components_mean_plus_its_factor_times_the_noise_eagerly_and_in_a_graph():
+    """Each row is multiplied by the factor of the component it picked, and by no other."""
+    rng = np.random.default_rng(0)
+    k, z, n = 3, 5, 40
+    weights, scales = np.array([0.2, 0.3, 0.5]), np.tril(rng.normal(size=(k, z, z))).astype(np.float32)
+    prior = GaussianMixture(weights, rng.normal(size=(k, z)).astype(np.float32), scales, spread=0.6)
+    noise, pick = rng.normal(size=(n, z)).astype(np.float32), rng.random(n).astype(np.float32)
+    component = np.searchsorted(np.cumsum(weights), pick, side="right")
+    assert set(component) == {0, 1, 2}
+    expected = prior.means[component] + np.sqrt(0.6) * np.einsum("nij,nj->ni", scales[component], noise)
+    eager = prior.latents(noise, pick).numpy()
+    np.testing.assert_allclose(eager, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(tf.function(prior.latents)(noise, pick).numpy(), eager)
+
+
 def test_the_api_draws_from_a_replaced_prior():
     """The API draws latents through a graph holding its prior's arrays (batches up to
     `jit_max_batch`): a prior put in its place is the one drawn from, not the first."""
