@@ -25,6 +25,7 @@ import keras
 import tensorflow as tf
 
 from groove_vae.lstm import LSTM, BuildsOnFirstCall
+from groove_vae.precision import has_gpu
 
 
 @keras.saving.register_keras_serializable(package="groove_vae")
@@ -266,14 +267,9 @@ def _chains(batch_size: int | None, training: bool, sample_step) -> list:
     2 * CHAIN_ROWS, in training, where the sampler draws over the whole batch, or on a
     GPU, where one wide kernel beats several narrow ones."""
     if (training or batch_size is None or batch_size < 2 * CHAIN_ROWS
-            or not getattr(sample_step, "draws_by_row", False) or _has_gpu()):
+            or not getattr(sample_step, "draws_by_row", False) or has_gpu()):
         return [None]
     return [slice(start, start + CHAIN_ROWS) for start in range(0, batch_size, CHAIN_ROWS)]
-
-
-@functools.cache
-def _has_gpu() -> bool:
-    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def _rows(x, rows: slice | None):

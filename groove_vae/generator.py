@@ -73,12 +73,13 @@ class GrooveGenerator:
     window_candidates = windows.CANDIDATES
     # Batches of up to this many latents decode through an XLA-compiled function: 2-3x faster
     # at batch 1 (fewer, fused ops per step), 1.7x at 64 (where the rows also run as chains at
-    # once, `decoders._chains`); batches are padded to a power of two,
-    # so at most 7 sizes compile (a second or two each, once per process). Above it the
-    # graph's larger matmuls catch up (1,000 beats: 970 clips/s, 876 in compiled chunks of
-    # 64; experiments/2026-12-07-sampling-speed.md). 0 never compiles (the commands, which decode once), and then
-    # the latents and feel draws run eagerly too, where tracing them would cost more than it
-    # saves. Hits are the same either way; velocities and offsets can differ in the last float bits.
+    # once, `decoders._chains`); batches are padded to a power of two, so at most 7 sizes
+    # compile (a second or two each, once per process). Above it the graph's larger matmuls
+    # catch up (1,000 beats: 970 clips/s, 876 in compiled chunks of 64;
+    # experiments/2026-12-07-sampling-speed.md). 0 never compiles (the commands, which decode
+    # once), and then the latents and feel draws run eagerly too, where tracing them would
+    # cost more than it saves. Hits are the same either way; velocities and offsets can
+    # differ in the last float bits.
     jit_max_batch = 64
 
     def __init__(self, model: MusicVAE, styles: StylePriors | None = None, prior: Prior | None = None,

@@ -30,9 +30,13 @@ def generation_precision(name: str) -> str:
     in float32, so bfloat16 only adds casts there: 859 against 966 clips/s at batch 64 on
     an AVX512-BF16 CPU (experiments/2026-12-07-sampling-speed.md). Every door then plays
     the same float32 beat; `precision="mixed_bfloat16"` still asks for bfloat16."""
-    if tf.config.list_physical_devices("GPU"):
-        return resolve_precision(name)
-    return "float32"
+    return resolve_precision(name) if has_gpu() else "float32"
+
+
+@functools.cache
+def has_gpu() -> bool:
+    """Whether TensorFlow sees a GPU (asked once per process)."""
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def cpu_has_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
