@@ -449,9 +449,9 @@ class Given:
 
     def rows(self, rows: slice) -> Given:
         """What is given of a slice of the batch's rows (every field but `point_feel` is batch-first)."""
+        values = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         return dataclasses.replace(self, **{
-            field.name: value[rows] for field in dataclasses.fields(self)
-            if (value := getattr(self, field.name)) is not None and not isinstance(value, bool)})
+            name: value[rows] for name, value in values.items() if value is not None and not isinstance(value, bool)})
 
 
 class StepSampler:
