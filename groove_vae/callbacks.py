@@ -131,10 +131,11 @@ class KeepBest(keras.callbacks.Callback):
     """Keeps the weights with the lowest validation loss (weights.npz, the format `load`
     reads) and that loss and its step (best.json), across resumed runs."""
 
-    def __init__(self, run_dir: str, monitor: str = "val_loss"):
+    def __init__(self, run_dir: str, monitor: str = "val_loss", weights_of=None):
         super().__init__()
         self.run_dir = run_dir
         self.monitor = monitor
+        self.weights_of = weights_of or (lambda model: model)  # The layer to save, given the model trained.
         self.record_path = os.path.join(run_dir, "best.json")
         self.best = float("inf")
         if os.path.exists(self.record_path):
@@ -146,6 +147,6 @@ class KeepBest(keras.callbacks.Callback):
         if value is None or value >= self.best:
             return
         self.best = float(value)
-        weights.save_weights(self.model, os.path.join(self.run_dir, weights.WEIGHTS_FILE))
+        weights.save_weights(self.weights_of(self.model), os.path.join(self.run_dir, weights.WEIGHTS_FILE))
         write_text(self.record_path, json.dumps({"monitor": self.monitor, "value": self.best,
                                                  "step": int(self.model.optimizer.iterations.numpy())}))

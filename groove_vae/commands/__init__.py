@@ -27,8 +27,8 @@ from absl import app, flags  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMMANDS = ("sample", "steer", "humanize", "drumify", "infill", "continue", "reconstruct", "interpolate", "train",
-            "evaluate", "fit_prior", "fit_constraints", "compute_styles", "calibrate_feel", "compare_splits", "package_model", "export",
-            "serve", "serve_client", "extract_gmd")
+            "distill", "evaluate", "fit_prior", "fit_constraints", "compute_styles", "calibrate_feel",
+            "compare_splits", "package_model", "export", "serve", "serve_client", "extract_gmd")
 
 
 MODULES = {"continue": "continue_"}  # A command's module, where its name is a Python keyword.
