@@ -10,6 +10,7 @@ import tensorflow as tf
 from helpers import random_groove, tiny_config
 
 from groove_vae import distill, runs, weights
+from groove_vae.attributes import ATTRIBUTE_FILE, AttributeVectors
 from groove_vae.model import build_model
 
 BINNED = "groove_heads=binned,groove_loss=masked"
@@ -90,6 +91,15 @@ def test_kl_is_zero_for_the_teacher_itself_and_positive_otherwise(extra):
     assert all((x.numpy() > 0).all() for x in other)
 
 
+def test_tempered_hit_kl_is_the_bernoulli_kl_of_the_tempered_probabilities():
+    rng = np.random.default_rng(5)
+    teacher, student = (rng.normal(0, 2, (3, 9)).astype(np.float32) for _ in range(2))
+    for temperature in (1.0, 0.5):
+        p, q = (1 / (1 + np.exp(-x / temperature)) for x in (teacher, student))
+        expected = p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+        np.testing.assert_allclose(distill.hit_kl(teacher, student, temperature).numpy(), expected, rtol=1e-4, atol=1e-6)
+
+
 def test_distilling_lowers_the_kl():
     teacher, student = teacher_and_student([24, 8])
     distill.init_student(teacher, student)
@@ -127,11 +137,12 @@ def test_distill_run_resumes_and_loads_as_a_model(tmp_path, tfds_data_dir):
     model = build_model(tiny_config(extra=BINNED))
     runs.resolve_run_config(model.config, teacher_dir)
     weights.save_weights(model, os.path.join(teacher_dir, runs.WEIGHTS_FILE))
-    np.savez(os.path.join(teacher_dir, "attributes.npz"), marker=np.arange(3))
+    vectors = np.arange(2 * model.config.z_size, dtype=np.float32).reshape(2, -1)
+    AttributeVectors(("density", "swing"), vectors, np.ones(2, np.float32)).save(os.path.join(teacher_dir, ATTRIBUTE_FILE))
     run_dir = str(tmp_path / "student")
     distill.distill(teacher_dir, run_dir, [24, 12], num_steps=4, steps_per_epoch=2, eval_batches=1, verbose=0)
     assert os.path.exists(os.path.join(run_dir, runs.WEIGHTS_FILE))
-    np.testing.assert_array_equal(np.load(os.path.join(run_dir, "attributes.npz"))["marker"], np.arange(3))
+    np.testing.assert_array_equal(AttributeVectors.load(os.path.join(run_dir, ATTRIBUTE_FILE)).vectors, vectors)
     student = runs.restore_model(run_dir)
     assert student.config.decoder_rnn_sizes == (24, 12)
     with open(os.path.join(run_dir, "best.json")) as f:
