@@ -82,7 +82,7 @@ def main(argv):
     mu, _ = vaes["teacher"].posterior_tensors(test.groove)
     teacher_out = teacher_model.decoder.teacher_forced(tf.constant(mu), inputs)
     student_out = student_model.decoder.teacher_forced(tf.constant(mu), inputs)
-    hit_kl, feel_kl = distill.distillation_losses(teacher_model.representation, inputs, teacher_out, student_out)
+    hit_kl, feel_kl = distill.distillation_losses(teacher_model.representation, teacher_out, student_out)
     figures["student"]["test_hit_kl"] = float(np.mean(hit_kl))
     figures["student"]["test_feel_kl"] = float(np.mean(feel_kl))
 

@@ -120,7 +120,7 @@ def hit_kl(teacher_logits, student_logits, temperature: float = 1.0):
             - tf.nn.sigmoid_cross_entropy_with_logits(labels=probability, logits=teacher_logits))
 
 
-def distillation_losses(representation, targets, teacher_outputs, student_outputs, hit_temperatures=(1.0,)):
+def distillation_losses(representation, teacher_outputs, student_outputs, hit_temperatures=(1.0,)):
     """Per clip [batch]: the hits' KL (summed over `hit_temperatures`) and the feel's
     (velocity and offset bins, weighted by the teacher's hit probability), teacher to
     student, in nats, summed over the steps."""
@@ -140,7 +140,6 @@ def distillation_losses(representation, targets, teacher_outputs, student_output
         _, student_velocity, student_offset = representation.split(student_outputs)
         squared = tf.square(student_velocity - teacher_velocity) + tf.square(student_offset - teacher_offset)
         feel_kl = tf.reduce_sum(hit_probability * squared, axis=[1, 2])
-    del targets
     return tf.reduce_sum(hits, axis=[1, 2]), feel_kl
 
 
@@ -173,7 +172,7 @@ class Distiller(keras.Model):
         controls = self.student.controls(inputs)
         teacher_outputs = tf.stop_gradient(self.teacher.decoder.teacher_forced(z, inputs, controls=controls))
         student_outputs = self.student.decoder.teacher_forced(z, inputs, training=training, controls=controls)
-        hits, feel = distillation_losses(self.student.representation, inputs, tf.cast(teacher_outputs, tf.float32),
+        hits, feel = distillation_losses(self.student.representation, tf.cast(teacher_outputs, tf.float32),
                                          tf.cast(student_outputs, tf.float32), self.hit_temperatures)
         return tf.reduce_mean(hits + feel), {"hit_kl": tf.reduce_mean(hits), "feel_kl": tf.reduce_mean(feel)}
 

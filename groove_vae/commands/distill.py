@@ -8,7 +8,7 @@ beats), and `package_model` turns the run into a model.
 
 Usage:
   groove-vae distill --run_dir=runs/fast
-  groove-vae distill --teacher=runs/x --run_dir=runs/x_fast --decoder_rnn_sizes=256,128 --num_steps=4000
+  groove-vae distill --teacher=runs/x --run_dir=runs/x_fast --decoder_rnn_sizes=256,192 --num_steps=4000
 """
 
 import os
@@ -21,8 +21,8 @@ from groove_vae import cli
 
 flags.DEFINE_string("teacher", "bundled", "The model to distill: 'bundled', a bundled model's name, or a model/run directory.")
 cli.define_run_dir("Run directory of the student (a rerun resumes).", required=True)
-flags.DEFINE_list("decoder_rnn_sizes", ["256", "192"], "The student's bar decoder layer sizes, each at most the teacher's.")
-flags.DEFINE_integer("num_steps", 8000, "Total optimizer steps to train to (resume counts).")
+flags.DEFINE_list("decoder_rnn_sizes", ["256", "128"], "The student's bar decoder layer sizes, each at most the teacher's.")
+flags.DEFINE_integer("num_steps", 3000, "Total optimizer steps to train to (resume counts).")
 flags.DEFINE_float("learning_rate", 1e-3, "Initial learning rate (decaying as the teacher's config says).")
 flags.DEFINE_integer("steps_per_epoch", 250, "Steps between validation and checkpoints.")
 flags.DEFINE_integer("eval_batches", 8, "Validation batches per evaluation.")
