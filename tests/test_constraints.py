@@ -135,7 +135,7 @@ def test_the_bundled_models_beats_meet_what_is_asked_more_than_the_priors(bundle
     beats happen to, and still play like a drummer (the timekeeper holds, hits repeat)."""
     from groove_vae import evaluation
 
-    n = 24
+    n = 64  # The timekeeper rate of 24 beats ranged 0.09-0.25 over seeds; of 64, 0.08-0.18.
     plain = bundled_vae.sample_tensors(n, seed=11)
     for spec in ("timekeeper=ride", "density=..10", "no=toms,with=crash"):
         z, grooves, met = bundled_vae.constrained_sample(n, spec, seed=11)

@@ -17,10 +17,10 @@ from groove_vae import groove as layout
 
 # sha256 of the written .mid files, in float32 (bfloat16 where the CPU has it would differ).
 SAMPLES = [  # load().sample(4, temperature=0.5, seed=0), 120 qpm: z from the fitted prior (prior.npz).
-    "29cb29f3070666bd4d1965982641a6e9b9ee2154789f43398bc139a00e5b4751",
-    "d0b8d849d58328951046d7e167bee2134d7fcefa5a878511c0a12438977a3d3d",
-    "2a34f260f7d8d7d1fae98c516d67a3f76ccd55384509ac3c159382696c72a0df",
-    "f17f723907aac33b8cd598b0966e62cd4b60830b45cd2b09a27d688f00c8cb16",
+    "a52cd792ba2befde4c19e439a388d5567a4b23903a0a7066893b7904a160060e",
+    "c9cb486b3b5cb2334b5348d256d63e1e6e3215c237f0ec9c06abe1be642ef167",
+    "bf5dcfe8b3c072e16a24e544c8435db97f9f5bb6dae0a3eeb1e24b987e1b44f8",
+    "6431ccc73adb31b63d7f9c19620f6585d0cb142860b8a889bab8d826354f2087",
 ]
 HUMANIZED = "7ac46803f585d0811ec44affea60bde733233b54d3b056550ba79b0022090932"  # load("humanize"), seed 0.
 
