@@ -32,7 +32,7 @@ import tensorflow as tf
 from groove_vae import bundled, callbacks, configs, data, runs, weights
 from groove_vae.attributes import ATTRIBUTE_FILE
 from groove_vae.drums import NUM_CLASSES
-from groove_vae.generator import STYLE_FILE
+from groove_vae.generator import STYLE_FILE, GrooveGenerator
 from groove_vae.model import MusicVAE, build_model
 from groove_vae.optimizers import make_optimizer
 from groove_vae.sampling import PRIOR_FILE
@@ -195,23 +195,12 @@ class Distiller(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 
-def posteriors(model: MusicVAE, groove: np.ndarray):
-    """(inputs, mu, sigma) of the clips: computed once, as the frozen encoder gives the same
-    posterior at every step."""
-    inputs = model.representation.to_inputs(tf.constant(groove, tf.float32)).numpy()
-    encode = tf.function(lambda x: model.encode(x))
-    parts = [encode(tf.constant(inputs[i:i + 512])) for i in range(0, len(inputs), 512)]
-    mu, sigma = (np.concatenate([tf.cast(p[k], tf.float32).numpy() for p in parts]) for k in (0, 1))
-    return inputs, mu, sigma
-
-
 def teacher_beats(teacher_dir: str, model: MusicVAE, n: int, temperatures, seed: int):
-    """(inputs, z, zeros) of n beats the teacher plays from its own prior at each temperature:
-    what the student decodes when it samples, where teacher forcing on the training clips
-    alone leaves it less sure than the teacher (a student distilled on clips alone played
-    a little closer to the training clips at T=0.5)."""
-    from groove_vae.generator import GrooveGenerator  # The sampling stack: only needed here.
-
+    """(inputs, z, zeros) of n beats the teacher plays from its own prior at each temperature
+    (loaded as `load()` plays it, in float32 on a CPU): what the student decodes when it
+    samples, where teacher forcing on the training clips alone leaves it less sure than the
+    teacher (a student distilled on clips alone played a little closer to the training
+    clips at T=0.5)."""
     generator = GrooveGenerator.load(teacher_dir)
     parts, chunk = [], 1024  # The most one call draws.
     for temperature in temperatures:
@@ -224,8 +213,10 @@ def teacher_beats(teacher_dir: str, model: MusicVAE, n: int, temperatures, seed:
 
 
 def posterior_dataset(model: MusicVAE, groove: np.ndarray, batch_size: int, shuffle: bool, seed: int, extra=None):
-    """(inputs, mu, sigma) batches over the clips (and `extra` such triples), repeated."""
-    inputs, mu, sigma = posteriors(model, groove)
+    """(inputs, mu, sigma) batches over the clips (and `extra` such triples), repeated: each
+    clip's posterior is computed once, as the frozen encoder gives the same one at every step."""
+    mu, sigma = GrooveGenerator(model).posterior_tensors(groove)
+    inputs = model.representation.to_inputs(tf.constant(groove, tf.float32)).numpy()
     if extra is not None:
         inputs, mu, sigma = (np.concatenate([a, b]) for a, b in zip((inputs, mu, sigma), extra))
     dataset = tf.data.Dataset.from_tensor_slices((inputs, mu, sigma))
